@@ -58,7 +58,7 @@ test: install-test browser-deps lint book
 	$(BIN)/python -m pytest
 
 bench: install-test
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH)
 
 serve: book
 	cd _build/html && $(BIN)/python -m http.server 8000 --bind 127.0.0.1
