@@ -26,7 +26,10 @@ def run(argv: list[str]) -> int:
     names = argv or available()
     unknown = [n for n in names if n not in available()]
     if unknown:
-        print(f"unknown benchmark(s): {', '.join(unknown)}; available: {', '.join(available())}", file=sys.stderr)
+        print(
+            f"unknown benchmark(s): {', '.join(unknown)}; available: {', '.join(available())}",
+            file=sys.stderr,
+        )
         return 2
     for name in names:
         print(f"\n=== benchmark: {name} ===", flush=True)
