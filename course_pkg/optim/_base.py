@@ -1,0 +1,139 @@
+"""The loop shared by every optimizer of :mod:`course_pkg.optim`.
+
+Every optimizer in this package is the same loop over parameters plus an *update rule* for one tensor. The loop
+lives here; each optimizer module holds its update rule as a plain function (``sgd_update``, ``adam_update``, ...)
+that changes one parameter in place from its gradient and its state, and a thin :class:`ReferenceOptimizer`
+subclass that reads the hyperparameters of a parameter group and calls that function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+
+def step_dtype() -> torch.dtype:
+    """Return the dtype ``torch.optim`` uses for the ``state["step"]`` counter.
+
+    Returns
+    -------
+    torch.dtype
+        ``torch.float64`` when the default dtype is float64, otherwise ``torch.float32`` (torch keeps the counter
+        as a 0-dim CPU tensor, so a state dict moves between the two implementations unchanged).
+    """
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+
+
+def new_step_counter(value: float = 0.0) -> Tensor:
+    """Return a fresh step counter ``t``: a 0-dim CPU tensor, as ``torch.optim`` stores it.
+
+    Parameters
+    ----------
+    value : float, optional
+        Initial value (default 0: no step taken yet; the first update makes it 1).
+
+    Returns
+    -------
+    Tensor
+        A 0-dim tensor of dtype :func:`step_dtype` on the CPU.
+    """
+    return torch.tensor(value, dtype=step_dtype())
+
+
+def as_float(value: float | Tensor) -> float:
+    """Return a hyperparameter as a Python float (``torch.optim`` also accepts 1-element tensors for ``lr``).
+
+    Parameters
+    ----------
+    value : float or Tensor
+        A number or a 1-element tensor.
+
+    Returns
+    -------
+    float
+        The value as a Python float.
+    """
+    return value.item() if isinstance(value, Tensor) else float(value)
+
+
+def check_lr(lr: float | Tensor) -> None:
+    """Raise ``torch.optim``'s errors for an invalid learning rate.
+
+    Parameters
+    ----------
+    lr : float or Tensor
+        The learning rate η.
+
+    Raises
+    ------
+    ValueError
+        If ``lr`` is a tensor with more than one element, or is negative.
+    """
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+class ReferenceOptimizer(torch.optim.Optimizer):
+    """A :class:`torch.optim.Optimizer` whose ``step`` is one loop over the parameters that have a gradient.
+
+    Subclasses define two methods:
+
+    - ``_init_state(param, group) -> dict``: the state of a parameter before its first update
+      (``{}`` if the rule keeps none);
+    - ``_update(param, grad, state, group)``: one in-place update of ``param`` from its gradient and its state,
+      with the hyperparameters of its parameter group.
+
+    A parameter whose ``grad`` is ``None`` (frozen, or unused by the loss) is skipped: it is not changed and no
+    state is created for it, exactly as in ``torch.optim``.
+    """
+
+    def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        """Return the initial state of ``param`` (called once, before its first update)."""
+        raise NotImplementedError(f"{type(self).__name__} must define _init_state")
+
+    def _update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Update ``param`` in place from ``grad`` and ``state`` with the hyperparameters in ``group``."""
+        raise NotImplementedError(f"{type(self).__name__} must define _update")
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Perform one optimization step.
+
+        Parameters
+        ----------
+        closure : callable, optional
+            Re-evaluates the model and returns the loss; it is called with gradients enabled, before the update.
+
+        Returns
+        -------
+        Any
+            The closure's return value (the loss), or ``None`` without a closure.
+
+        Raises
+        ------
+        RuntimeError
+            If a gradient is sparse (not supported, as in ``torch.optim``'s dense optimizers).
+        """
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue  # no gradient: no update and no new state
+                if param.grad.is_sparse:
+                    raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+                state = self.state[param]
+                if len(state) == 0:
+                    state.update(self._init_state(param, group))
+                self._update(param, param.grad, state, group)
+                if len(state) == 0:
+                    del self.state[param]  # the rule keeps no state (plain SGD): store nothing, like torch
+        return loss

@@ -1,0 +1,142 @@
+"""course_pkg.optim's torch-equivalent optimizers, run in lockstep with torch.optim (float64, every step checked)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+import torch
+from optim_lockstep import DEVICES, TOL, Lockstep, Spec, batch, grid, loss_fn, spec_params
+from torch import Tensor
+
+STEPS = 20
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize(("spec", "options"), grid())
+def test_lockstep_hyperparameter_grid(spec: Spec, options: dict[str, Any], device: str) -> None:
+    run = Lockstep(spec, device, **options)
+    start = [p.detach().clone() for p in run.p_ours]
+    for _ in range(STEPS):
+        run.step()
+    # the run must have moved every parameter, or agreement would prove nothing
+    for p, p0 in zip(run.p_ours, start):
+        assert not torch.equal(p.detach(), p0)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("spec", spec_params())
+def test_none_grad_is_a_noop_and_creates_no_state(spec: Spec, device: str) -> None:
+    run = Lockstep(spec, device, **spec.options[-1])
+    had_state = run.p_ours[1] in run.opt.state  # Adagrad creates its state in the constructor, like torch
+    before = [p.detach().clone() for p in run.p_ours]
+    run.step(drop_grad=[1])  # step 1: parameter 1 has no gradient
+    assert torch.equal(run.p_ours[1].detach(), before[1])
+    assert (run.p_ours[1] in run.opt.state) == had_state
+    assert not torch.equal(run.p_ours[0].detach(), before[0])
+    for t in range(2, STEPS + 1):
+        before3 = run.p_ours[3].detach().clone()
+        run.step(drop_grad=[3] if t % 4 == 0 else [])
+        if t % 4 == 0:
+            assert torch.equal(run.p_ours[3].detach(), before3)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("spec", spec_params())
+def test_freeze_and_unfreeze_mid_run(spec: Spec, device: str) -> None:
+    run = Lockstep(spec, device, **spec.options[-1])
+    for t in range(1, STEPS + 1):
+        frozen = 6 <= t <= 12
+        for params in (run.p_ours, run.p_ref):
+            params[0].requires_grad_(not frozen)
+        before = run.p_ours[0].detach().clone()
+        run.step()
+        if frozen:
+            assert run.p_ours[0].grad is None
+            assert torch.equal(run.p_ours[0].detach(), before)
+        else:
+            assert not torch.equal(run.p_ours[0].detach(), before)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("spec", spec_params())
+def test_two_param_groups(spec: Spec, device: str) -> None:
+    def build(spec: Spec, params: list[Tensor], is_ours: bool) -> torch.optim.Optimizer:
+        groups = [{"params": params[:2]}, {"params": params[2:], **spec.group2}]
+        return spec.make_ours(groups) if is_ours else spec.make_ref(groups)
+
+    run = Lockstep(spec, device, build=build)
+    assert run.opt.param_groups[1]["lr"] != run.opt.param_groups[0]["lr"]
+    for _ in range(STEPS):
+        run.step()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("spec", spec_params())
+def test_state_dict_round_trip_continues_identically(spec: Spec, device: str) -> None:
+    def build(spec: Spec, params: list[Tensor], is_ours: bool) -> torch.optim.Optimizer:
+        groups = [{"params": params[:2]}, {"params": params[2:], **spec.group2}]
+        return (
+            spec.make_ours(groups, **spec.options[-1])
+            if is_ours
+            else spec.make_ref(groups, **spec.options[-1])
+        )
+
+    run = Lockstep(spec, device, build=build)
+    for _ in range(STEPS // 2):
+        run.step()
+    run.reload_ours()
+    run.check()
+    for _ in range(STEPS // 2):
+        run.step()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("spec", spec_params())
+def test_state_dict_crosses_between_torch_and_ours(spec: Spec, device: str) -> None:
+    run = Lockstep(spec, device, **spec.options[-1])
+    for _ in range(5):
+        run.step()
+    run.reload_ours(run.ref.state_dict())  # torch.optim's state dict loads into ours ...
+    for _ in range(5):
+        run.step()
+    ref_from_ours = spec.make_ref(run.p_ref, **spec.options[-1])
+    ref_from_ours.load_state_dict(copy.deepcopy(run.opt.state_dict()))  # ... and ours into torch.optim
+    run.ref = ref_from_ours
+    for _ in range(5):
+        run.step()
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("spec", spec_params())
+def test_closure_returns_the_loss(spec: Spec, device: str) -> None:
+    run = Lockstep(spec, device, **spec.options[0])
+    for t in range(1, 6):
+        expected = loss_fn(run.p_ours, batch(t, device)).item()
+        loss_ours, loss_ref = run.step(closure=True)
+        assert isinstance(loss_ours, Tensor)
+        assert loss_ours.item() == pytest.approx(expected, rel=1e-15)
+        torch.testing.assert_close(loss_ours, loss_ref, **TOL)
+
+
+@pytest.mark.parametrize("spec", spec_params())
+def test_closure_runs_with_grad_enabled_and_step_without(spec: Spec) -> None:
+    param = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    opt = spec.make_ours([param])
+    seen = []
+
+    def closure() -> Tensor:
+        seen.append(torch.is_grad_enabled())
+        opt.zero_grad()
+        loss = (param**2).sum()
+        loss.backward()
+        return loss
+
+    with torch.no_grad():
+        loss = opt.step(closure)
+    assert seen == [True]
+    assert loss.item() == 3.0
+    # outside no_grad: an in-place update of a leaf that requires grad would raise unless step disables autograd
+    assert opt.step() is None  # without a closure: no loss
+    assert param.is_leaf and param.grad_fn is None
