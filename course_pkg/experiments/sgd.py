@@ -1,0 +1,355 @@
+"""Experiments of the chapter "Stochastic and minibatch gradient descent".
+
+Small-batch vs large-batch training of a small MLP on scikit-learn's bundled digits data (1797 images of 8×8
+pixels, 10 classes), a sharpness measure of the minimum reached (Keskar et al. 2017), losses along random
+filter-normalised directions (Li et al. 2018), and a learning-rate × batch-size stability grid
+(Masters & Luschi 2018).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = [
+    "DigitsSplit",
+    "TrainResult",
+    "load_digits_split",
+    "make_mlp",
+    "train_mlp",
+    "full_loss",
+    "accuracy",
+    "epsilon_sharpness",
+    "random_direction_losses",
+    "interpolation_losses",
+    "stability_grid",
+]
+
+
+@dataclass
+class DigitsSplit:
+    """Standardised digits data split into a training and a test set (float32 tensors)."""
+
+    X_train: torch.Tensor
+    y_train: torch.Tensor
+    X_test: torch.Tensor
+    y_test: torch.Tensor
+
+
+@dataclass
+class TrainResult:
+    """Outcome of :func:`train_mlp`.
+
+    Attributes
+    ----------
+    model : torch.nn.Module
+        The trained network.
+    train_loss : list of float
+        Full-batch training loss R̂(θ) after each epoch (index 0 is the loss at initialisation).
+    test_accuracy : float
+        Accuracy on the test set after the last epoch (0 when training diverged).
+    diverged : bool
+        True when the loss became non-finite or exceeded 10 times its initial value.
+    steps : int
+        Number of optimizer steps taken.
+    """
+
+    model: nn.Module
+    train_loss: list[float] = field(default_factory=list)
+    test_accuracy: float = 0.0
+    diverged: bool = False
+    steps: int = 0
+
+
+def load_digits_split(test_size: float = 0.25, seed: int = 0) -> DigitsSplit:
+    """Load scikit-learn's digits, split it (stratified) and standardise with training statistics.
+
+    Parameters
+    ----------
+    test_size : float
+        Fraction of the n = 1797 images held out for testing.
+    seed : int
+        Seed of the split.
+
+    Returns
+    -------
+    DigitsSplit
+        Features of shape (n, 64) as float32, labels as int64.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    if not 0.0 < test_size < 1.0:
+        raise ValueError(f"test_size must lie in (0, 1), got {test_size}")
+    X, y = load_digits(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, random_state=seed, stratify=y)
+    mean = X_tr.mean(axis=0)
+    std = X_tr.std(axis=0) + 1.0  # +1: several border pixels are constant
+    to_x = lambda a: torch.tensor((a - mean) / std, dtype=torch.float32)  # noqa: E731
+    to_y = lambda a: torch.tensor(a, dtype=torch.int64)  # noqa: E731
+    return DigitsSplit(to_x(X_tr), to_y(y_tr), to_x(X_te), to_y(y_te))
+
+
+def make_mlp(hidden: int = 64, seed: int = 0, n_in: int = 64, n_out: int = 10) -> nn.Sequential:
+    """A one-hidden-layer ReLU network ``n_in → hidden → n_out`` with seeded default initialisation."""
+    if hidden < 1:
+        raise ValueError(f"hidden must be a positive integer, got {hidden}")
+    gen_state = torch.random.get_rng_state()
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, n_out))
+    torch.random.set_rng_state(gen_state)
+    return model
+
+
+@torch.no_grad()
+def full_loss(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
+    """Mean cross-entropy of ``model`` on the whole set (X, y)."""
+    return float(nn.functional.cross_entropy(model(X), y))
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
+    """Fraction of correctly classified examples."""
+    return float((model(X).argmax(dim=1) == y).double().mean())
+
+
+def train_mlp(
+    data: DigitsSplit,
+    batch_size: int,
+    lr: float,
+    epochs: int,
+    seed: int = 0,
+    hidden: int = 64,
+    optimizer: Callable[..., torch.optim.Optimizer] | None = None,
+    target_loss: float | None = None,
+    **opt_kwargs: float,
+) -> TrainResult:
+    """Train :func:`make_mlp` by minibatch SGD with reshuffling every epoch.
+
+    Parameters
+    ----------
+    data : DigitsSplit
+        Training and test data.
+    batch_size : int
+        Batch size B (1 ≤ B ≤ n); the last, smaller batch of an epoch is kept.
+    lr : float
+        Learning rate η.
+    epochs : int
+        Number of passes over the training set.
+    seed : int
+        Seeds both the initialisation and the shuffling.
+    hidden : int
+        Width of the hidden layer.
+    optimizer : callable, optional
+        Optimizer class with torch.optim's constructor (default: ``torch.optim.SGD``).
+    target_loss : float, optional
+        Stop at the end of the first epoch whose full-batch training loss is below this value (so that runs
+        with different batch sizes can be compared at equal training loss).
+    **opt_kwargs
+        Extra optimizer arguments (e.g. ``momentum=0.9``).
+
+    Returns
+    -------
+    TrainResult
+    """
+    n = data.X_train.shape[0]
+    if not 1 <= batch_size <= n:
+        raise ValueError(f"batch_size must lie in [1, {n}], got {batch_size}")
+    if epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs}")
+    opt_cls = torch.optim.SGD if optimizer is None else optimizer
+    model = make_mlp(hidden, seed)
+    opt = opt_cls(model.parameters(), lr=lr, **opt_kwargs)
+    gen = torch.Generator().manual_seed(seed)
+    result = TrainResult(model=model)
+    loss0 = full_loss(model, data.X_train, data.y_train)
+    result.train_loss.append(loss0)
+    for _ in range(epochs):
+        perm = torch.randperm(n, generator=gen)
+        for start in range(0, n, batch_size):
+            idx = perm[start : start + batch_size]
+            loss = nn.functional.cross_entropy(model(data.X_train[idx]), data.y_train[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            result.steps += 1
+        epoch_loss = full_loss(model, data.X_train, data.y_train)
+        result.train_loss.append(epoch_loss)
+        if not math.isfinite(epoch_loss) or epoch_loss > 10 * loss0:
+            result.diverged = True
+            return result
+        if target_loss is not None and epoch_loss < target_loss:
+            break
+    result.test_accuracy = accuracy(model, data.X_test, data.y_test)
+    return result
+
+
+def _params(model: nn.Module) -> list[torch.Tensor]:
+    return [p for p in model.parameters()]
+
+
+def epsilon_sharpness(
+    model: nn.Module, X: torch.Tensor, y: torch.Tensor, eps: float = 1e-3, steps: int = 20
+) -> float:
+    """Keskar et al. (2017) ε-sharpness of the loss at the model's parameters θ.
+
+    .. math:: \\phi_\\epsilon = 100\\,\\frac{\\max_{\\Delta \\in C_\\epsilon} L(\\theta+\\Delta) - L(\\theta)}{1 + L(\\theta)},
+       \\qquad C_\\epsilon = \\{\\Delta : |\\Delta_i| \\le \\epsilon(|\\theta_i| + 1)\\}
+
+    The inner maximum is approximated by projected sign-gradient ascent (``steps`` steps of size
+    ``box / 4``, starting from Δ = 0) instead of Keskar et al.'s L-BFGS-B; it is a lower bound of the true
+    maximum. The model is left unchanged.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Trained network.
+    X, y : torch.Tensor
+        Data on which the full-batch cross-entropy L is evaluated (the training set).
+    eps : float
+        Relative box size ε > 0.
+    steps : int
+        Ascent steps.
+
+    Returns
+    -------
+    float
+        φ_ε in percent.
+    """
+    if eps <= 0:
+        raise ValueError(f"eps must be positive, got {eps}")
+    params = _params(model)
+    theta = [p.detach().clone() for p in params]
+    box = [eps * (t.abs() + 1.0) for t in theta]
+    base = full_loss(model, X, y)
+    delta = [torch.zeros_like(t) for t in theta]
+    best = base
+    try:
+        for _ in range(steps):
+            with torch.no_grad():
+                for p, t, d in zip(params, theta, delta):
+                    p.copy_(t + d)
+            loss = nn.functional.cross_entropy(model(X), y)
+            grads = torch.autograd.grad(loss, params)
+            best = max(best, float(loss.detach()))
+            with torch.no_grad():
+                for d, g, b in zip(delta, grads, box):
+                    d.add_(g.sign() * b / 4).clamp_(min=-b, max=b)
+        with torch.no_grad():
+            for p, t, d in zip(params, theta, delta):
+                p.copy_(t + d)
+        best = max(best, full_loss(model, X, y))
+    finally:
+        with torch.no_grad():
+            for p, t in zip(params, theta):
+                p.copy_(t)
+    return 100.0 * (best - base) / (1.0 + base)
+
+
+def random_direction_losses(
+    model: nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    alphas: Sequence[float],
+    n_directions: int = 5,
+    seed: int = 0,
+) -> np.ndarray:
+    """Loss along random filter-normalised directions, L(θ + α d), for each α (Li et al. 2018).
+
+    Each direction d has the shape of θ; every row (filter) of a weight matrix and every bias vector of d is
+    rescaled to the norm of the corresponding row/vector of θ, so that α is measured in units of the weights'
+    own scale and networks of different weight norms can be compared.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n_directions, len(alphas)). The model is left unchanged.
+    """
+    if n_directions < 1:
+        raise ValueError(f"n_directions must be a positive integer, got {n_directions}")
+    params = _params(model)
+    theta = [p.detach().clone() for p in params]
+    gen = torch.Generator().manual_seed(seed)
+    out = np.empty((n_directions, len(alphas)))
+    try:
+        for k in range(n_directions):
+            dirs = []
+            for t in theta:
+                d = torch.randn(t.shape, generator=gen, dtype=t.dtype)
+                if t.ndim == 1:
+                    d = d * t.norm() / (d.norm() + 1e-12)
+                else:
+                    d = d * t.norm(dim=1, keepdim=True) / (d.norm(dim=1, keepdim=True) + 1e-12)
+                dirs.append(d)
+            for j, a in enumerate(alphas):
+                with torch.no_grad():
+                    for p, t, d in zip(params, theta, dirs):
+                        p.copy_(t + a * d)
+                out[k, j] = full_loss(model, X, y)
+    finally:
+        with torch.no_grad():
+            for p, t in zip(params, theta):
+                p.copy_(t)
+    return out
+
+
+def interpolation_losses(
+    model_a: nn.Module, model_b: nn.Module, X: torch.Tensor, y: torch.Tensor, alphas: Sequence[float]
+) -> np.ndarray:
+    """Loss on the line θ(α) = (1 − α) θ_a + α θ_b (Goodfellow et al. 2015; Keskar et al. 2017, Fig. 3).
+
+    ``model_a`` is used as the workspace and restored afterwards; the two models must share an architecture.
+    """
+    pa, pb = _params(model_a), _params(model_b)
+    if [p.shape for p in pa] != [p.shape for p in pb]:
+        raise ValueError("model_a and model_b must have parameters of the same shapes")
+    theta_a = [p.detach().clone() for p in pa]
+    theta_b = [p.detach().clone() for p in pb]
+    out = np.empty(len(alphas))
+    try:
+        for j, a in enumerate(alphas):
+            with torch.no_grad():
+                for p, ta, tb in zip(pa, theta_a, theta_b):
+                    p.copy_((1 - a) * ta + a * tb)
+            out[j] = full_loss(model_a, X, y)
+    finally:
+        with torch.no_grad():
+            for p, t in zip(pa, theta_a):
+                p.copy_(t)
+    return out
+
+
+def stability_grid(
+    data: DigitsSplit,
+    lrs: Sequence[float],
+    batch_sizes: Sequence[int],
+    epochs: int,
+    seed: int = 0,
+    hidden: int = 64,
+) -> dict[str, np.ndarray]:
+    """Train one network per (η, B) pair and record final training loss and test accuracy.
+
+    Returns
+    -------
+    dict
+        ``"train_loss"`` and ``"test_accuracy"``, arrays of shape (len(lrs), len(batch_sizes)); diverged runs
+        have loss ``inf`` and accuracy 0; ``"lrs"`` and ``"batch_sizes"`` echo the grid.
+    """
+    loss = np.empty((len(lrs), len(batch_sizes)))
+    acc = np.empty_like(loss)
+    for i, lr in enumerate(lrs):
+        for j, b in enumerate(batch_sizes):
+            res = train_mlp(data, batch_size=int(b), lr=float(lr), epochs=epochs, seed=seed, hidden=hidden)
+            loss[i, j] = np.inf if res.diverged else res.train_loss[-1]
+            acc[i, j] = res.test_accuracy
+    return {
+        "train_loss": loss,
+        "test_accuracy": acc,
+        "lrs": np.asarray(lrs, dtype=float),
+        "batch_sizes": np.asarray(batch_sizes),
+    }

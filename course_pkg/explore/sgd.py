@@ -1,0 +1,244 @@
+"""Explorables of the chapter "Stochastic and minibatch gradient descent".
+
+- :func:`minibatch_noise`: batch size B and learning rate η → the cloud of minibatch gradient estimates at a
+  fixed point and the SGD trajectory on a 2-D least-squares problem.
+- :func:`sharp_flat`: batch size B and learning rate η → where minibatch SGD settles on a 1-D loss with one
+  sharp and one flat minimum of equal value. Each example shifts the loss by a random amount of standard
+  deviation s, so a minibatch's gradient is L′(θ − ξ̄) with ξ̄ ~ N(0, s²/B): gradient noise proportional to the
+  curvature, as for real minibatch gradients near a minimum.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from course_pkg.explore import Choice, Explorable, LogGrid
+
+__all__ = [
+    "regression_problem",
+    "minibatch_noise",
+    "sharp_flat",
+    "sharp_flat_loss",
+    "sharp_flat_grad",
+    "EXPLORABLES",
+]
+
+#: Size n of the least-squares data set of :func:`minibatch_noise`.
+N_POINTS = 256
+#: Starting point θ₀ of the trajectories (and point where the gradient cloud is drawn).
+THETA0 = np.array([-2.0, 2.5])
+#: Number of minibatch gradients in the cloud and number of SGD steps in the trajectory.
+N_CLOUD = 300
+N_STEPS = 40
+
+
+def regression_problem(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Design matrix X (n × 2) and targets y of a noisy 2-D linear regression with n = 256.
+
+    The empirical risk is R̂(θ) = 1/(2n) Σᵢ (xᵢᵀθ − yᵢ)², whose per-example gradient is (xᵢᵀθ − yᵢ) xᵢ.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(N_POINTS, 2)) * np.array([1.0, 0.6])
+    y = X @ np.array([1.0, -1.0]) + 0.8 * rng.normal(size=N_POINTS)
+    return X, y
+
+
+def _batch_indices(rng: np.random.Generator, n_batches: int, n: int, batch_size: int) -> np.ndarray:
+    """``n_batches`` index sets of size B, each drawn without replacement."""
+    return np.argsort(rng.random((n_batches, n)), axis=1)[:, :batch_size]
+
+
+def _compute_noise(batch_size: int, lr: float, seed: int = 0) -> dict[str, Any]:
+    X, y = regression_problem(seed)
+    n = X.shape[0]
+    rng = np.random.default_rng(seed + 1)
+    A = X.T @ X / n
+    b = X.T @ y / n
+    theta_star = np.linalg.solve(A, b)
+    # cloud of minibatch gradients at θ₀
+    per_example = (X @ THETA0 - y)[:, None] * X  # (n, 2)
+    idx = _batch_indices(rng, N_CLOUD, n, batch_size)
+    cloud = per_example[idx].mean(axis=1)
+    full = per_example.mean(axis=0)
+    # predicted covariance of the minibatch mean (sampling without replacement)
+    sigma = np.cov(per_example.T, bias=True)
+    predicted_cov = sigma / batch_size * (n - batch_size) / (n - 1)
+    # SGD with reshuffling each epoch vs full-batch GD, same η and number of steps
+    theta = THETA0.copy()
+    gd = THETA0.copy()
+    traj = [theta.copy()]
+    gd_traj = [gd.copy()]
+    perm = rng.permutation(n)
+    pos = 0
+    for _ in range(N_STEPS):
+        if pos + batch_size > n:
+            perm, pos = rng.permutation(n), 0
+        bi = perm[pos : pos + batch_size]
+        pos += batch_size
+        g = ((X[bi] @ theta - y[bi])[:, None] * X[bi]).mean(axis=0)
+        theta = theta - lr * g
+        gd = gd - lr * (A @ gd - b)
+        traj.append(theta.copy())
+        gd_traj.append(gd.copy())
+    # loss surface on a grid
+    t1 = np.linspace(-3.0, 3.0, 61)
+    t2 = np.linspace(-3.0, 3.5, 61)
+    T1, T2 = np.meshgrid(t1, t2)
+    P = np.stack([T1.ravel(), T2.ravel()], axis=1)
+    c = y @ y / (2 * n)
+    Z = (0.5 * np.einsum("ki,ij,kj->k", P, A, P) - P @ b + c).reshape(T1.shape)
+    return {
+        "batch_size": batch_size,
+        "lr": lr,
+        "cloud": cloud,
+        "full_gradient": full,
+        "predicted_cov": predicted_cov,
+        "trajectory": np.array(traj),
+        "gd_trajectory": np.array(gd_traj),
+        "theta_star": theta_star,
+        "grid": (t1, t2, Z),
+    }
+
+
+def _draw_noise(result: dict[str, Any], fig: Any) -> None:
+    ax1, ax2 = fig.subplots(1, 2)
+    cloud, full = result["cloud"], result["full_gradient"]
+    ax1.scatter(cloud[:, 0], cloud[:, 1], s=6, alpha=0.4, color="C0", label="minibatch gradients")
+    # 2-standard-deviation ellipse of the predicted covariance
+    w, V = np.linalg.eigh(result["predicted_cov"])
+    ang = np.linspace(0, 2 * np.pi, 100)
+    ell = full[:, None] + 2 * V @ (np.sqrt(np.maximum(w, 0))[:, None] * np.stack([np.cos(ang), np.sin(ang)]))
+    ax1.plot(ell[0], ell[1], color="C3", lw=1.2, label="2σ/√B ellipse (theory)")
+    ax1.plot(*full, "k*", ms=12, label="full gradient ∇R̂(θ₀)")
+    ax1.set_xlim(full[0] - 6, full[0] + 6)
+    ax1.set_ylim(full[1] - 5, full[1] + 5)
+    ax1.set_xlabel("gradient component 1")
+    ax1.set_ylabel("gradient component 2")
+    ax1.set_title(f"{len(cloud)} minibatch gradients at θ₀, B = {result['batch_size']}")
+    ax1.legend(loc="upper right", fontsize=7)
+    t1, t2, Z = result["grid"]
+    ax2.contour(t1, t2, Z, levels=np.quantile(Z, np.linspace(0.01, 0.9, 12)), colors="0.75", linewidths=0.8)
+    gd, tr = result["gd_trajectory"], result["trajectory"]
+    ax2.plot(gd[:, 0], gd[:, 1], "-", color="k", lw=1.5, label="full-batch GD")
+    ax2.plot(tr[:, 0], tr[:, 1], ".-", color="C0", lw=1, ms=3, label=f"SGD, B = {result['batch_size']}")
+    ax2.plot(*result["theta_star"], "r*", ms=12, label="minimiser θ*")
+    ax2.set_xlim(t1[0], t1[-1])
+    ax2.set_ylim(t2[0], t2[-1])
+    ax2.set_xlabel("θ₁")
+    ax2.set_ylabel("θ₂")
+    ax2.set_title(f"{N_STEPS} steps with η = {result['lr']:.3g}")
+    ax2.legend(loc="upper right", fontsize=7)
+
+
+def minibatch_noise() -> Explorable:
+    """Batch size → noise cloud of minibatch gradient estimates and the SGD trajectory."""
+    return Explorable(
+        name="sgd-minibatch-noise",
+        title="Batch size, gradient noise and the SGD trajectory",
+        params={
+            "batch_size": Choice([1, 2, 4, 8, 16, 32, 64, 128, 256], default=8, label="batch size B"),
+            "lr": LogGrid(0.03, 0.8, num=8, default=0.2, label="learning rate η"),
+        },
+        compute=_compute_noise,
+        draw=_draw_noise,
+        figsize=(10, 4.2),
+    )
+
+
+# --- 1-D sharp and flat minimum -----------------------------------------------------------------------------
+
+#: Positions and curvatures of the two wells of :func:`sharp_flat_loss`.
+SHARP_CENTRE, SHARP_CURVATURE = -1.0, 100.0
+FLAT_CENTRE, FLAT_CURVATURE = 1.5, 1.6
+N_PARTICLES = 400
+N_NOISY_STEPS = 300
+#: Standard deviation s of the per-example shift of the loss (a minibatch of B examples shifts it by s/√B).
+EXAMPLE_SHIFT = 0.25
+
+
+def sharp_flat_loss(theta: np.ndarray) -> np.ndarray:
+    """L(θ) = min(k_s (θ − a)², k_f (θ − b)²) / 2: a sharp well at a = −1 (curvature k_s = 100) and a flat well
+    at b = 1.5 (k_f = 1.6), both of minimum value 0."""
+    theta = np.asarray(theta, dtype=float)
+    return 0.5 * np.minimum(
+        SHARP_CURVATURE * (theta - SHARP_CENTRE) ** 2, FLAT_CURVATURE * (theta - FLAT_CENTRE) ** 2
+    )
+
+
+def sharp_flat_grad(theta: np.ndarray) -> np.ndarray:
+    """Derivative L′(θ) of :func:`sharp_flat_loss` (the derivative of whichever well is lower at θ)."""
+    theta = np.asarray(theta, dtype=float)
+    in_sharp = SHARP_CURVATURE * (theta - SHARP_CENTRE) ** 2 < FLAT_CURVATURE * (theta - FLAT_CENTRE) ** 2
+    return np.where(
+        in_sharp, SHARP_CURVATURE * (theta - SHARP_CENTRE), FLAT_CURVATURE * (theta - FLAT_CENTRE)
+    )
+
+
+def sharp_basin() -> tuple[float, float]:
+    """The interval of θ where the sharp well is the lower one (its basin), from the closed form
+    √k_s |θ − a| = √k_f |θ − b|."""
+    rs, rf = np.sqrt(SHARP_CURVATURE), np.sqrt(FLAT_CURVATURE)
+    a, b = SHARP_CENTRE, FLAT_CENTRE
+    return float((rs * a - rf * b) / (rs - rf)), float((rs * a + rf * b) / (rs + rf))
+
+
+def _compute_sharp_flat(batch_size: int, lr: float, seed: int = 0) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    lo, hi = sharp_basin()
+    theta = np.linspace(lo, 3.5, N_PARTICLES)  # start in the sharp basin or right of it
+    frac = np.empty(N_NOISY_STEPS + 1)
+    frac[0] = np.mean((theta < lo) | (theta > hi))
+    shift_std = EXAMPLE_SHIFT / np.sqrt(batch_size)
+    for t in range(N_NOISY_STEPS):
+        g = sharp_flat_grad(theta - shift_std * rng.standard_normal(N_PARTICLES))
+        theta = np.clip(theta - lr * g, -6.0, 6.0)
+        frac[t + 1] = np.mean((theta < lo) | (theta > hi))
+    return {
+        "batch_size": batch_size,
+        "lr": lr,
+        "final": theta,
+        "fraction_flat": frac,
+        "sharp_basin": (lo, hi),
+    }
+
+
+def _draw_sharp_flat(result: dict[str, Any], fig: Any) -> None:
+    ax1, ax2 = fig.subplots(1, 2)
+    th = np.linspace(-2, 4, 600)
+    ax1.plot(th, sharp_flat_loss(th), "k", lw=1.5, label="loss L(θ)")
+    ax1.set_xlabel("θ")
+    ax1.set_ylabel("L(θ)")
+    ax1.set_ylim(0, 3)
+    axh = ax1.twinx()
+    axh.hist(result["final"], bins=np.linspace(-2, 4, 61), color="C0", alpha=0.5)
+    axh.set_ylabel(f"particles after {N_NOISY_STEPS} steps")
+    axh.set_ylim(0, N_PARTICLES)
+    for edge in result["sharp_basin"]:
+        ax1.axvline(edge, color="0.6", ls=":", lw=1)
+    ax1.set_title(f"B = {result['batch_size']}, η = {result['lr']:.3g}")
+    ax1.legend(loc="upper left", fontsize=8)
+    ax2.plot(result["fraction_flat"], color="C2")
+    ax2.set_ylim(0, 1.02)
+    ax2.set_xlabel("step t")
+    ax2.set_ylabel("fraction in the flat basin")
+    ax2.set_title(f"final: {result['fraction_flat'][-1]:.0%} in the flat basin")
+
+
+def sharp_flat() -> Explorable:
+    """Batch size and learning rate → where minibatch SGD settles (sharp vs flat minimum)."""
+    return Explorable(
+        name="sgd-sharp-flat",
+        title="Noise pushes SGD out of sharp minima",
+        params={
+            "batch_size": Choice([1, 2, 4, 8, 16, 32, 64, 128], default=4, label="batch size B"),
+            "lr": Choice([0.005, 0.01, 0.015, 0.025], default=0.01, label="learning rate η"),
+        },
+        compute=_compute_sharp_flat,
+        draw=_draw_sharp_flat,
+        figsize=(10, 3.8),
+    )
+
+
+EXPLORABLES = [minibatch_noise, sharp_flat]
