@@ -6,8 +6,13 @@ messages. :class:`FTRL` (FTRL-Proximal, McMahan et al. 2013) has no torch counte
 """
 
 from .accumulation import GradientAccumulator, accumulate
+from .adadelta import Adadelta, adadelta_update
+from .adagrad import Adagrad, adagrad_update
 from .adam import Adam, AdamW, adam_update
 from .clipping import clip_grad_norm_, clip_grad_value_
+from .nadam import NAdam, nadam_update
+from .radam import RAdam, radam_update
+from .rmsprop import RMSprop, rmsprop_update
 from .schedules import (
     CosineAnnealingLR,
     ExponentialLR,
@@ -23,10 +28,20 @@ from .sgd import SGD, sgd_update
 
 __all__ = [
     "SGD",
+    "Adagrad",
+    "RMSprop",
+    "Adadelta",
     "Adam",
     "AdamW",
-    "adam_update",
+    "NAdam",
+    "RAdam",
     "sgd_update",
+    "adagrad_update",
+    "rmsprop_update",
+    "adadelta_update",
+    "adam_update",
+    "nadam_update",
+    "radam_update",
     "StepLR",
     "MultiStepLR",
     "ExponentialLR",

@@ -158,6 +158,118 @@ SPECS: list[Spec] = [
         group2={"lr": 0.02, "weight_decay": 0.5, "amsgrad": True},
         bad=[{"lr": -1.0}, {"eps": -1.0}, {"betas": (0.9, 1.0)}, {"weight_decay": -0.01}],
     ),
+    Spec(
+        "Adagrad",
+        ours.Adagrad,
+        torch.optim.Adagrad,
+        base={"lr": 0.1},
+        options=[
+            {},
+            {"lr_decay": 0.1},
+            {"weight_decay": 0.1},
+            {"initial_accumulator_value": 0.5},
+            {"eps": 1e-2},
+            {"maximize": True},
+            {"lr_decay": 0.05, "weight_decay": 0.1, "initial_accumulator_value": 0.1, "maximize": True},
+        ],
+        group2={"lr": 0.03, "lr_decay": 0.2, "eps": 1e-3, "weight_decay": 0.1},
+        bad=[
+            {"lr": -0.1},
+            {"lr_decay": -0.1},
+            {"weight_decay": -0.1},
+            {"initial_accumulator_value": -1.0},
+            {"eps": -1e-10},
+        ],
+    ),
+    Spec(
+        "RMSprop",
+        ours.RMSprop,
+        torch.optim.RMSprop,
+        base={"lr": 0.01},
+        options=[
+            {},
+            {"alpha": 0.9},
+            {"eps": 1e-3},
+            {"weight_decay": 0.1},
+            {"momentum": 0.9},
+            {"centered": True},
+            {"centered": True, "momentum": 0.5},
+            {"maximize": True},
+            {"alpha": 0.8, "centered": True, "momentum": 0.7, "weight_decay": 0.05, "maximize": True},
+        ],
+        group2={"lr": 0.003, "alpha": 0.9, "momentum": 0.9, "centered": True},
+        bad=[{"lr": -0.1}, {"eps": -1.0}, {"momentum": -0.9}, {"weight_decay": -0.1}, {"alpha": -0.5}],
+    ),
+    Spec(
+        "Adadelta",
+        ours.Adadelta,
+        torch.optim.Adadelta,
+        options=[
+            {},
+            {"lr": 0.5},
+            {"rho": 0.5},
+            {"eps": 1e-3},
+            {"weight_decay": 0.1},
+            {"maximize": True},
+            {"lr": 2.0, "rho": 0.8, "eps": 1e-4, "weight_decay": 0.05, "maximize": True},
+        ],
+        group2={"lr": 0.5, "rho": 0.95, "weight_decay": 0.1},
+        bad=[{"lr": -1.0}, {"rho": 1.5}, {"rho": -0.1}, {"eps": -1e-6}, {"weight_decay": -0.1}],
+    ),
+    Spec(
+        "NAdam",
+        ours.NAdam,
+        torch.optim.NAdam,
+        base={"lr": 0.01},
+        options=[
+            {},
+            {"betas": (0.8, 0.99)},
+            {"eps": 1e-3},
+            {"momentum_decay": 0.05},
+            {"weight_decay": 0.1},
+            {"weight_decay": 0.1, "decoupled_weight_decay": True},
+            {"maximize": True},
+            {
+                "betas": (0.7, 0.95),
+                "momentum_decay": 0.01,
+                "weight_decay": 0.1,
+                "decoupled_weight_decay": True,
+                "maximize": True,
+            },
+        ],
+        group2={"lr": 0.002, "betas": (0.8, 0.9), "momentum_decay": 0.02, "weight_decay": 0.1},
+        bad=[
+            {"lr": -1.0},
+            {"eps": -1.0},
+            {"betas": (1.0, 0.999)},
+            {"betas": (0.9, -0.1)},
+            {"weight_decay": -0.1},
+            {"momentum_decay": -4e-3},
+        ],
+    ),
+    Spec(
+        "RAdam",
+        ours.RAdam,
+        torch.optim.RAdam,
+        base={"lr": 0.01},
+        options=[
+            {},
+            {"betas": (0.8, 0.9)},  # ρ_∞ = 19: the rectified branch from step 5 on
+            {"eps": 1e-3},
+            {"weight_decay": 0.1},
+            {"weight_decay": 0.1, "decoupled_weight_decay": True},
+            {"maximize": True},
+            {"betas": (0.5, 0.8), "weight_decay": 0.05, "decoupled_weight_decay": True, "maximize": True},
+        ],
+        group2={"lr": 0.03, "betas": (0.9, 0.95), "weight_decay": 0.1},
+        bad=[
+            {"lr": -1.0},
+            {"eps": -1.0},
+            {"betas": (-0.5, 0.999)},
+            {"betas": (0.9, 1.0)},
+            {"weight_decay": -1.0},
+        ],
+    ),
 ]
 
 SPEC_BY_NAME = {spec.name: spec for spec in SPECS}
@@ -248,8 +360,15 @@ class Lockstep:
             torch.testing.assert_close(a, b, **TOL)
         assert_same_state(self.opt, self.ref)
 
-    def reload_ours(self, state_dict: dict[str, Any] | None = None) -> None:
-        """Replace our optimizer by a fresh one loaded from a state dict (ours by default, or e.g. torch's)."""
-        saved = copy.deepcopy(self.opt.state_dict() if state_dict is None else state_dict)
+    def reload(self, ours_from: str = "ours", ref_from: str = "ref") -> None:
+        """Replace both optimizers by fresh ones loaded from a state dict (``"ours"`` or ``"ref"``'s, deep-copied).
+
+        Both are reloaded because loading itself changes state: ``Optimizer.load_state_dict`` casts every state
+        tensor but ``step`` to the parameter's dtype (NAdam's float32 ``mu_product`` becomes float64).
+        """
+        saved = {"ours": self.opt.state_dict(), "ref": self.ref.state_dict()}
         self.opt = self.build(self.spec, self.p_ours, True)
-        self.opt.load_state_dict(saved)
+        self.opt.load_state_dict(copy.deepcopy(saved[ours_from]))
+        self.ref = self.build(self.spec, self.p_ref, False)
+        self.ref.load_state_dict(copy.deepcopy(saved[ref_from]))
+        assert_same_groups(self.opt, self.ref)

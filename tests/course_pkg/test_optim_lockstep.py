@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -86,7 +85,7 @@ def test_state_dict_round_trip_continues_identically(spec: Spec, device: str) ->
     run = Lockstep(spec, device, build=build)
     for _ in range(STEPS // 2):
         run.step()
-    run.reload_ours()
+    run.reload()
     run.check()
     for _ in range(STEPS // 2):
         run.step()
@@ -98,12 +97,12 @@ def test_state_dict_crosses_between_torch_and_ours(spec: Spec, device: str) -> N
     run = Lockstep(spec, device, **spec.options[-1])
     for _ in range(5):
         run.step()
-    run.reload_ours(run.ref.state_dict())  # torch.optim's state dict loads into ours ...
+    run.reload(ours_from="ref", ref_from="ref")  # torch.optim's state dict loads into ours ...
+    run.check()
     for _ in range(5):
         run.step()
-    ref_from_ours = spec.make_ref(run.p_ref, **spec.options[-1])
-    ref_from_ours.load_state_dict(copy.deepcopy(run.opt.state_dict()))  # ... and ours into torch.optim
-    run.ref = ref_from_ours
+    run.reload(ours_from="ours", ref_from="ours")  # ... and ours into torch.optim
+    run.check()
     for _ in range(5):
         run.step()
 

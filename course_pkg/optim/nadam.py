@@ -1,0 +1,174 @@
+"""NAdam (Dozat, 2016): Adam with Nesterov momentum and a momentum schedule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ._base import ReferenceOptimizer, as_float, check_lr, new_step_counter
+
+__all__ = ["NAdam", "nadam_update"]
+
+
+def nadam_update(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Any],
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    momentum_decay: float,
+    decoupled_weight_decay: bool,
+    maximize: bool,
+) -> None:
+    """Apply one NAdam step to ``param`` in place (see :class:`NAdam` for the rule).
+
+    Parameters
+    ----------
+    param : Tensor
+        The parameter θ_{t-1}; overwritten with θ_t.
+    grad : Tensor
+        Its gradient g_t (not modified).
+    state : dict
+        ``step`` (t-1), ``mu_product`` (μ_1 ⋯ μ_{t-1}, a 0-dim tensor), ``exp_avg`` (m_{t-1}) and
+        ``exp_avg_sq`` (v_{t-1}); updated in place.
+    lr, beta1, beta2, eps, weight_decay, momentum_decay : float
+        η, β₁, β₂, ε, λ and ψ.
+    decoupled_weight_decay, maximize : bool
+        Decay θ directly (as AdamW) instead of adding λθ to g_t; ascend instead of descend.
+    """
+    if maximize:
+        grad = -grad
+    state["step"] += 1
+    t = state["step"].item()
+    bias_correction2 = 1 - beta2**t
+
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            param.mul_(1 - lr * weight_decay)  # θ ← (1 - ηλ) θ
+        else:
+            grad = grad.add(param, alpha=weight_decay)  # g_t ← g_t + λ θ_{t-1}
+
+    mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * momentum_decay)))  # μ_t
+    mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * momentum_decay)))  # μ_{t+1}
+    state["mu_product"] *= mu  # μ_1 ⋯ μ_t
+    mu_product = state["mu_product"].item()
+    mu_product_next = mu_product * mu_next  # μ_1 ⋯ μ_{t+1}
+
+    m, v = state["exp_avg"], state["exp_avg_sq"]
+    m.lerp_(grad, 1 - beta1)  # m_t = β₁ m_{t-1} + (1 - β₁) g_t
+    v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)  # v_t = β₂ v_{t-1} + (1 - β₂) g_t²
+    denom = v.div(bias_correction2).sqrt().add_(eps)  # √v̂_t + ε
+    # θ_t = θ_{t-1} - η [(1 - μ_t) g_t / (1 - μ_1⋯μ_t) + μ_{t+1} m_t / (1 - μ_1⋯μ_{t+1})] / (√v̂_t + ε)
+    param.addcdiv_(grad, denom, value=-lr * (1.0 - mu) / (1.0 - mu_product))
+    param.addcdiv_(m, denom, value=(-lr * mu_next) / (1.0 - mu_product_next))
+
+
+class NAdam(ReferenceOptimizer):
+    r"""NAdam: Adam whose first moment looks one step ahead, Nesterov-style (as ``torch.optim.NAdam``).
+
+    For t = 1, 2, ... with g_t = ∇_θ L(θ_{t-1}) (negated when ``maximize``) and m_0 = v_0 = 0:
+
+    1. weight decay λ:  g_t ← g_t + λ θ_{t-1},  or with ``decoupled_weight_decay``  θ_{t-1} ← (1 - η λ) θ_{t-1}
+    2. momentum schedule:  μ_t = β₁ (1 - ½ · 0.96^(t ψ))   (ψ = ``momentum_decay``)
+    3. moments:  m_t = β₁ m_{t-1} + (1 - β₁) g_t,   v_t = β₂ v_{t-1} + (1 - β₂) g_t²,   v̂_t = v_t / (1 - β₂ᵗ)
+    4. step:  θ_t = θ_{t-1} - η [ (1 - μ_t) g_t / (1 - ∏_{i≤t} μ_i)  +  μ_{t+1} m_t / (1 - ∏_{i≤t+1} μ_i) ]
+       / (√v̂_t + ε)
+
+    State per parameter: ``step`` (t), ``mu_product`` (∏_{i≤t} μ_i, a 0-dim CPU tensor), ``exp_avg`` (m_t) and
+    ``exp_avg_sq`` (v_t).
+
+    Parameters
+    ----------
+    params : iterable
+        Tensors to optimize, or dicts defining parameter groups.
+    lr : float, optional
+        Learning rate η (default 2e-3).
+    betas : tuple of float, optional
+        Decay rates (β₁, β₂) (default (0.9, 0.999)).
+    eps : float, optional
+        ε added to the denominator (default 1e-8).
+    weight_decay : float, optional
+        Weight decay λ (default 0).
+    momentum_decay : float, optional
+        ψ, how fast μ_t rises to β₁ (default 4e-3).
+    decoupled_weight_decay : bool, optional
+        Decay the weights directly, as AdamW (default False).
+    maximize : bool, optional
+        Maximize the objective (default False).
+
+    Raises
+    ------
+    ValueError
+        For an invalid lr, eps, beta, weight_decay or momentum_decay (torch's messages).
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float | Tensor = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum_decay: float = 4e-3,
+        decoupled_weight_decay: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        check_lr(lr)
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= momentum_decay:
+            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "momentum_decay": momentum_decay,
+            "decoupled_weight_decay": decoupled_weight_decay,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("maximize", False)
+            group.setdefault("decoupled_weight_decay", False)
+
+    def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "step": new_step_counter(),
+            "mu_product": new_step_counter(1.0),
+            "exp_avg": torch.zeros_like(param, memory_format=torch.preserve_format),
+            "exp_avg_sq": torch.zeros_like(param, memory_format=torch.preserve_format),
+        }
+
+    def _update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        beta1, beta2 = group["betas"]
+        nadam_update(
+            param,
+            grad,
+            state,
+            lr=as_float(group["lr"]),
+            beta1=beta1,
+            beta2=beta2,
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            momentum_decay=group["momentum_decay"],
+            decoupled_weight_decay=group["decoupled_weight_decay"],
+            maximize=group["maximize"],
+        )
