@@ -1,0 +1,210 @@
+"""Explorables of the chapter "Bias–variance decomposition".
+
+- :func:`capacity_noise_n`: polynomial degree (capacity), noise level σ and training-set size n → the cloud of
+  polynomials fitted to fresh training sets around the true function, the stacked bias²/variance/noise bars
+  with the measured expected error, and bias², variance and total error against the degree.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from course_pkg.explore import Choice, Explorable
+from course_pkg.learning.bias_variance import BiasVarianceResult, bias_variance_decomposition
+
+__all__ = [
+    "true_function",
+    "polynomial_fit_predict",
+    "capacity_noise_n",
+    "decompose_polynomial",
+    "EXPLORABLES",
+]
+
+#: Degrees offered by the explorable (capacity axis).
+DEGREES = (0, 1, 2, 3, 4, 5, 7, 9)
+#: Number of training sets drawn per decomposition.
+N_ROUNDS = 60
+#: Test inputs: a fine grid on [0, 1].
+X_TEST = np.linspace(0.0, 1.0, 101)
+
+
+def true_function(x: np.ndarray) -> np.ndarray:
+    """The regression function f(x) = sin(2πx) used throughout the chapter.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Inputs in [0, 1] (any shape; flattened).
+
+    Returns
+    -------
+    numpy.ndarray
+        f at the inputs, shape ``(x.size,)``.
+    """
+    return np.sin(2.0 * np.pi * np.asarray(x, dtype=np.float64).ravel())
+
+
+def polynomial_fit_predict(degree: int, x: np.ndarray, y: np.ndarray, x_test: np.ndarray) -> np.ndarray:
+    """Least-squares polynomial of the given degree, fitted on ``(x, y)`` and evaluated at ``x_test``.
+
+    Uses the Legendre basis on [-1, 1] (inputs in [0, 1] are mapped there) for a well-conditioned fit.
+
+    Parameters
+    ----------
+    degree : int
+        Polynomial degree (≥ 0).
+    x, y : numpy.ndarray
+        Training inputs in [0, 1] and targets, each of n values.
+    x_test : numpy.ndarray
+        Inputs where the fitted polynomial is evaluated.
+
+    Returns
+    -------
+    numpy.ndarray
+        Predictions at ``x_test``.
+    """
+    if degree < 0:
+        raise ValueError(f"degree must be non-negative, got {degree}")
+    V = np.polynomial.legendre.legvander(2.0 * np.ravel(x) - 1.0, degree)
+    coef = np.linalg.lstsq(V, np.ravel(y), rcond=None)[0]
+    return np.polynomial.legendre.legvander(2.0 * np.ravel(x_test) - 1.0, degree) @ coef
+
+
+def decompose_polynomial(
+    degree: int, sigma: float, n: int, n_rounds: int = N_ROUNDS, seed: int = 0
+) -> BiasVarianceResult:
+    """Bias–variance decomposition of degree-``degree`` least squares on ``n`` noisy samples of sin(2πx).
+
+    Training inputs are uniform on [0, 1]; targets are f(x) + σ z with z standard normal.
+
+    Parameters
+    ----------
+    degree : int
+        Polynomial degree (the capacity).
+    sigma : float
+        Noise standard deviation σ.
+    n : int
+        Training-set size.
+    n_rounds : int, default=60
+        Number of training sets.
+    seed : int, default=0
+        Seed of the training sets and the test noise.
+
+    Returns
+    -------
+    BiasVarianceResult
+        The decomposition over the grid :data:`X_TEST`.
+    """
+
+    def sample_train(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        x = rng.uniform(0.0, 1.0, size=n)
+        return x, true_function(x) + sigma * rng.standard_normal(n)
+
+    return bias_variance_decomposition(
+        lambda x, y, xt: polynomial_fit_predict(degree, x, y, xt),
+        sample_train,
+        X_TEST,
+        true_function,
+        sigma**2,
+        n_rounds=n_rounds,
+        seed=seed,
+    )
+
+
+@lru_cache(maxsize=16)
+def _sweep(sigma: float, n: int) -> dict[int, BiasVarianceResult]:
+    return {d: decompose_polynomial(d, sigma, n) for d in DEGREES}
+
+
+def _compute(degree: int, sigma: float, n: int) -> dict[str, Any]:
+    sweep = _sweep(float(sigma), int(n))
+    res = sweep[int(degree)]
+    rng = np.random.default_rng(1)
+    x_example = rng.uniform(0.0, 1.0, size=n)
+    return {
+        "degree": int(degree),
+        "sigma": float(sigma),
+        "n": int(n),
+        "x": X_TEST,
+        "f": res.f_test,
+        "fits": res.predictions[:25],
+        "mean_fit": res.mean_prediction,
+        "x_example": x_example,
+        "y_example": true_function(x_example) + sigma * rng.standard_normal(n),
+        "parts": (res.bias2, res.variance, res.noise),
+        "measured": res.expected_error,
+        "degrees": np.array(DEGREES),
+        "bias2_curve": np.array([sweep[d].bias2 for d in DEGREES]),
+        "variance_curve": np.array([sweep[d].variance for d in DEGREES]),
+        "error_curve": np.array([sweep[d].expected_error for d in DEGREES]),
+    }
+
+
+_COLORS = {"bias²": "#1f77b4", "variance": "#ff7f0e", "noise": "#7f7f7f"}
+
+
+def _draw(r: dict[str, Any], fig: Any) -> None:
+    ax1, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.6, 0.7, 1.3])
+    for fit in r["fits"]:
+        ax1.plot(r["x"], fit, color="#ff7f0e", alpha=0.25, lw=0.8)
+    ax1.plot(r["x"], r["f"], color="black", lw=2, label="true f(x)")
+    ax1.plot(r["x"], r["mean_fit"], color="#1f77b4", lw=2, ls="--", label="mean fit f̄(x)")
+    ax1.scatter(
+        r["x_example"], r["y_example"], s=10, color="black", alpha=0.5, zorder=3, label="one training set"
+    )
+    ax1.set_ylim(-2.5, 2.5)
+    ax1.set_xlabel("x")
+    ax1.set_ylabel("y")
+    ax1.set_title(f"25 fits, degree {r['degree']}, n = {r['n']}, σ = {r['sigma']}")
+    ax1.legend(loc="lower left", fontsize=7)
+
+    bottom = 0.0
+    for (label, color), value in zip(_COLORS.items(), r["parts"]):
+        ax2.bar(0, value, bottom=bottom, color=color, label=f"{label} {value:.3f}", width=0.6)
+        bottom += value
+    ax2.plot([-0.4, 0.4], [r["measured"]] * 2, color="red", lw=2, label=f"measured {r['measured']:.3f}")
+    ax2.set_xlim(-0.6, 0.6)
+    ax2.set_xticks([])
+    ax2.set_ylim(0, max(1.2 * bottom, 1.2 * r["measured"], 0.1))
+    ax2.set_ylabel("expected squared error")
+    ax2.set_title("decomposition")
+    ax2.legend(fontsize=7, loc="upper center")
+
+    d = r["degrees"]
+    ax3.semilogy(d, r["bias2_curve"], "o-", color=_COLORS["bias²"], label="bias²")
+    ax3.semilogy(d, r["variance_curve"], "s-", color=_COLORS["variance"], label="variance")
+    ax3.semilogy(d, r["error_curve"], "^-", color="red", label="expected error")
+    ax3.axhline(r["sigma"] ** 2, color=_COLORS["noise"], ls=":", label="noise σ²")
+    ax3.axvline(r["degree"], color="black", lw=0.8)
+    ax3.set_xlabel("polynomial degree (capacity)")
+    ax3.set_ylabel("average over x")
+    ax3.set_title("the trade-off")
+    ax3.legend(fontsize=7)
+
+
+def capacity_noise_n() -> Explorable:
+    """Degree, noise σ and sample size n → fitted curves, decomposition bars and the trade-off curve.
+
+    Returns
+    -------
+    Explorable
+        72 frames (8 degrees × 3 noise levels × 3 sizes).
+    """
+    return Explorable(
+        name="bias-variance-capacity",
+        title="Bias² and variance against capacity, noise and sample size",
+        params={
+            "degree": Choice(list(DEGREES), default=3, label="polynomial degree"),
+            "sigma": Choice([0.1, 0.3, 0.6], default=0.3, label="noise σ"),
+            "n": Choice([15, 30, 60], default=30, label="training set size n"),
+        },
+        compute=_compute,
+        draw=_draw,
+        figsize=(11, 3.6),
+    )
+
+
+EXPLORABLES = [capacity_noise_n]

@@ -1,0 +1,296 @@
+"""Explorables of the chapter "Bootstrap, bagging and boosting".
+
+- :func:`bagging_variance`: number of bagged trees B and tree depth → bagged fits on three independent training
+  sets (how much they still disagree), and the measured variance against B next to the formula
+  ρσ² + (1 − ρ)σ²/B.
+- :func:`adaboost_rounds`: boosting round t and label noise → sample weights and decision regions after t
+  rounds, training error against the bound ∏ 2√(ε_t(1 − ε_t)), and the distribution of margins.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from course_pkg.explore import Choice, Explorable
+from course_pkg.learning.ensembles import AdaBoost, bootstrap_indices
+from course_pkg.learning.trees import DecisionTree
+
+__all__ = [
+    "regression_sets",
+    "bagging_members",
+    "two_moons",
+    "fit_adaboost",
+    "bagging_variance",
+    "adaboost_rounds",
+    "EXPLORABLES",
+]
+
+#: Bagging experiment sizes: training sets, points per set, trees per ensemble.
+N_SETS, N_POINTS, MAX_TREES = 12, 50, 50
+BAG_SIZES = (1, 2, 3, 5, 10, 20, 50)
+X_GRID = np.linspace(0.0, 1.0, 120)
+#: Rounds offered by the AdaBoost explorable.
+ROUNDS = (1, 2, 3, 4, 5, 8, 12, 20, 30, 50, 80, 120)
+
+
+def regression_sets(n_sets: int = N_SETS, n: int = N_POINTS, sigma: float = 0.4, seed: int = 0) -> list:
+    """Independent training sets ``(x, y)`` of ``y = sin(2πx) + σ z`` with ``x`` uniform on [0, 1].
+
+    Parameters
+    ----------
+    n_sets : int
+        Number of training sets.
+    n : int
+        Points per set.
+    sigma : float
+        Noise standard deviation.
+    seed : int
+        Seed.
+
+    Returns
+    -------
+    list of tuple of numpy.ndarray
+        ``[(x, y), ...]`` with ``x`` of shape ``(n, 1)``.
+    """
+    rng = np.random.default_rng(seed)
+    sets = []
+    for _ in range(n_sets):
+        x = rng.uniform(0.0, 1.0, size=(n, 1))
+        sets.append((x, np.sin(2 * np.pi * x[:, 0]) + sigma * rng.standard_normal(n)))
+    return sets
+
+
+@lru_cache(maxsize=4)
+def bagging_members(max_depth: int | None) -> np.ndarray:
+    """Predictions on :data:`X_GRID` of ``MAX_TREES`` bootstrap trees on each of ``N_SETS`` training sets.
+
+    Parameters
+    ----------
+    max_depth : int or None
+        Depth of each tree (``None``: grown until pure).
+
+    Returns
+    -------
+    numpy.ndarray of shape (N_SETS, MAX_TREES, len(X_GRID))
+        Member predictions (cached: the explorable's frames share them).
+    """
+    out = np.empty((N_SETS, MAX_TREES, len(X_GRID)))
+    for s, (x, y) in enumerate(regression_sets()):
+        for b, idx in enumerate(bootstrap_indices(N_POINTS, MAX_TREES, seed=100 + s)):
+            out[s, b] = (
+                DecisionTree("regression", max_depth=max_depth).fit(x[idx], y[idx]).predict(X_GRID[:, None])
+            )
+    return out
+
+
+def _compute_bagging(n_trees: int, depth: str) -> dict[str, Any]:
+    max_depth = None if depth == "full" else int(depth)
+    members = bagging_members(max_depth)
+    sizes = np.array(BAG_SIZES)
+    # variance over training sets of the B-tree average, averaged over x
+    measured = np.array([members[:, :B].mean(axis=1).var(axis=0).mean() for B in sizes])
+    sigma2 = members.reshape(-1, len(X_GRID)).var(axis=0).mean()  # one bootstrap tree's variance σ²
+    # covariance of two trees grown on the same training set: ρσ² (averaged over x)
+    centred = members - members.mean(axis=(0, 1), keepdims=True)
+    total = centred.sum(axis=1)
+    pair_sum = (total**2 - (centred**2).sum(axis=1)) / (MAX_TREES * (MAX_TREES - 1))
+    rho_sigma2 = pair_sum.mean()
+    sets = regression_sets()
+    return {
+        "n_trees": int(n_trees),
+        "depth": depth,
+        "x": X_GRID,
+        "fits": members[:3, : int(n_trees)].mean(axis=1),
+        "data": [sets[i] for i in range(3)],
+        "sizes": sizes,
+        "measured": measured,
+        "formula": rho_sigma2 + (sigma2 - rho_sigma2) / sizes,
+        "rho": rho_sigma2 / sigma2,
+        "sigma2": sigma2,
+    }
+
+
+def _draw_bagging(r: dict[str, Any], fig: Any) -> None:
+    ax1, ax2 = fig.subplots(1, 2, width_ratios=[1.3, 1])
+    colors = ["#1f77b4", "#ff7f0e", "#2ca02c"]
+    for (x, y), fit, c in zip(r["data"], r["fits"], colors):
+        ax1.scatter(x[:, 0], y, s=6, color=c, alpha=0.35)
+        ax1.plot(r["x"], fit, color=c, lw=1.6)
+    ax1.plot(r["x"], np.sin(2 * np.pi * r["x"]), color="black", lw=1.5, ls="--", label="true f(x)")
+    ax1.set_ylim(-2.2, 2.2)
+    ax1.set_xlabel("x")
+    ax1.set_ylabel("y")
+    ax1.set_title(f"B = {r['n_trees']} trees (depth {r['depth']}) on 3 training sets")
+    ax1.legend(loc="lower left", fontsize=7)
+    ax2.loglog(r["sizes"], r["measured"], "o-", label="measured variance")
+    ax2.loglog(r["sizes"], r["formula"], "k--", label=f"ρσ² + (1−ρ)σ²/B, ρ = {r['rho']:.2f}")
+    ax2.axhline(r["rho"] * r["sigma2"], color="gray", ls=":", label="floor ρσ²")
+    ax2.axvline(r["n_trees"], color="red", lw=0.8)
+    ax2.set_xlabel("number of bagged trees B")
+    ax2.set_ylabel("variance of the ensemble (avg over x)")
+    ax2.set_title("bagging averages away the uncorrelated part")
+    ax2.legend(fontsize=7)
+
+
+def bagging_variance() -> Explorable:
+    """Number of bagged trees B × tree depth → fits on three training sets and variance against B.
+
+    Returns
+    -------
+    Explorable
+        21 frames (7 ensemble sizes × 3 depths).
+    """
+    return Explorable(
+        name="bagging-variance",
+        title="Bagging regression trees: variance against the number of trees",
+        params={
+            "n_trees": Choice(list(BAG_SIZES), default=1, label="bagged trees B"),
+            "depth": Choice(["1", "3", "full"], default="full", label="tree depth"),
+        },
+        compute=_compute_bagging,
+        draw=_draw_bagging,
+        figsize=(10, 3.8),
+    )
+
+
+def two_moons(n: int = 150, flip: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles with Gaussian jitter; a fraction ``flip`` of labels is flipped.
+
+    Parameters
+    ----------
+    n : int
+        Number of points (half per class).
+    flip : float
+        Fraction of labels flipped at random (label noise).
+    seed : int
+        Seed.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``X`` of shape (n, 2) and labels ``y`` in {0, 1}.
+    """
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    t = rng.uniform(0, np.pi, size=n)
+    X = np.where(
+        (np.arange(n) < half)[:, None],
+        np.column_stack([np.cos(t), np.sin(t)]),
+        np.column_stack([1 - np.cos(t), 0.5 - np.sin(t)]),
+    )
+    X = X + 0.2 * rng.standard_normal((n, 2))
+    y = (np.arange(n) >= half).astype(int)
+    flipped = rng.random(n) < flip
+    return X, np.where(flipped, 1 - y, y)
+
+
+@lru_cache(maxsize=4)
+def fit_adaboost(flip: float) -> tuple[np.ndarray, np.ndarray, AdaBoost]:
+    """The data set and the AdaBoost model (``max(ROUNDS)`` rounds) of the explorable, cached.
+
+    Parameters
+    ----------
+    flip : float
+        Label-noise fraction passed to :func:`two_moons`.
+
+    Returns
+    -------
+    tuple
+        ``(X, y, model)``.
+    """
+    X, y = two_moons(flip=flip)
+    return X, y, AdaBoost(max(ROUNDS)).fit(X, y)
+
+
+_G1, _G2 = np.meshgrid(np.linspace(-1.6, 2.6, 90), np.linspace(-1.3, 1.8, 70))
+_GRID = np.column_stack([_G1.ravel(), _G2.ravel()])
+
+
+def _compute_adaboost(rounds: int, flip: float) -> dict[str, Any]:
+    X, y, model = fit_adaboost(float(flip))
+    t = min(int(rounds), len(model.estimators_))
+    alphas = model.estimator_weights_[:t]
+    score = np.zeros(len(_GRID))
+    train_score = np.zeros(len(y))
+    errors = []
+    for h, a in zip(model.estimators_[:t], alphas):
+        score += a * np.where(h.predict(_GRID) == 1, 1.0, -1.0)
+    for h, a in zip(model.estimators_, model.estimator_weights_):
+        train_score += a * np.where(h.predict(X) == 1, 1.0, -1.0)
+        errors.append(np.mean((train_score > 0).astype(int) != y))
+    own = np.zeros(len(y))
+    for h, a in zip(model.estimators_[:t], alphas):
+        own += a * np.where(h.predict(X) == y, 1.0, -1.0)
+    stump = model.estimators_[t - 1]
+    return {
+        "rounds": t,
+        "X": X,
+        "y": y,
+        "weights": model.sample_weights_[t - 1],
+        "region": (score > 0).reshape(_G1.shape),
+        "stump": (int(stump.feature_[0]), float(stump.threshold_[0])),
+        "errors": np.array(errors),
+        "bound": model.training_error_bound(),
+        "margins": np.sort(own / alphas.sum()),
+    }
+
+
+def _draw_adaboost(r: dict[str, Any], fig: Any) -> None:
+    ax1, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.3, 1, 1])
+    ax1.contourf(_G1, _G2, r["region"].astype(float), levels=[-0.5, 0.5, 1.5], colors=["#c6dbef", "#fdd0a2"])
+    size = 4000 * r["weights"]
+    for label, c in ((0, "#1f77b4"), (1, "#ff7f0e")):
+        m = r["y"] == label
+        ax1.scatter(r["X"][m, 0], r["X"][m, 1], s=size[m], color=c, edgecolor="k", linewidth=0.3)
+    f, thr = r["stump"]
+    (ax1.axvline if f == 0 else ax1.axhline)(thr, color="red", lw=1.2, label=f"stump of round {r['rounds']}")
+    ax1.set_xlim(_G1.min(), _G1.max())
+    ax1.set_ylim(_G2.min(), _G2.max())
+    ax1.set_xlabel("x₁")
+    ax1.set_ylabel("x₂")
+    ax1.set_title(f"after {r['rounds']} rounds (size ∝ weight w_t)")
+    ax1.legend(fontsize=7, loc="lower left")
+
+    t = np.arange(1, len(r["errors"]) + 1)
+    ax2.semilogy(t, r["bound"], "k--", label="bound ∏ 2√(ε_t(1−ε_t))")
+    ax2.semilogy(t, np.maximum(r["errors"], 1e-3), color="#d62728", label="training error")
+    ax2.axvline(r["rounds"], color="gray", lw=0.8)
+    ax2.set_xlabel("round t")
+    ax2.set_ylabel("training error")
+    ax2.set_title("error under its bound")
+    ax2.legend(fontsize=7)
+
+    m = r["margins"]
+    ax3.plot(m, np.arange(1, len(m) + 1) / len(m), color="#2ca02c")
+    ax3.axvline(0, color="gray", lw=0.8)
+    ax3.set_xlim(-1, 1)
+    ax3.set_xlabel("normalised margin y·F(x)/Σα")
+    ax3.set_ylabel("fraction of training points ≤ margin")
+    ax3.set_title("margin distribution")
+
+
+def adaboost_rounds() -> Explorable:
+    """Boosting round t × label noise → weights and regions, error vs bound, margin distribution.
+
+    Returns
+    -------
+    Explorable
+        24 frames (12 rounds × 2 noise levels).
+    """
+    return Explorable(
+        name="adaboost-rounds",
+        title="AdaBoost round by round",
+        params={
+            "rounds": Choice(list(ROUNDS), default=5, label="boosting round t"),
+            "flip": Choice([0.0, 0.1], default=0.0, label="label noise (fraction flipped)"),
+        },
+        compute=_compute_adaboost,
+        draw=_draw_adaboost,
+        figsize=(11, 3.6),
+    )
+
+
+EXPLORABLES = [bagging_variance, adaboost_rounds]
