@@ -10,6 +10,7 @@ from .adadelta import Adadelta, adadelta_update
 from .adagrad import Adagrad, adagrad_update
 from .adam import Adam, AdamW, adam_update
 from .clipping import clip_grad_norm_, clip_grad_value_
+from .ftrl import FTRL, ftrl_update
 from .nadam import NAdam, nadam_update
 from .radam import RAdam, radam_update
 from .rmsprop import RMSprop, rmsprop_update
@@ -35,6 +36,7 @@ __all__ = [
     "AdamW",
     "NAdam",
     "RAdam",
+    "FTRL",
     "sgd_update",
     "adagrad_update",
     "rmsprop_update",
@@ -42,6 +44,7 @@ __all__ = [
     "adam_update",
     "nadam_update",
     "radam_update",
+    "ftrl_update",
     "StepLR",
     "MultiStepLR",
     "ExponentialLR",
