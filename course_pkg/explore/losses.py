@@ -1,0 +1,182 @@
+"""Explorables of the chapter "Surrogate losses and where losses come from".
+
+- :func:`surrogate_boundaries`: a surrogate loss, the regularization strength λ and a few mislabelled outliers →
+  the losses as functions of the margin, the linear decision boundary each surrogate produces on 2-D data, and the
+  0-1 error (training and test) that each one reaches.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from course_pkg.data import make_blobs_2d
+from course_pkg.explore import Choice, Explorable, Toggle
+from course_pkg.learning.losses import MARGIN_LOSSES, error_rate, fit_linear_classifier
+
+__all__ = ["EXPLORABLES", "LAMBDAS", "SURROGATES", "classification_data", "fit_all", "surrogate_boundaries"]
+
+#: Surrogates offered (the 0-1 loss is drawn for reference but cannot be minimized by gradients).
+SURROGATES = ("hinge", "squared_hinge", "logistic", "exponential")
+#: Ridge strengths λ offered.
+LAMBDAS = (1e-3, 1e-2, 1e-1, 1.0)
+_COLORS = {"zero_one": "black", "hinge": "C0", "squared_hinge": "C1", "logistic": "C2", "exponential": "C3"}
+_N_OUTLIERS = 8
+
+
+@lru_cache(maxsize=2)
+def classification_data(outliers: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Two overlapping Gaussian blobs (200 training, 2000 test points), optionally with mislabelled outliers.
+
+    The outliers are ``8`` points labelled -1 placed far inside the +1 region (around ``(3.5, 3.5)``); the test
+    set has none.
+
+    Parameters
+    ----------
+    outliers : bool
+        Add the outliers to the training set.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(X_train, y_train, X_test, y_test)``, labels in ``{-1, +1}``.
+    """
+    X, y = make_blobs_2d(200, separation=1.5, seed=0)
+    Xt, yt = make_blobs_2d(2000, separation=1.5, seed=1)
+    if outliers:
+        rng = np.random.default_rng(2)
+        X = np.vstack([X, 3.5 + 0.3 * rng.standard_normal((_N_OUTLIERS, 2))])
+        y = np.concatenate([y, -np.ones(_N_OUTLIERS)])
+    return X, y, Xt, yt
+
+
+@lru_cache(maxsize=8)
+def fit_all(outliers: bool, lam: float) -> dict[str, np.ndarray]:
+    """Fit a linear classifier with every surrogate of :data:`SURROGATES`.
+
+    Parameters
+    ----------
+    outliers : bool
+        Training set with or without outliers (see :func:`classification_data`).
+    lam : float
+        Ridge strength λ.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Surrogate name → fitted ``(w1, w2, b)``.
+    """
+    X, y, _, _ = classification_data(bool(outliers))
+    return {name: fit_linear_classifier(X, y, name, lam=float(lam), n_iter=1500) for name in SURROGATES}
+
+
+def _compute(loss: str, lam: float, outliers: bool) -> dict[str, Any]:
+    X, y, Xt, yt = classification_data(bool(outliers))
+    thetas = fit_all(bool(outliers), float(lam))
+    z = np.linspace(-3.0, 3.0, 301)
+    errors = {
+        name: (error_rate(X @ th[:2] + th[2], y), error_rate(Xt @ th[:2] + th[2], yt))
+        for name, th in thetas.items()
+    }
+    return {
+        "loss": loss,
+        "lam": float(lam),
+        "outliers": bool(outliers),
+        "z": z,
+        "curves": {name: MARGIN_LOSSES[name](z) for name in ("zero_one", *SURROGATES)},
+        "X": X,
+        "y": y,
+        "thetas": thetas,
+        "errors": errors,
+    }
+
+
+def _boundary(theta: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    w1, w2, b = theta
+    if abs(w2) < 1e-12:
+        return np.full_like(xs, np.nan)
+    return -(w1 * xs + b) / w2
+
+
+def _draw(r: dict[str, Any], fig: Any) -> None:
+    ax1, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.0, 1.1, 1.0])
+    sel = r["loss"]
+    for name, values in r["curves"].items():
+        strong = name in (sel, "zero_one")
+        ax1.plot(
+            r["z"],
+            values,
+            color=_COLORS[name],
+            lw=2.5 if strong else 1.0,
+            alpha=1.0 if strong else 0.4,
+            label=MARGIN_LOSSES[name].label,
+        )
+    ax1.set_ylim(0, 4)
+    ax1.set_xlabel("margin z = y f(x)")
+    ax1.set_ylabel("loss φ(z)")
+    ax1.set_title("losses of the margin")
+    ax1.legend(fontsize=7)
+
+    X, y = r["X"], r["y"]
+    ax2.scatter(X[y > 0, 0], X[y > 0, 1], s=8, color="C0", alpha=0.6, label="y = +1")
+    ax2.scatter(X[y < 0, 0], X[y < 0, 1], s=8, color="C3", alpha=0.6, marker="x", label="y = −1")
+    xs = np.linspace(-4.5, 4.5, 50)
+    for name, theta in r["thetas"].items():
+        strong = name == sel
+        ax2.plot(
+            xs,
+            _boundary(theta, xs),
+            color=_COLORS[name],
+            lw=2.5 if strong else 1.0,
+            alpha=1.0 if strong else 0.5,
+            ls="-" if strong else "--",
+        )
+    ax2.set_xlim(-4.5, 4.5)
+    ax2.set_ylim(-4.5, 4.5)
+    ax2.set_xlabel("x₁")
+    ax2.set_ylabel("x₂")
+    ax2.set_title(f"decision boundaries (λ = {r['lam']:g})")
+    ax2.legend(fontsize=7, loc="lower right")
+
+    names = list(r["errors"])
+    pos = np.arange(len(names))
+    train = [100 * r["errors"][n][0] for n in names]
+    test = [100 * r["errors"][n][1] for n in names]
+    edge = ["black" if n == sel else "none" for n in names]
+    ax3.bar(
+        pos - 0.2, train, 0.4, color=[_COLORS[n] for n in names], alpha=0.5, edgecolor=edge, label="train"
+    )
+    ax3.bar(pos + 0.2, test, 0.4, color=[_COLORS[n] for n in names], edgecolor=edge, label="test")
+    for p, v in zip(pos, test):
+        ax3.text(p + 0.2, v + 0.3, f"{v:.1f}", ha="center", fontsize=7)
+    ax3.set_xticks(pos, [MARGIN_LOSSES[n].label.replace(" ", "\n") for n in names], fontsize=8)
+    ax3.set_ylim(0, max(max(train), max(test)) * 1.25 + 1)
+    ax3.set_ylabel("0-1 error (%)")
+    ax3.set_title("0-1 error reached (light: train)")
+
+
+def surrogate_boundaries() -> Explorable:
+    """Surrogate loss × λ × outliers → losses over the margin, decision boundaries, 0-1 errors.
+
+    Returns
+    -------
+    Explorable
+        32 frames (4 surrogates × 4 values of λ × outliers on/off).
+    """
+    return Explorable(
+        name="losses-surrogate-boundaries",
+        title="Surrogate losses: the boundary each one draws and the 0-1 error it reaches",
+        params={
+            "loss": Choice(list(SURROGATES), default="logistic", label="surrogate loss"),
+            "lam": Choice(list(LAMBDAS), default=1e-2, label="ridge strength λ"),
+            "outliers": Toggle(default=False, label="8 mislabelled outliers"),
+        },
+        compute=_compute,
+        draw=_draw,
+        figsize=(11, 3.6),
+    )
+
+
+EXPLORABLES = [surrogate_boundaries]

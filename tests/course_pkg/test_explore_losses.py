@@ -1,0 +1,41 @@
+"""The losses chapter's explorable: fits against scikit-learn, the outlier effect it demonstrates, draw smoke."""
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from course_pkg.explore import losses
+
+
+def test_logistic_fit_matches_sklearn_and_errors_are_0_1_rates():
+    for outliers in (False, True):
+        X, y, Xt, yt = losses.classification_data(outliers)
+        r = losses._compute(loss="logistic", lam=1e-2, outliers=outliers)
+        ref = LogisticRegression(C=1 / (len(y) * 1e-2), tol=1e-12, max_iter=10000).fit(X, y)
+        np.testing.assert_allclose(
+            r["thetas"]["logistic"], np.r_[ref.coef_[0], ref.intercept_], rtol=1e-5, atol=1e-6
+        )
+        train_err, test_err = r["errors"]["logistic"]
+        assert train_err == np.mean(ref.predict(X) != y)
+        assert test_err == np.mean(ref.predict(Xt) != yt)
+
+
+def test_curves_and_outliers():
+    r = losses._compute(loss="hinge", lam=1e-2, outliers=False)
+    np.testing.assert_array_equal(r["curves"]["zero_one"], (r["z"] <= 0).astype(float))
+    assert set(r["thetas"]) == set(losses.SURROGATES)
+    clean = r["errors"]
+    dirty = losses._compute(loss="hinge", lam=1e-2, outliers=True)["errors"]
+    # without outliers every surrogate reaches nearly the same test error (the blobs overlap: ~14%)
+    tests = [clean[n][1] for n in losses.SURROGATES]
+    assert max(tests) - min(tests) < 0.01 and 0.1 < min(tests) < 0.2
+    # the exponential loss, which grows fastest for negative margins, is hurt most by the mislabelled points
+    assert dirty["exponential"][1] - clean["exponential"][1] > 0.03
+    assert dirty["exponential"][1] > max(dirty[n][1] for n in ("hinge", "logistic", "squared_hinge"))
+
+
+def test_draw_smoke():
+    e = losses.surrogate_boundaries()
+    assert e.n_frames == 32
+    fig = e.figure(loss="exponential", outliers=True)
+    axes = fig.get_axes()
+    assert len(axes) == 3 and all(ax.get_ylabel() for ax in axes)
