@@ -1,0 +1,185 @@
+"""``autograder grade``: collect the submissions, grade them on an executor, store the results."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.executors import DaskExecutor, LocalExecutor, Task
+from autograder.gradebook import grade_cell_points, is_graded, open_gradebook, write_result
+from autograder.grading import StudentResult, hidden_paths
+from autograder.notebook import Course
+from autograder.spec import Spec, load_spec, spec_path
+
+log = logging.getLogger("autograder")
+RESULTS_FILE = "autograder.json"
+
+
+@dataclass
+class Summary:
+    """What a grading run did."""
+
+    students: int = 0
+    graded: int = 0
+    skipped: int = 0
+    failures: int = 0
+    timeouts: int = 0
+    mean: float = 0.0
+    max_score: float = 0.0
+    seconds: float = 0.0
+    results: list[StudentResult] = field(default_factory=list)
+
+    def table(self) -> str:
+        """The summary as a small text table."""
+        rows = [
+            ("students", str(self.students)),
+            ("graded", str(self.graded)),
+            ("skipped (already graded)", str(self.skipped)),
+            ("mean score", f"{self.mean:.2f} / {self.max_score:g}"),
+            ("failures", str(self.failures)),
+            ("timeouts", str(self.timeouts)),
+            ("time", f"{self.seconds:.1f} s"),
+        ]
+        width = max(len(k) for k, _ in rows)
+        return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def resolve_variants(device: str) -> list[tuple[str, str]]:
+    """(device, dtype) pairs every check runs on: ``auto`` adds CUDA (float64 and float32) when present."""
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"--device must be auto, cpu or cuda, got {device!r}")
+    import torch
+
+    cuda = torch.cuda.is_available()
+    if device == "cuda" and not cuda:
+        raise ValueError("--device cuda: no CUDA device is available")
+    variants = [] if device == "cuda" else [("cpu", "float64")]
+    if device == "cuda" or (device == "auto" and cuda):
+        variants += [("cuda", "float64"), ("cuda", "float32")]
+    return variants
+
+
+def save_result(course: Course, spec: Spec, result: StudentResult) -> Path:
+    """Write the autograded copy of the notebook and the results JSON (atomically) for feedback."""
+    out = course.autograded_dir(result.student, result.assignment)
+    out.mkdir(parents=True, exist_ok=True)
+    src = course.submission(result.student, result.assignment, spec.notebook)
+    if src.is_file():
+        shutil.copyfile(src, out / f"{spec.notebook}.ipynb")
+    path = out / RESULTS_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(dataclasses.asdict(result), allow_nan=True, indent=1))
+    os.replace(tmp, path)
+    return path
+
+
+def load_result(course: Course, assignment: str, student: str) -> dict | None:
+    """The stored results JSON of one student, or None."""
+    path = course.autograded_dir(student, assignment) / RESULTS_FILE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def grade_assignment(
+    assignment: str,
+    course_root: Path,
+    students: list[str] | None = None,
+    workers: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    device: str = "auto",
+    force: bool = False,
+    specs_dir: Path | None = None,
+    progress: bool = False,
+) -> Summary:
+    """Grade every (or the named) submission of ``assignment`` into the course's gradebook.
+
+    Parameters
+    ----------
+    assignment : str
+        nbgrader assignment name.
+    course_root : Path
+        The nbgrader course directory.
+    students : list of str, optional
+        Only these students (default: everyone under ``submitted/``).
+    workers : int, optional
+        Parallel sandboxes (default: number of cores).
+    executor : {"local", "dask"}
+        Where the tasks run.
+    scheduler : str, optional
+        Dask scheduler address (default: a ``LocalCluster``).
+    device : {"auto", "cpu", "cuda"}
+        Devices the checks run on.
+    force : bool
+        Regrade students who already have a complete grade.
+    specs_dir : Path, optional
+        Where the hidden specs live (default ``autograder/specs``).
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    Summary
+    """
+    start = time.perf_counter()
+    if executor not in ("local", "dask"):
+        raise ValueError(f"--executor must be local or dask, got {executor!r}")
+    course = Course(Path(course_root).resolve())
+    spec = load_spec(spec_path(assignment, specs_dir))
+    variants = resolve_variants(device)
+    summary = Summary()
+    with open_gradebook(course.db_url) as gb:
+        points = grade_cell_points(gb, assignment, spec.notebook)
+        summary.max_score = sum(points.values())
+        everyone = course.students(assignment)
+        if students:
+            unknown = sorted(set(students) - set(everyone))
+            if unknown:
+                raise ValueError(f"no submission of {assignment} for student(s): {', '.join(unknown)}")
+            everyone = [s for s in everyone if s in students]
+        summary.students = len(everyone)
+        todo = [s for s in everyone if force or not is_graded(gb, assignment, s)]
+        summary.skipped = len(everyone) - len(todo)
+    hide = tuple(hidden_paths(course, spec))
+    tasks = [Task(spec.path, str(course.root), s, tuple(variants), tuple(points.items()), hide) for s in todo]
+    if not tasks:
+        summary.seconds = time.perf_counter() - start
+        return summary
+    if executor == "dask":
+        pool: LocalExecutor | DaskExecutor = DaskExecutor(
+            scheduler, workers, gpu=any(d == "cuda" for d, _ in variants)
+        )
+    else:
+        pool = LocalExecutor(workers)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(tasks), desc=f"grading {assignment}", unit="sub")
+    try:
+        with open_gradebook(course.db_url) as gb:
+            for res in pool.map(tasks):
+                summary.results.append(res)
+                if res.timed_out:
+                    summary.timeouts += 1
+                if res.failed:
+                    summary.failures += 1
+                if not any(p.startswith("internal grader error") for p in res.problems):
+                    save_result(course, spec, res)
+                    write_result(gb, res, spec.notebook)
+                    summary.graded += 1
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+        pool.close()
+    totals = [r.total for r in summary.results]
+    summary.mean = sum(totals) / len(totals) if totals else 0.0
+    summary.seconds = time.perf_counter() - start
+    return summary
