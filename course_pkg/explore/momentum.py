@@ -1,0 +1,317 @@
+"""Explorables of the chapter "Momentum and Nesterov" (in the spirit of Goh, "Why Momentum Really Works", 2017).
+
+Heavy-ball momentum in torch's form, with g_t the gradient at θ_{t−1}:
+
+    v_t = β v_{t−1} + g_t,    θ_t = θ_{t−1} − η v_t                    (heavy ball)
+    v_t = β v_{t−1} + g_t,    θ_t = θ_{t−1} − η (g_t + β v_t)          (Nesterov, torch's form)
+
+On a quadratic with Hessian eigenvalue λ each eigencomponent evolves linearly; its characteristic polynomial is
+
+    z² − (1 + β − ηλ) z + β                 (heavy ball)
+    z² − (1 + β)(1 − ηλ) z + β (1 − ηλ)     (Nesterov)
+
+and the convergence rate (error factor per step, asymptotically) is the largest root modulus over the eigenvalues.
+
+- :func:`momentum_quadratic`: η and β on an ill-conditioned 2-D quadratic (κ = 100): trajectory, error per
+  eigencomponent, and the (η, β) convergence-rate map with the current point marked.
+- :func:`momentum_rosenbrock`: η, β and Nesterov on Rosenbrock's function: trajectory, error along the Hessian
+  eigenvectors at the minimum, and the local (η, β) rate map of the linearisation at the minimum.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from course_pkg.explore import Choice, Explorable, LogGrid, Toggle
+
+__all__ = [
+    "convergence_rate",
+    "optimal_heavy_ball",
+    "heavy_ball_quadratic",
+    "momentum_quadratic",
+    "momentum_rosenbrock",
+    "EXPLORABLES",
+]
+
+#: Eigenvalues (λ_max, λ_min) of the quadratic of :func:`momentum_quadratic`: condition number κ = 100.
+QUAD_EIGS = np.array([1.0, 0.01])
+QUAD_THETA0 = np.array([1.0, 1.0])
+QUAD_STEPS = 100
+ROSEN_THETA0 = (-1.2, 1.0)
+ROSEN_STEPS = 2000
+#: Hessian of Rosenbrock's function f(x, y) = (1 − x)² + 100 (y − x²)² at its minimum (1, 1).
+ROSEN_HESSIAN = np.array([[802.0, -400.0], [-400.0, 200.0]])
+
+
+def convergence_rate(lr: Any, beta: Any, eigenvalues: Any, nesterov: bool = False) -> np.ndarray:
+    """Asymptotic convergence rate of heavy-ball (or Nesterov) momentum on a quadratic.
+
+    Parameters
+    ----------
+    lr, beta : array_like
+        Learning rate η and momentum β (broadcast against each other).
+    eigenvalues : array_like
+        Eigenvalues λ of the Hessian (1-D).
+    nesterov : bool
+        Nesterov's look-ahead variant (torch's form).
+
+    Returns
+    -------
+    numpy.ndarray
+        max over λ of the largest modulus of the roots of the characteristic polynomial (see the module
+        docstring); the error shrinks like rateᵗ, and the iteration diverges when the rate is ≥ 1.
+    """
+    lr = np.asarray(lr, dtype=float)[..., None]
+    beta = np.asarray(beta, dtype=float)[..., None]
+    lam = np.asarray(eigenvalues, dtype=float)
+    if nesterov:
+        trace = (1 + beta) * (1 - lr * lam)
+        det = beta * (1 - lr * lam)
+    else:
+        trace = 1 + beta - lr * lam
+        det = beta + 0 * lam
+    disc = trace**2 - 4 * det
+    sq = np.sqrt(np.abs(disc))
+    real_roots = np.maximum(np.abs(trace + sq), np.abs(trace - sq)) / 2
+    complex_roots = np.sqrt(np.abs(det))
+    return np.where(disc >= 0, real_roots, complex_roots).max(axis=-1)
+
+
+def optimal_heavy_ball(lam_min: float, lam_max: float) -> tuple[float, float, float]:
+    """Polyak's optimal heavy-ball parameters on a quadratic with eigenvalues in [λ_min, λ_max].
+
+    Returns
+    -------
+    (η*, β*, rate*)
+        η* = (2 / (√λ_max + √λ_min))², β* = ((√κ − 1)/(√κ + 1))², rate* = (√κ − 1)/(√κ + 1), κ = λ_max/λ_min.
+    """
+    if not 0 < lam_min <= lam_max:
+        raise ValueError(f"need 0 < lam_min <= lam_max, got lam_min={lam_min}, lam_max={lam_max}")
+    sk = math.sqrt(lam_max / lam_min)
+    rate = (sk - 1) / (sk + 1)
+    return (2 / (math.sqrt(lam_max) + math.sqrt(lam_min))) ** 2, rate**2, rate
+
+
+def heavy_ball_quadratic(
+    lr: float, beta: float, eigenvalues: np.ndarray, theta0: np.ndarray, steps: int, nesterov: bool = False
+) -> np.ndarray:
+    """Iterates θ_0, …, θ_steps of momentum on f(θ) = ½ Σᵢ λᵢ θᵢ² (torch's form, v_0 = 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (steps + 1, d); non-finite values once the iteration has overflowed.
+    """
+    lam = np.asarray(eigenvalues, dtype=float)
+    theta = np.asarray(theta0, dtype=float).copy()
+    v = np.zeros_like(theta)
+    out = np.empty((steps + 1, theta.size))
+    out[0] = theta
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(1, steps + 1):
+            g = lam * theta
+            v = beta * v + g
+            theta = theta - lr * (g + beta * v if nesterov else v)
+            out[t] = theta
+    return out
+
+
+def _rate_map(eigenvalues: np.ndarray, lrs: np.ndarray, betas: np.ndarray, nesterov: bool) -> np.ndarray:
+    L, Bt = np.meshgrid(lrs, betas)
+    return convergence_rate(L, Bt, eigenvalues, nesterov=nesterov)
+
+
+def _draw_map(ax: Any, result: dict[str, Any]) -> None:
+    from matplotlib.colors import LogNorm
+
+    lrs, betas, rate = result["map_lrs"], result["map_betas"], result["map"]
+    speed = np.where(rate < 1, 1 - rate, np.nan)  # 1 − rate: larger is faster
+    im = ax.pcolormesh(
+        lrs,
+        betas,
+        speed,
+        cmap="viridis",
+        norm=LogNorm(vmin=np.nanmin(speed), vmax=np.nanmax(speed)),
+        shading="auto",
+    )
+    ax.contourf(lrs, betas, (rate >= 1).astype(float), levels=[0.5, 1.5], colors=["0.85"])
+    ax.set_xscale("log")
+    ax.plot(result["lr"], result["beta"], "o", ms=9, mfc="none", mec="r", mew=2, label="current (η, β)")
+    if "optimum" in result:
+        ax.plot(result["optimum"][0], result["optimum"][1], "w*", ms=11, mec="k", label="optimum")
+    ax.set_xlabel("learning rate η")
+    ax.set_ylabel("momentum β")
+    ax.set_title(f"convergence rate (grey: diverges); here {result['rate']:.4g}", fontsize=9)
+    ax.legend(loc="lower left", fontsize=7)
+    ax.figure.colorbar(im, ax=ax, label="1 − rate  (larger converges faster)")
+
+
+# --- the ill-conditioned quadratic ---------------------------------------------------------------------------
+
+
+def _compute_quadratic(lr: float, beta: float) -> dict[str, Any]:
+    traj = heavy_ball_quadratic(lr, beta, QUAD_EIGS, QUAD_THETA0, QUAD_STEPS)
+    gd = heavy_ball_quadratic(lr, 0.0, QUAD_EIGS, QUAD_THETA0, QUAD_STEPS)
+    lrs = np.geomspace(0.02, 5.0, 60)
+    betas = np.linspace(0.0, 0.995, 60)
+    eta_opt, beta_opt, _ = optimal_heavy_ball(QUAD_EIGS.min(), QUAD_EIGS.max())
+    return {
+        "lr": lr,
+        "beta": beta,
+        "trajectory": traj,
+        "gd_trajectory": gd,
+        "rate": float(convergence_rate(lr, beta, QUAD_EIGS)),
+        "component_rates": np.array([float(convergence_rate(lr, beta, [lam])) for lam in QUAD_EIGS]),
+        "map_lrs": lrs,
+        "map_betas": betas,
+        "map": _rate_map(QUAD_EIGS, lrs, betas, nesterov=False),
+        "optimum": (eta_opt, beta_opt),
+    }
+
+
+def _draw_quadratic(result: dict[str, Any], fig: Any) -> None:
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    x = np.linspace(-1.5, 1.5, 61)
+    y = np.linspace(-0.5, 1.5, 61)
+    X, Y = np.meshgrid(x, y)
+    Z = 0.5 * (QUAD_EIGS[0] * X**2 + QUAD_EIGS[1] * Y**2)
+    ax1.contour(X, Y, Z, levels=np.geomspace(1e-4, 1.2, 12), colors="0.75", linewidths=0.7)
+    gd, tr = result["gd_trajectory"], result["trajectory"]
+    ax1.plot(gd[:, 0], gd[:, 1], ".-", color="0.3", ms=2, lw=0.8, label="β = 0 (gradient descent)")
+    ax1.plot(tr[:, 0], tr[:, 1], ".-", color="C0", ms=2, lw=0.8, label=f"β = {result['beta']:g}")
+    ax1.plot(0, 0, "r*", ms=10)
+    ax1.set_xlim(x[0], x[-1])
+    ax1.set_ylim(y[0], y[-1])
+    ax1.set_xlabel("θ₁ (λ₁ = 1)")
+    ax1.set_ylabel("θ₂ (λ₂ = 0.01)")
+    ax1.set_title(f"{QUAD_STEPS} steps, η = {result['lr']:.3g}", fontsize=9)
+    ax1.legend(loc="upper right", fontsize=7)
+    t = np.arange(tr.shape[0])
+    for i, (lam, c) in enumerate(zip(QUAD_EIGS, ["C1", "C2"])):
+        err = np.abs(tr[:, i])
+        ax2.semilogy(t, np.where(np.isfinite(err), err, np.nan), color=c, label=f"component λ = {lam:g}")
+        rate_i = result["component_rates"][i]
+        ax2.semilogy(t, rate_i**t, color=c, ls=":", lw=1, label=f"rateᵗ = {rate_i:.3g}ᵗ")
+    ax2.set_ylim(1e-10, 1e3)
+    ax2.set_xlabel("step t")
+    ax2.set_ylabel("|error| along eigenvector")
+    ax2.set_title("error per eigencomponent", fontsize=9)
+    ax2.legend(fontsize=7, loc="lower left")
+    _draw_map(ax3, result)
+
+
+def momentum_quadratic() -> Explorable:
+    """Step size and momentum on an ill-conditioned quadratic: trajectory, eigencomponents, (η, β) map."""
+    return Explorable(
+        name="momentum-quadratic",
+        title="Why momentum works: an ill-conditioned quadratic (κ = 100)",
+        params={
+            "lr": LogGrid(0.1, 3.3, num=12, default=1.0, label="learning rate η"),
+            "beta": Choice([0.0, 0.3, 0.5, 0.67, 0.8, 0.9, 0.95, 0.99], default=0.9, label="momentum β"),
+        },
+        compute=_compute_quadratic,
+        draw=_draw_quadratic,
+        figsize=(13, 4),
+    )
+
+
+# --- Rosenbrock ---------------------------------------------------------------------------------------------
+
+
+def _rosenbrock_run(lr: float, beta: float, nesterov: bool, steps: int) -> np.ndarray:
+    """Momentum (torch's form) on f(x, y) = (1 − x)² + 100 (y − x²)², in plain floats for speed."""
+    x, y = ROSEN_THETA0
+    vx = vy = 0.0
+    out = np.full((steps + 1, 2), np.nan)
+    out[0] = (x, y)
+    for t in range(1, steps + 1):
+        r = y - x * x
+        gx = -2.0 * (1.0 - x) - 400.0 * x * r
+        gy = 200.0 * r
+        vx = beta * vx + gx
+        vy = beta * vy + gy
+        if nesterov:
+            x -= lr * (gx + beta * vx)
+            y -= lr * (gy + beta * vy)
+        else:
+            x -= lr * vx
+            y -= lr * vy
+        if not (abs(x) < 1e3 and abs(y) < 1e3):
+            break
+        out[t] = (x, y)
+    return out
+
+
+def _compute_rosenbrock(lr: float, beta: float, nesterov: bool) -> dict[str, Any]:
+    traj = _rosenbrock_run(lr, beta, nesterov, ROSEN_STEPS)
+    eigs, vecs = np.linalg.eigh(ROSEN_HESSIAN)
+    comps = (traj - 1.0) @ vecs  # error along the Hessian eigenvectors at the minimum
+    lrs = np.geomspace(1e-5, 1e-2, 60)
+    betas = np.linspace(0.0, 0.995, 60)
+    x, y = traj[:, 0], traj[:, 1]
+    return {
+        "lr": lr,
+        "beta": beta,
+        "nesterov": nesterov,
+        "trajectory": traj,
+        "loss": (1 - x) ** 2 + 100 * (y - x**2) ** 2,
+        "components": comps,
+        "eigenvalues": eigs,
+        "rate": float(convergence_rate(lr, beta, eigs, nesterov=nesterov)),
+        "map_lrs": lrs,
+        "map_betas": betas,
+        "map": _rate_map(eigs, lrs, betas, nesterov=nesterov),
+    }
+
+
+def _draw_rosenbrock(result: dict[str, Any], fig: Any) -> None:
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    x = np.linspace(-2.0, 2.0, 90)
+    y = np.linspace(-1.0, 3.0, 90)
+    X, Y = np.meshgrid(x, y)
+    Z = (1 - X) ** 2 + 100 * (Y - X**2) ** 2
+    ax1.contour(X, Y, Z, levels=np.geomspace(0.1, 2000, 14), colors="0.75", linewidths=0.7)
+    tr = result["trajectory"]
+    ax1.plot(tr[:, 0], tr[:, 1], "-", color="C0", lw=1)
+    ax1.plot(*ROSEN_THETA0, "ko", ms=5)
+    ax1.plot(1, 1, "r*", ms=10)
+    ax1.set_xlim(x[0], x[-1])
+    ax1.set_ylim(y[0], y[-1])
+    ax1.set_xlabel("x")
+    ax1.set_ylabel("y")
+    kind = "Nesterov" if result["nesterov"] else "heavy ball"
+    ax1.set_title(f"{kind}, η = {result['lr']:.3g}, β = {result['beta']:g}", fontsize=9)
+    t = np.arange(tr.shape[0])
+    for i, c in enumerate(["C2", "C1"]):
+        err = np.abs(result["components"][:, i])
+        ax2.semilogy(t, err, color=c, label=f"along eigenvector λ = {result['eigenvalues'][i]:.3g}")
+    ax2.semilogy(t, result["loss"], color="k", lw=0.8, label="loss f(x, y)")
+    ax2.set_ylim(1e-12, 1e4)
+    ax2.set_xlabel("step t")
+    ax2.set_ylabel("|error| / loss")
+    ax2.set_title(f"{ROSEN_STEPS} steps from (−1.2, 1)", fontsize=9)
+    ax2.legend(fontsize=7, loc="lower left")
+    _draw_map(ax3, result)
+    ax3.set_title(f"local rate at (1, 1) (grey: diverges); here {result['rate']:.4g}", fontsize=9)
+
+
+def momentum_rosenbrock() -> Explorable:
+    """Step size, momentum and Nesterov on Rosenbrock's function."""
+    return Explorable(
+        name="momentum-rosenbrock",
+        title="Momentum on Rosenbrock's banana",
+        params={
+            "lr": LogGrid(1e-4, 3e-3, num=8, default=1e-3, label="learning rate η"),
+            "beta": Choice([0.0, 0.5, 0.8, 0.9, 0.95, 0.99], default=0.9, label="momentum β"),
+            "nesterov": Toggle(default=False, label="Nesterov"),
+        },
+        compute=_compute_rosenbrock,
+        draw=_draw_rosenbrock,
+        figsize=(13, 4),
+    )
+
+
+EXPLORABLES = [momentum_quadratic, momentum_rosenbrock]
