@@ -1,0 +1,90 @@
+"""Explorables: interactive figures that run live in Jupyter and stay interactive in the static book.
+
+Declare an explorable once, in a module ``course_pkg/explore/<chapter>.py``::
+
+    from course_pkg.explore import Explorable, LogGrid, LinGrid, Choice, Toggle
+
+    def _compute(lr: float, kappa: float, clip: bool) -> dict: ...   # module-level, pure, seeded, fast
+    def _draw(result: dict, fig) -> None: ...                         # draws on a fresh matplotlib Figure
+
+    def lr_condition() -> Explorable:
+        return Explorable(
+            name="gd-lr-condition",
+            title="Learning rate × condition number",
+            params={"lr": LogGrid(1e-3, 1.0, num=24, default=0.1, label="learning rate η"),
+                    "kappa": Choice([1, 10, 100], default=10, label="condition number κ"),
+                    "clip": Toggle(default=False, label="clip gradients")},
+            compute=_compute, draw=_draw, figsize=(9, 3.5),
+        )
+
+    EXPLORABLES = [lr_condition]
+
+A chapter cell ends with ``lr_condition()``: live ipywidgets in a Jupyter kernel, a static self-contained HTML
+figure when ``COURSE_EXPLORE_MODE=static`` (set by the book build). :func:`all_explorables` gathers every
+module's ``EXPLORABLES`` (tests and benchmarks iterate over it).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+
+from course_pkg.explore.core import (
+    MODE_ENV,
+    Choice,
+    Explorable,
+    LinGrid,
+    LogGrid,
+    Toggle,
+    rendering_mode,
+)
+
+__all__ = [
+    "MODE_ENV",
+    "Choice",
+    "Explorable",
+    "LinGrid",
+    "LogGrid",
+    "Toggle",
+    "all_explorables",
+    "explorable_modules",
+    "rendering_mode",
+]
+
+_FRAMEWORK_MODULES = {"core", "static", "live"}
+
+
+def explorable_modules() -> list[str]:
+    """Names of the chapter modules under :mod:`course_pkg.explore` (every module but the framework's)."""
+    import course_pkg.explore as pkg
+
+    return sorted(
+        f"{pkg.__name__}.{m.name}"
+        for m in pkgutil.iter_modules(pkg.__path__)
+        if m.name not in _FRAMEWORK_MODULES and not m.name.startswith("_")
+    )
+
+
+def all_explorables() -> dict[str, Callable[[], Explorable]]:
+    """Every explorable factory of the course, keyed by ``"<module>.<factory>"``.
+
+    Returns
+    -------
+    dict of str to callable
+        Each chapter module's ``EXPLORABLES`` list, flattened.
+
+    Raises
+    ------
+    ValueError
+        If a chapter module has no ``EXPLORABLES`` list.
+    """
+    found: dict[str, Callable[[], Explorable]] = {}
+    for name in explorable_modules():
+        module = importlib.import_module(name)
+        factories = getattr(module, "EXPLORABLES", None)
+        if not isinstance(factories, list | tuple):
+            raise ValueError(f"{name} must define EXPLORABLES, a list of explorable factories")
+        for factory in factories:
+            found[f"{name.rsplit('.', 1)[-1]}.{factory.__name__}"] = factory
+    return found

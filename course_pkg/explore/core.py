@@ -1,0 +1,349 @@
+"""The explorable specification: finite parameter grids and the :class:`Explorable` object.
+
+An explorable is a pure function of a few named parameters, each ranging over a *finite* grid, split into
+
+- ``compute(**params) -> result``: module-level, pure, deterministic (seeded), fast; returns plain data;
+- ``draw(result, fig) -> None``: draws ``result`` on a fresh :class:`matplotlib.figure.Figure`.
+
+The same object renders two ways (chosen by :func:`rendering_mode`):
+
+- **live** (a Jupyter kernel): ipywidgets controls bound to the grids; every change calls compute + draw;
+- **static** (the book build): every grid point precomputed and embedded as self-contained HTML + inline JS.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+#: Environment variable that selects the rendering: ``"static"`` or ``"live"`` (default: live).
+MODE_ENV = "COURSE_EXPLORE_MODE"
+
+
+def rendering_mode() -> str:
+    """The rendering chosen for displayed explorables in this process.
+
+    Returns
+    -------
+    str
+        ``"static"`` when the environment variable ``COURSE_EXPLORE_MODE`` is ``static`` (the book build sets
+        it, see ``book/_ext/explore_static.py``), otherwise ``"live"``.
+
+    Raises
+    ------
+    ValueError
+        If the variable holds anything other than ``static``, ``live`` or nothing.
+    """
+    mode = os.environ.get(MODE_ENV, "live").strip().lower() or "live"
+    if mode not in ("static", "live"):
+        raise ValueError(f"{MODE_ENV} must be 'static' or 'live', got {mode!r}")
+    return mode
+
+
+def _format_number(value: Any) -> str:
+    """Short, readable label of a grid value (``0.001``, ``3.16e-05``, ``10``, ``True``, ``'adam'``)."""
+    if isinstance(value, bool | np.bool_):
+        return "on" if value else "off"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        if v == 0.0:
+            return "0"
+        if 1e-3 <= abs(v) < 1e4:
+            return f"{v:.3g}"
+        return f"{v:.2e}".replace("e-0", "e-").replace("e+0", "e")
+    return str(value)
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """Common interface of the parameter grids: a finite tuple of values, a default index and a label."""
+
+    values: tuple[Any, ...] = field(init=False)
+    default_index: int = field(init=False)
+    label: str = field(init=False)
+
+    @property
+    def default(self) -> Any:
+        """The default value (an element of :attr:`values`)."""
+        return self.values[self.default_index]
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def labels(self) -> list[str]:
+        """Human-readable label of every value, in order."""
+        return [_format_number(v) for v in self.values]
+
+    def index(self, value: Any) -> int:
+        """Index of ``value`` in the grid.
+
+        Raises
+        ------
+        ValueError
+            If ``value`` is not one of the grid values.
+        """
+        for i, v in enumerate(self.values):
+            if v == value or (isinstance(v, float) and isinstance(value, float) and math.isclose(v, value)):
+                return i
+        raise ValueError(f"{value!r} is not a value of this grid ({self.labels()})")
+
+
+def _snap(values: np.ndarray, default: float, log: bool) -> int:
+    target = math.log(default) if log else default
+    grid = np.log(values) if log else values
+    return int(np.argmin(np.abs(grid - target)))
+
+
+class LinGrid(_Grid):
+    """``num`` linearly spaced values from ``lo`` to ``hi`` (both included).
+
+    Parameters
+    ----------
+    lo, hi : float
+        Ends of the range, ``lo < hi``.
+    num : int
+        Number of values, at least 2.
+    default : float
+        Initial value; snapped to the nearest grid value.
+    label : str
+        Label shown next to the control.
+    """
+
+    def __init__(self, lo: float, hi: float, num: int, default: float, label: str) -> None:
+        if not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
+            raise ValueError(f"LinGrid needs finite lo < hi, got lo={lo}, hi={hi}")
+        if int(num) != num or num < 2:
+            raise ValueError(f"LinGrid needs an integer num >= 2, got num={num}")
+        values = np.linspace(lo, hi, int(num))
+        object.__setattr__(self, "values", tuple(float(v) for v in values))
+        object.__setattr__(self, "default_index", _snap(values, float(default), log=False))
+        object.__setattr__(self, "label", str(label))
+        object.__setattr__(self, "lo", float(lo))
+        object.__setattr__(self, "hi", float(hi))
+
+    def __repr__(self) -> str:
+        return f"LinGrid({self.lo}, {self.hi}, num={len(self)}, default={self.default}, label={self.label!r})"
+
+
+class LogGrid(_Grid):
+    """``num`` log-spaced values from ``lo`` to ``hi`` (both included, both > 0).
+
+    Parameters
+    ----------
+    lo, hi : float
+        Ends of the range, ``0 < lo < hi``.
+    num : int
+        Number of values, at least 2.
+    default : float
+        Initial value (> 0); snapped to the nearest grid value in log scale.
+    label : str
+        Label shown next to the control.
+    """
+
+    def __init__(self, lo: float, hi: float, num: int, default: float, label: str) -> None:
+        if not (math.isfinite(lo) and math.isfinite(hi)) or not 0 < lo < hi:
+            raise ValueError(f"LogGrid needs finite 0 < lo < hi, got lo={lo}, hi={hi}")
+        if int(num) != num or num < 2:
+            raise ValueError(f"LogGrid needs an integer num >= 2, got num={num}")
+        if not default > 0:
+            raise ValueError(f"LogGrid needs a default > 0, got default={default}")
+        values = np.geomspace(lo, hi, int(num))
+        object.__setattr__(self, "values", tuple(float(v) for v in values))
+        object.__setattr__(self, "default_index", _snap(values, float(default), log=True))
+        object.__setattr__(self, "label", str(label))
+        object.__setattr__(self, "lo", float(lo))
+        object.__setattr__(self, "hi", float(hi))
+
+    def __repr__(self) -> str:
+        return f"LogGrid({self.lo}, {self.hi}, num={len(self)}, default={self.default}, label={self.label!r})"
+
+
+class Choice(_Grid):
+    """A choice among a few values (numbers or strings), shown as a dropdown.
+
+    Parameters
+    ----------
+    values : sequence
+        The choices, at least one, no duplicates.
+    default : object
+        Initial value; must be one of ``values``.
+    label : str
+        Label shown next to the control.
+    """
+
+    def __init__(self, values: Sequence[Any], default: Any, label: str) -> None:
+        values = tuple(values)
+        if not values:
+            raise ValueError("Choice needs at least one value")
+        if len(set(map(repr, values))) != len(values):
+            raise ValueError(f"Choice values must be distinct, got {values!r}")
+        if default not in values:
+            raise ValueError(f"Choice default {default!r} is not one of the values {values!r}")
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "default_index", values.index(default))
+        object.__setattr__(self, "label", str(label))
+
+    def __repr__(self) -> str:
+        return f"Choice({list(self.values)!r}, default={self.default!r}, label={self.label!r})"
+
+
+class Toggle(_Grid):
+    """An on/off switch (values ``False``, ``True``), shown as a checkbox.
+
+    Parameters
+    ----------
+    default : bool
+        Initial state.
+    label : str
+        Label shown next to the control.
+    """
+
+    def __init__(self, default: bool, label: str) -> None:
+        if not isinstance(default, bool | np.bool_):
+            raise ValueError(f"Toggle default must be a bool, got {default!r}")
+        object.__setattr__(self, "values", (False, True))
+        object.__setattr__(self, "default_index", int(bool(default)))
+        object.__setattr__(self, "label", str(label))
+
+    def __repr__(self) -> str:
+        return f"Toggle(default={self.default}, label={self.label!r})"
+
+
+Grid = LinGrid | LogGrid | Choice | Toggle
+
+
+class Explorable:
+    """An interactive figure: named parameter grids, a pure ``compute`` and a matplotlib ``draw``.
+
+    Parameters
+    ----------
+    name : str
+        Unique identifier (lower case, digits and dashes), used for page anchors and caches.
+    title : str
+        Title shown above the figure.
+    params : dict of str to grid
+        Parameter name (a keyword argument of ``compute``) to its grid (:class:`LinGrid`, :class:`LogGrid`,
+        :class:`Choice` or :class:`Toggle`). The order is the order of the controls.
+    compute : callable
+        ``compute(**params) -> result``; module-level (picklable), pure and deterministic.
+    draw : callable
+        ``draw(result, fig) -> None``; draws on a fresh :class:`matplotlib.figure.Figure` (adds its own axes).
+    figsize : tuple of float
+        Figure size in inches.
+
+    Notes
+    -----
+    Displayed as the last expression of a cell, an explorable renders live ipywidgets in a Jupyter kernel and a
+    static, self-contained HTML figure when ``COURSE_EXPLORE_MODE=static`` (the book build).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        title: str,
+        params: dict[str, Grid],
+        compute: Callable[..., Any],
+        draw: Callable[[Any, Any], None],
+        figsize: tuple[float, float] = (8, 4),
+    ) -> None:
+        if not name or not all(c.isalnum() or c == "-" for c in name) or name != name.lower():
+            raise ValueError(f"Explorable name must be lower-case letters, digits and dashes, got {name!r}")
+        if not isinstance(params, dict) or not params:
+            raise ValueError("Explorable params must be a non-empty dict of name -> grid")
+        for key, grid in params.items():
+            if not isinstance(grid, _Grid):
+                raise ValueError(
+                    f"parameter {key!r} must be a LinGrid, LogGrid, Choice or Toggle, got {type(grid).__name__}"
+                )
+            if not key.isidentifier():
+                raise ValueError(f"parameter name {key!r} is not a valid Python identifier")
+        if not callable(compute) or not callable(draw):
+            raise ValueError("Explorable compute and draw must be callables")
+        if len(figsize) != 2 or not all(float(s) > 0 for s in figsize):
+            raise ValueError(f"Explorable figsize must be two positive numbers, got {figsize!r}")
+        self.name = name
+        self.title = title
+        self.params = dict(params)
+        self.compute = compute
+        self.draw = draw
+        self.figsize = (float(figsize[0]), float(figsize[1]))
+
+    # -- the grid ---------------------------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Number of values of each parameter, in order."""
+        return tuple(len(g) for g in self.params.values())
+
+    @property
+    def n_frames(self) -> int:
+        """Number of grid points (frames of the static rendering)."""
+        return math.prod(self.shape)
+
+    def defaults(self) -> dict[str, Any]:
+        """The default value of every parameter."""
+        return {k: g.default for k, g in self.params.items()}
+
+    def default_indices(self) -> tuple[int, ...]:
+        """Grid index of every parameter's default."""
+        return tuple(g.default_index for g in self.params.values())
+
+    def grid_points(self) -> Iterator[tuple[tuple[int, ...], dict[str, Any]]]:
+        """Every grid point as ``(indices, params)``, in C order (last parameter fastest)."""
+        keys = list(self.params)
+        grids = list(self.params.values())
+        for idx in itertools.product(*(range(len(g)) for g in grids)):
+            yield idx, {k: g.values[i] for k, g, i in zip(keys, grids, idx)}
+
+    # -- one frame --------------------------------------------------------------------------------------------
+    def figure(self, **params: Any) -> Any:
+        """Compute and draw one frame; missing parameters take their defaults.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            A new figure (not attached to pyplot; no need to close it).
+
+        Raises
+        ------
+        ValueError
+            If a parameter name is unknown.
+        """
+        from matplotlib.figure import Figure
+
+        unknown = set(params) - set(self.params)
+        if unknown:
+            raise ValueError(f"unknown parameter(s) {sorted(unknown)} for explorable {self.name!r}")
+        values = {**self.defaults(), **params}
+        fig = Figure(figsize=self.figsize, layout="constrained")
+        self.draw(self.compute(**values), fig)
+        return fig
+
+    # -- renderings -------------------------------------------------------------------------------------------
+    def static_html(self, **options: Any) -> str:
+        """The self-contained static HTML figure (every grid point precomputed); see :mod:`.static`."""
+        from course_pkg.explore.static import render_static_html
+
+        return render_static_html(self, **options)
+
+    def widget(self) -> Any:
+        """The live ipywidgets rendering (a :class:`course_pkg.explore.live.ExplorableWidget`)."""
+        from course_pkg.explore.live import ExplorableWidget
+
+        return ExplorableWidget(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        if rendering_mode() == "static":
+            return {"text/html": self.static_html(), "text/plain": repr(self)}
+        return self.widget()._repr_mimebundle_(include=include, exclude=exclude)
+
+    def __repr__(self) -> str:
+        grids = ", ".join(f"{k}: {len(g)}" for k, g in self.params.items())
+        return f"<Explorable {self.name!r}: {self.title} ({grids}; {self.n_frames} frames)>"
