@@ -12,7 +12,7 @@ export MPLBACKEND := Agg
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: help install install-test browser-deps book test lint format bench pdf serve clean
+.PHONY: help install install-test browser-deps assets book test lint format bench pdf serve clean
 
 help:
 	@echo "make book   - set up .venv (if needed) and build the book into _build/html"
@@ -43,7 +43,23 @@ browser-deps:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; \
 	fi
 
-book: install
+# Offline assets: MathJax, require.js and the ipywidgets embed manager, from npm into node_modules/ (ignored),
+# copied into book/_vendor/ (ignored), which book/_ext/course_book.py serves as a static path.
+VENDOR := book/_vendor
+NPM_ASSETS := mathjax@3.2.2 @jupyter-widgets/html-manager@1.0.6 requirejs@2.3.7
+$(VENDOR)/.stamp-v1:
+	npm install --no-save --no-package-lock --no-audit --no-fund --ignore-scripts $(NPM_ASSETS)
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/mathjax $(VENDOR)/widgets
+	cp -r node_modules/mathjax/es5/. $(VENDOR)/mathjax/
+	rm -f $(VENDOR)/mathjax/*svg*.js $(VENDOR)/mathjax/mml-*.js $(VENDOR)/mathjax/tex-mml-*.js $(VENDOR)/mathjax/*speech*.js
+	rm -rf $(VENDOR)/mathjax/output/svg
+	cp node_modules/requirejs/require.js $(VENDOR)/require.js
+	cd node_modules/@jupyter-widgets/html-manager/dist && cp embed-amd.js *.embed.js *.woff* *.ttf *.eot *.svg $(abspath $(VENDOR))/widgets/
+	touch $@
+
+assets: $(VENDOR)/.stamp-v1
+
+book: install assets
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 
 lint: install-test

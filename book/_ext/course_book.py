@@ -1,0 +1,59 @@
+"""Sphinx extension of the course book (loaded through ``sphinx.local_extensions`` in ``_config.yml``).
+
+- Explorables render **static** during the build: ``COURSE_EXPLORE_MODE=static`` is set before any notebook
+  kernel starts (kernels inherit the environment), and their frames are cached under ``_build/.explore-cache``.
+- The site works **offline**: MathJax, require.js and the ipywidgets embed manager are served from
+  ``book/_vendor`` (filled by ``make assets`` from npm), never from a CDN.
+
+Paths are resolved from this file, so single-page builds (``jupyter-book build book/<part>/<chapter>.md``) get
+the same setup as the whole book.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.util import logging
+
+ROOT = Path(__file__).resolve().parents[2]
+VENDOR = ROOT / "book" / "_vendor"
+ASSETS = ROOT / "book" / "_assets"
+MATHJAX = "mathjax/tex-chtml.js"
+REQUIRE = "require.js"
+EMBED = "widgets/embed-amd.js"
+
+logger = logging.getLogger(__name__)
+
+
+def _configure(app: Sphinx, config: Config) -> None:
+    # bibliography paths in _config.yml are relative to the repository root; single-page builds use the
+    # page's folder as source directory, so anchor them at the root
+    config.bibtex_bibfiles = [
+        p if (Path(app.srcdir) / p).is_file() else str(ROOT / p)
+        for p in getattr(config, "bibtex_bibfiles", [])
+    ]
+    missing = [p for p in (MATHJAX, REQUIRE, EMBED) if not (VENDOR / p).is_file()]
+    if missing:
+        logger.warning(
+            "offline assets missing under %s (%s): run `make assets`; pages would load them from CDNs",
+            VENDOR,
+            ", ".join(missing),
+        )
+        return
+    config.html_static_path = [*config.html_static_path, str(VENDOR)]
+    config.mathjax_path = MATHJAX
+    # the widget manager, for pages that embed saved ipywidgets state; no `crossorigin` (breaks file://)
+    config.nb_ipywidgets_js = {REQUIRE: {}, EMBED: {}}
+    config.html_favicon = str(ASSETS / "favicon.svg")
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    """Register the book's configuration hooks."""
+    os.environ["COURSE_EXPLORE_MODE"] = "static"
+    os.environ.setdefault("COURSE_EXPLORE_CACHE", str(ROOT / "_build" / ".explore-cache"))
+    app.connect("config-inited", _configure, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
