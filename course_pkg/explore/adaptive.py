@@ -1,0 +1,228 @@
+"""Explorables of the chapter "Adaptive learning rates: Adagrad, RMSprop, AdaDelta".
+
+Per-coordinate updates with torch.optim's default hyper-parameters (g_t the gradient at θ_{t−1}, squares and
+square roots elementwise):
+
+- Adagrad:  G_t = G_{t−1} + g_t²;                      θ_t = θ_{t−1} − η g_t / (√G_t + ε),   ε = 1e−10
+- RMSprop:  v_t = α v_{t−1} + (1 − α) g_t²;            θ_t = θ_{t−1} − η g_t / (√v_t + ε),   α = 0.99, ε = 1e−8
+- Adadelta: v_t = ρ v_{t−1} + (1 − ρ) g_t²;  Δ_t = √(u_{t−1} + ε)/√(v_t + ε) · g_t;  u_t = ρ u_{t−1} + (1 − ρ) Δ_t²;
+            θ_t = θ_{t−1} − η Δ_t,  ρ = 0.9, ε = 1e−6
+
+The *effective learning rate* of coordinate j at step t is the factor multiplying (g_t)_j: η/(√G_t + ε),
+η/(√v_t + ε), and η √(u_{t−1} + ε)/√(v_t + ε) respectively (plain SGD: η).
+
+:func:`effective_lr`: problem (ill-conditioned quadratic or a sparse-feature regression stream), method and η →
+trajectory, error per coordinate (against plain SGD), and the effective learning rate of each coordinate over time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from course_pkg.explore import Choice, Explorable
+
+__all__ = ["METHODS", "adaptive_run", "quadratic_problem", "sparse_problem", "effective_lr", "EXPLORABLES"]
+
+METHODS = ("SGD", "SGD-sqrt", "Adagrad", "RMSprop", "Adadelta")
+#: Eigenvalues of the quadratic problem and probability that the rare feature of the sparse problem is on.
+QUAD_EIGS = np.array([1.0, 0.01])
+RARE_PROB = 0.05
+QUAD_STEPS = 200
+SPARSE_STEPS = 1000
+
+
+def adaptive_run(
+    method: str, lr: float, gradients: Any, theta0: np.ndarray, steps: int
+) -> dict[str, np.ndarray]:
+    """Run one of :data:`METHODS` (torch.optim's defaults) with a gradient oracle.
+
+    Parameters
+    ----------
+    method : str
+        ``"SGD"`` (constant η), ``"SGD-sqrt"`` (η/√t, the classic online-learning schedule), ``"Adagrad"``,
+        ``"RMSprop"`` or ``"Adadelta"``.
+    lr : float
+        Learning rate η (for Adadelta, torch's multiplier ``lr``, default 1.0).
+    gradients : callable
+        ``gradients(theta, t) -> g_t`` for t = 1, …, steps.
+    theta0 : numpy.ndarray
+        Starting point θ₀.
+    steps : int
+        Number of steps.
+
+    Returns
+    -------
+    dict
+        ``"theta"`` (steps + 1, d) iterates and ``"eff_lr"`` (steps, d) effective learning rates.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if lr <= 0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    theta = np.asarray(theta0, dtype=float).copy()
+    d = theta.size
+    acc = np.zeros(d)  # G (Adagrad) or v (RMSprop, Adadelta)
+    acc_delta = np.zeros(d)  # u (Adadelta)
+    thetas = np.empty((steps + 1, d))
+    eff = np.empty((steps, d))
+    thetas[0] = theta
+    for t in range(1, steps + 1):
+        g = gradients(theta, t)
+        if method == "SGD":
+            e = np.full(d, lr)
+        elif method == "SGD-sqrt":
+            e = np.full(d, lr / np.sqrt(t))
+        elif method == "Adagrad":
+            acc += g * g
+            e = lr / (np.sqrt(acc) + 1e-10)
+        elif method == "RMSprop":
+            acc = 0.99 * acc + 0.01 * g * g
+            e = lr / (np.sqrt(acc) + 1e-8)
+        else:
+            acc = 0.9 * acc + 0.1 * g * g
+            e = lr * np.sqrt(acc_delta + 1e-6) / np.sqrt(acc + 1e-6)
+            delta = e / lr * g
+            acc_delta = 0.9 * acc_delta + 0.1 * delta * delta
+        theta = theta - e * g
+        thetas[t] = theta
+        eff[t - 1] = e
+    return {"theta": thetas, "eff_lr": eff}
+
+
+def quadratic_problem() -> dict[str, Any]:
+    """L(θ) = ½ (θ₁² + 0.01 θ₂²) from θ₀ = (1, 1): gradients differ by a factor 100 between coordinates."""
+    return {
+        "gradients": lambda theta, t: QUAD_EIGS * theta,
+        "theta0": np.array([1.0, 1.0]),
+        "theta_star": np.zeros(2),
+        "steps": QUAD_STEPS,
+    }
+
+
+def sparse_problem(seed: int = 0) -> dict[str, Any]:
+    """Online least squares with one dense and one rare feature.
+
+    Example t has features x_t = (1, b_t) with b_t ~ Bernoulli(0.05), target y_t = x_tᵀθ* + 0.5 ξ_t with
+    θ* = (1, 2); the per-example loss ½ (x_tᵀθ − y_t)² has gradient (x_tᵀθ − y_t) x_t, whose second coordinate
+    is zero whenever the rare feature is off.
+    """
+    rng = np.random.default_rng(seed)
+    X = np.stack([np.ones(SPARSE_STEPS), (rng.random(SPARSE_STEPS) < RARE_PROB).astype(float)], axis=1)
+    theta_star = np.array([1.0, 2.0])
+    y = X @ theta_star + 0.5 * rng.standard_normal(SPARSE_STEPS)
+
+    def gradients(theta: np.ndarray, t: int) -> np.ndarray:
+        x = X[t - 1]
+        return (x @ theta - y[t - 1]) * x
+
+    return {
+        "gradients": gradients,
+        "theta0": np.zeros(2),
+        "theta_star": theta_star,
+        "steps": SPARSE_STEPS,
+        "X": X,
+    }
+
+
+def _compute(problem: str, method: str, lr: float) -> dict[str, Any]:
+    prob = quadratic_problem() if problem == "quadratic" else sparse_problem()
+    run = adaptive_run(method, lr, prob["gradients"], prob["theta0"], prob["steps"])
+    # reference: plain SGD with the same η (Adadelta's lr is a multiplier: use η = 0.1), constant on the
+    # deterministic quadratic, decaying like η/√t on the noisy stream (what online convergence needs)
+    sgd_lr = lr if method != "Adadelta" else 0.1
+    ref_method = "SGD" if problem == "quadratic" else "SGD-sqrt"
+    ref = adaptive_run(ref_method, sgd_lr, prob["gradients"], prob["theta0"], prob["steps"])
+    return {
+        "problem": problem,
+        "method": method,
+        "lr": lr,
+        "sgd_lr": sgd_lr,
+        "sgd_label": f"SGD, η = {sgd_lr:.3g}" if problem == "quadratic" else f"SGD, η/√t, η = {sgd_lr:.3g}",
+        "theta": run["theta"],
+        "eff_lr": run["eff_lr"],
+        "sgd_theta": ref["theta"],
+        "theta_star": prob["theta_star"],
+    }
+
+
+def _draw(result: dict[str, Any], fig: Any) -> None:
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    th, ts = result["theta"], result["theta_star"]
+    with np.errstate(over="ignore", invalid="ignore"):
+        if result["problem"] == "quadratic":
+            x = np.linspace(-1.5, 1.5, 61)
+            y = np.linspace(-0.5, 1.5, 61)
+            X, Y = np.meshgrid(x, y)
+            ax1.contour(
+                X,
+                Y,
+                0.5 * (X**2 + 0.01 * Y**2),
+                levels=np.geomspace(1e-4, 1.2, 12),
+                colors="0.75",
+                linewidths=0.7,
+            )
+            ax1.set_xlim(x[0], x[-1])
+            ax1.set_ylim(y[0], y[-1])
+            names = ["θ₁ (curvature 1)", "θ₂ (curvature 0.01)"]
+        else:
+            ax1.set_xlim(-0.5, 2.5)
+            ax1.set_ylim(-0.5, 3.0)
+            names = ["θ₁ (dense feature)", "θ₂ (rare feature, 5%)"]
+        ax1.plot(
+            result["sgd_theta"][:, 0],
+            result["sgd_theta"][:, 1],
+            "-",
+            color="0.5",
+            lw=0.8,
+            label=result["sgd_label"],
+        )
+        ax1.plot(th[:, 0], th[:, 1], ".-", color="C0", ms=2, lw=0.8, label=result["method"])
+        ax1.plot(*ts, "r*", ms=10)
+        ax1.set_xlabel(names[0])
+        ax1.set_ylabel(names[1])
+        ax1.set_title(f"{result['method']}, η = {result['lr']:.3g}", fontsize=9)
+        ax1.legend(fontsize=7, loc="upper right")
+        t = np.arange(th.shape[0])
+        for j, c in enumerate(["C1", "C2"]):
+            err = np.abs(th[:, j] - ts[j])
+            ax2.semilogy(
+                t, np.where(np.isfinite(err), err, np.nan), color=c, label=f"{result['method']}: {names[j]}"
+            )
+            ax2.semilogy(
+                t, np.abs(result["sgd_theta"][:, j] - ts[j]), color=c, ls=":", lw=1, label=f"SGD: {names[j]}"
+            )
+        ax2.set_ylim(1e-6, 1e2)
+        ax2.set_xlabel("step t")
+        ax2.set_ylabel("|θ_j − θ*_j|")
+        ax2.set_title("error per coordinate", fontsize=9)
+        ax2.legend(fontsize=6, loc="lower left")
+        te = np.arange(1, th.shape[0])
+        for j, c in enumerate(["C1", "C2"]):
+            ax3.loglog(te, result["eff_lr"][:, j], color=c, label=names[j])
+        ax3.axhline(result["lr"], color="k", ls="--", lw=0.8, label="η")
+        ax3.set_ylim(1e-4, 1e4)
+        ax3.set_xlabel("step t")
+        ax3.set_ylabel("effective learning rate")
+        ax3.set_title("per-coordinate effective learning rate", fontsize=9)
+        ax3.legend(fontsize=7, loc="upper right")
+
+
+def effective_lr() -> Explorable:
+    """Per-coordinate effective learning rates of Adagrad, RMSprop and Adadelta over time."""
+    return Explorable(
+        name="adaptive-effective-lr",
+        title="Per-coordinate effective learning rates",
+        params={
+            "problem": Choice(["quadratic", "sparse"], default="quadratic", label="problem"),
+            "method": Choice(["Adagrad", "RMSprop", "Adadelta"], default="Adagrad", label="method"),
+            "lr": Choice([0.01, 0.03, 0.1, 0.3, 1.0, 3.0], default=0.3, label="learning rate η"),
+        },
+        compute=_compute,
+        draw=_draw,
+        figsize=(13, 4),
+    )
+
+
+EXPLORABLES = [effective_lr]
