@@ -64,22 +64,22 @@ def write_result(gb: Gradebook, result: StudentResult, notebook: str) -> None:
         try:
             sub = gb.find_submission(result.assignment, result.student)
         except MissingEntry:
-            with session.no_autoflush:
-                sub = SubmittedAssignment(assignment=gb.find_assignment(result.assignment), student=student)
-                session.add(sub)
-                for nb in sub.assignment.notebooks:
-                    snb = SubmittedNotebook(notebook=nb, assignment=sub)
-                    session.add(snb)
-                    rows = [NbGrade(cell_id=cell.id, notebook=snb) for cell in nb.grade_cells]
-                    rows += [Comment(cell_id=cell.id, notebook=snb) for cell in nb.solution_cells]
-                    for cell in nb.task_cells:
-                        rows += [
-                            Comment(cell_id=cell.id, notebook=snb),
-                            NbGrade(cell_id=cell.id, notebook=snb),
-                        ]
-                    session.add_all(rows)
-            session.flush()
-            session.expire(sub)
+            sub = SubmittedAssignment(assignment=gb.find_assignment(result.assignment), student=student)
+            session.add(sub)
+        with session.no_autoflush:
+            have = {snb.notebook.name for snb in sub.notebooks}
+            for nb in sub.assignment.notebooks:
+                if nb.name in have:
+                    continue
+                snb = SubmittedNotebook(notebook=nb, assignment=sub)
+                session.add(snb)
+                rows = [NbGrade(cell_id=cell.id, notebook=snb) for cell in nb.grade_cells]
+                rows += [Comment(cell_id=cell.id, notebook=snb) for cell in nb.solution_cells]
+                for cell in nb.task_cells:
+                    rows += [Comment(cell_id=cell.id, notebook=snb), NbGrade(cell_id=cell.id, notebook=snb)]
+                session.add_all(rows)
+        session.flush()
+        session.expire(sub)
         for snb in sub.notebooks:
             for grade in snb.grades:
                 if snb.notebook.name != notebook:

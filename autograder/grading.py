@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -204,7 +205,7 @@ def _run_variant(
         reported: dict[str, dict[str, Any]] = {}
         for fr in frames:
             if fr["kind"] == "cell-error":
-                msg = f"cell {fr['name']} raised an error:\n{fr['error']}"
+                msg = f"cell {fr['name']} raised an error:\n" + student_traceback(fr["error"] or "")
                 if msg not in res.problems:
                     res.problems.append(msg)
             elif fr["kind"] == "loaded":
@@ -230,6 +231,27 @@ def _run_variant(
         remaining = rest[1:]
 
 
+_FRAME = re.compile(r'^  File "(?P<file>[^"]*)", line \d+')
+
+
+def student_traceback(text: str) -> str:
+    """Keep only the traceback entries of the student's cells (no grader or hidden-spec code) and the error."""
+    out: list[str] = []
+    keep = True
+    for line in text.splitlines():
+        m = _FRAME.match(line)
+        if m:
+            keep = m.group("file").startswith("<cell")
+            if not keep:
+                continue
+        elif line.startswith("    ") and not keep:
+            continue
+        elif not line.startswith(" "):
+            keep = True
+        out.append(line)
+    return "\n".join(out)
+
+
 def _fail(res: StudentResult, spec: Spec, name: str, device: str, dtype: str, message: str) -> None:
     res.outcomes.append(
         CheckOutcome(name, spec.check(name).grade_id, device, dtype, passed=False, messages=[message])
@@ -239,7 +261,7 @@ def _fail(res: StudentResult, spec: Spec, name: str, device: str, dtype: str, me
 def _judge(spec: Spec, res: StudentResult, name: str, device: str, dtype: str, frame: dict[str, Any]) -> None:
     check = spec.check(name)
     if frame["error"] is not None:
-        _fail(res, spec, name, device, dtype, f"raised an error:\n{frame['error']}")
+        _fail(res, spec, name, device, dtype, "raised an error:\n" + student_traceback(frame["error"]))
         return
     ref = reference_output(spec, name, device, dtype)
     compare = check.compare or compare_outputs

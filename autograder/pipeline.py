@@ -179,6 +179,9 @@ def grade_assignment(
         if bar is not None:
             bar.close()
         pool.close()
+    notes = {p for r in summary.results for p in r.problems if "unavailable" in p or "incomplete" in p}
+    for note in sorted(notes):
+        log.warning("sandbox: %s", note)
     totals = [r.total for r in summary.results]
     summary.mean = sum(totals) / len(totals) if totals else 0.0
     summary.seconds = time.perf_counter() - start

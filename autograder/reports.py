@@ -1,0 +1,202 @@
+"""After grading: per-student HTML feedback, CSV and Gradescope exports, and LMS zip collection."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+import re
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from autograder.gradebook import open_gradebook
+from autograder.notebook import Course
+from autograder.spec import Spec
+
+_STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
+
+
+def _plot_png(plot: dict[str, list[float]], title: str) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5, 2.6), dpi=90)
+    ax = fig.add_subplot()
+    ax.plot(plot["reference"], "o-", label="reference", color="#444", lw=1.5, ms=3)
+    if "student" in plot:
+        ax.plot(plot["student"], "x--", label="your code", color="#d62728", lw=1.2, ms=4)
+    ax.set_xlabel("step t")
+    ax.set_ylabel("first coordinate")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def render_feedback(
+    result: dict[str, Any], spec: Spec, scores: dict[str, float], points: dict[str, float]
+) -> str:
+    """One student's feedback page: scores per grade cell, failed checks' messages, plots, devices used."""
+    esc = html.escape
+    total, max_total = sum(scores.values()), sum(points.values())
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        f"<title>Feedback: {esc(spec.assignment)}</title>",
+        "<style>body{font-family:sans-serif;max-width:900px;margin:2em auto;color:#222}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px}"
+        ".pass{color:#1a7f37}.fail{color:#c62828}pre{background:#f6f8fa;padding:8px;white-space:pre-wrap}"
+        "</style></head><body>",
+        f"<h1>{esc(spec.assignment)}: {total:g} / {max_total:g}</h1>",
+        f"<p>Student: <b>{esc(result['student'])}</b>. Checks ran on: <b>{esc(', '.join(result['devices']))}</b>.</p>",
+        "<table><tr><th>grade cell</th><th>score</th><th>checks</th></tr>",
+    ]
+    for gid, max_score in points.items():
+        mine = [o for o in result["outcomes"] if o["grade_id"] == gid]
+        passed = sum(o["passed"] for o in mine)
+        parts.append(
+            f"<tr><td>{esc(gid)}</td><td>{scores.get(gid, 0):g} / {max_score:g}</td>"
+            f"<td>{passed} of {len(mine)} passed</td></tr>"
+        )
+    parts.append("</table>")
+    if result["problems"]:
+        parts.append("<h2>Problems with the notebook</h2>")
+        parts += [f"<pre>{esc(p)}</pre>" for p in result["problems"]]
+    parts.append("<h2>Checks</h2>")
+    for o in result["outcomes"]:
+        check = next((c for c in spec.checks if c.name == o["name"]), None)
+        what = esc(check.description) if check and check.description else ""
+        mark = "<span class='pass'>passed</span>" if o["passed"] else "<span class='fail'>failed</span>"
+        parts.append(
+            f"<h3>{esc(o['name'])} ({esc(o['device'])}, {esc(o['dtype'])}): {mark}</h3><p>{what}</p>"
+        )
+        parts += [f"<pre>{esc(m)}</pre>" for m in o["messages"]]
+        if o.get("plot") and not o["passed"]:
+            png = _plot_png(o["plot"], f"{o['name']}: your trajectory vs the reference")
+            parts.append(f"<img alt='trajectory of {esc(o['name'])}' src='data:image/png;base64,{png}'>")
+    if result.get("stdout"):
+        parts.append(f"<h2>Output of your code</h2><pre>{esc(result['stdout'][:5000])}</pre>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def gradebook_scores(course: Course, assignment: str, notebook: str) -> dict[str, dict[str, float]]:
+    """``student → {grade_id: score}`` from nbgrader's gradebook (manual overrides included)."""
+    out: dict[str, dict[str, float]] = {}
+    with open_gradebook(course.db_url) as gb:
+        for sub in gb.assignment_submissions(assignment):
+            for snb in sub.notebooks:
+                if snb.notebook.name == notebook:
+                    out[sub.student.id] = {g.cell.name: float(g.score or 0.0) for g in snb.grades}
+    return out
+
+
+def grade_points(course: Course, assignment: str, notebook: str) -> dict[str, float]:
+    """``grade_id → max_score`` from the gradebook."""
+    from autograder.gradebook import grade_cell_points
+
+    with open_gradebook(course.db_url) as gb:
+        return grade_cell_points(gb, assignment, notebook)
+
+
+def write_feedback(course: Course, spec: Spec, students: list[str] | None = None) -> list[Path]:
+    """Write ``feedback/<student>/<assignment>/<notebook>.html`` for every graded student."""
+    from autograder.pipeline import load_result
+
+    scores = gradebook_scores(course, spec.assignment, spec.notebook)
+    points = grade_points(course, spec.assignment, spec.notebook)
+    written = []
+    for student in sorted(scores):
+        if students and student not in students:
+            continue
+        result = load_result(course, spec.assignment, student)
+        if result is None:
+            continue
+        out = course.feedback_dir(student, spec.assignment)
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / f"{spec.notebook}.html"
+        path.write_text(render_feedback(result, spec, scores[student], points), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def export(course: Course, spec: Spec, fmt: str, output: Path) -> Path:
+    """Export the gradebook's scores: ``csv`` (one row per student) or ``gradescope`` (a results.json each)."""
+    from autograder.pipeline import load_result
+
+    if fmt not in ("csv", "gradescope"):
+        raise ValueError(f"--format must be csv or gradescope, got {fmt!r}")
+    scores = gradebook_scores(course, spec.assignment, spec.notebook)
+    points = grade_points(course, spec.assignment, spec.notebook)
+    if fmt == "csv":
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with output.open("w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["assignment", "student_id", "score", "max_score", *points])
+            for student, cells in sorted(scores.items()):
+                row = [spec.assignment, student, f"{sum(cells.values()):g}", f"{sum(points.values()):g}"]
+                writer.writerow(row + [f"{cells.get(g, 0.0):g}" for g in points])
+        return output
+    for student, cells in sorted(scores.items()):
+        result = load_result(course, spec.assignment, student) or {"outcomes": [], "sandbox_s": 0.0}
+        tests = []
+        for gid, max_score in points.items():
+            msgs = [
+                f"{o['name']} ({o['device']}, {o['dtype']}): " + "; ".join(o["messages"])
+                for o in result["outcomes"]
+                if o["grade_id"] == gid and not o["passed"]
+            ]
+            tests.append(
+                {
+                    "name": gid,
+                    "score": cells.get(gid, 0.0),
+                    "max_score": max_score,
+                    "output": "\n".join(msgs) or "all checks passed",
+                }
+            )
+        doc = {
+            "score": sum(cells.values()),
+            "execution_time": round(float(result.get("sandbox_s", 0.0)), 3),
+            "tests": tests,
+        }
+        target = output / student / "results.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(doc, indent=1))
+    return output
+
+
+def collect_zip(course: Course, assignment: str, notebook: str, zip_path: Path, pattern: str) -> list[str]:
+    """Import an LMS zip (one notebook per student) into ``submitted/<student>/<assignment>/``.
+
+    The student id is the ``student`` group of ``pattern`` matched against each file's base name; entries that are
+    not notebooks, or whose id is not a plain identifier, are skipped. Returns the student ids imported.
+    """
+    regex = re.compile(pattern)
+    if "student" not in regex.groupindex:
+        raise ValueError("--pattern needs a named group (?P<student>...)")
+    if not zipfile.is_zipfile(zip_path):
+        raise ValueError(f"{zip_path} is not a zip file")
+    imported: list[str] = []
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    with zipfile.ZipFile(zip_path) as zf:
+        for info in zf.infolist():
+            name = Path(info.filename).name
+            if info.is_dir() or not name.endswith(".ipynb") or info.file_size > 50_000_000:
+                continue
+            match = regex.search(name)
+            student = match.group("student") if match else None
+            if not student or not _STUDENT_ID.match(student):
+                continue
+            target = course.submission(student, assignment, notebook)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(zf.read(info))
+            (target.parent / "timestamp.txt").write_text(stamp)
+            imported.append(student)
+    return sorted(set(imported))
