@@ -1,0 +1,326 @@
+"""Explorables of the chapter "Gradient descent, step sizes and the shape of the loss".
+
+- :func:`lr_condition`: gradient descent on a 2-D quadratic; learning rate η × condition number κ, with the
+  per-step contraction factor that shows the divergence boundary η = 2/L.
+- :func:`cliff_clipping`: a gentle slope ending at a steep wall; gradient descent with and without gradient-norm
+  clipping (threshold slider).
+- :func:`saddle_noise`: a saddle point; plain gradient descent started on its stable manifold stops at the saddle,
+  gradient descent with a little noise escapes to a minimum.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from course_pkg.explore import Choice, Explorable, LogGrid, Toggle
+from course_pkg.landscapes import cliff, quadratic, saddle
+
+BLUE = "#1f77b4"
+ORANGE = "#d95f02"
+GREY = "#8c8c8c"
+RED = "#c0392b"
+GREEN = "#1b9e77"
+
+#: Steps of gradient descent in the quadratic explorable.
+QUADRATIC_STEPS = 40
+
+
+def gradient_descent(
+    grad: Any,
+    theta0: np.ndarray,
+    lr: float,
+    steps: int,
+    clip: float | None = None,
+    noise: float = 0.0,
+    seed: int = 0,
+) -> np.ndarray:
+    """Run ``θ_t = θ_{t−1} − η ĝ_t`` and return the path.
+
+    ``ĝ_t`` is the gradient ``g_t = ∇L(θ_{t−1})``, plus Gaussian noise of standard deviation ``noise`` per
+    coordinate, rescaled to norm ``clip`` when its norm exceeds ``clip`` (clipping by norm, as
+    :func:`torch.nn.utils.clip_grad_norm_`).
+
+    Parameters
+    ----------
+    grad : callable
+        ``grad(θ) -> g`` for ``θ`` of shape ``(2,)``.
+    theta0 : numpy.ndarray
+        Starting point θ₀.
+    lr : float
+        Learning rate η > 0.
+    steps : int
+        Number of steps T.
+    clip : float, optional
+        Clipping threshold; ``None`` for no clipping.
+    noise : float
+        Standard deviation of the gradient noise.
+    seed : int
+        Seed of the noise.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(T + 1, 2)`` path θ₀ … θ_T; once a coordinate overflows the rest of the path is ``inf``.
+    """
+    if not lr > 0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if clip is not None and not clip > 0:
+        raise ValueError(f"clipping threshold must be > 0, got {clip}")
+    rng = np.random.default_rng(seed)
+    path = np.empty((steps + 1, len(theta0)))
+    path[0] = theta = np.asarray(theta0, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(1, steps + 1):
+            g = grad(theta)
+            if noise:
+                g = g + noise * rng.standard_normal(g.shape)
+            if clip is not None:
+                norm = float(np.linalg.norm(g))
+                if norm > clip:
+                    g = g * (clip / norm)
+            theta = theta - lr * g
+            if not np.all(np.isfinite(theta)) or np.abs(theta).max() > 1e150:
+                path[t:] = np.inf
+                break
+            path[t] = theta
+    return path
+
+
+# -- (a) learning rate × condition number ------------------------------------------------------------------------
+def _compute_lr_condition(lr: float, kappa: float) -> dict[str, Any]:
+    ls = quadratic(kappa=float(kappa))
+    path = gradient_descent(ls.gradient, np.array(ls.start), lr, QUADRATIC_STEPS)
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss = ls.value(path)
+    X, Y, Z = ls.grid(60)
+    etas = np.geomspace(1e-2, 10**0.5, 200)
+    mu, L = 1.0, float(kappa)
+    rho = np.maximum(np.abs(1 - etas * mu), np.abs(1 - etas * L))
+    return {
+        "lr": lr,
+        "kappa": float(kappa),
+        "path": path,
+        "loss": loss,
+        "grid": (X, Y, Z),
+        "window": ls.window,
+        "etas": etas,
+        "rho": rho,
+        "rho_now": max(abs(1 - lr * mu), abs(1 - lr * L)),
+    }
+
+
+def _draw_lr_condition(r: dict[str, Any], fig: Any) -> None:
+    ax_path, ax_loss, ax_rho = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.25, 1, 1]})
+    X, Y, Z = r["grid"]
+    x0, x1, y0, y1 = r["window"]
+    ax_path.contour(X, Y, Z, levels=np.geomspace(0.02, Z.max(), 9), colors=GREY, linewidths=0.7)
+    path = r["path"]
+    finite = np.all(np.isfinite(path), axis=1) & np.all(np.abs(path) < 1e3, axis=1)
+    ax_path.plot(path[finite, 0], path[finite, 1], "-o", color=BLUE, ms=2.5, lw=1)
+    ax_path.plot(*path[0], "s", color="k", ms=5)
+    ax_path.plot(0, 0, "*", color=GREEN, ms=10)
+    ax_path.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="θ₁ (flat direction, λ = μ = 1)")
+    ax_path.set_ylabel("θ₂ (steep direction, λ = L = κ)")
+    ax_path.set_title(f"η = {r['lr']:.3g}, κ = {r['kappa']:g}: path of θ_t", fontsize=9)
+
+    loss = np.where(np.isfinite(r["loss"]), r["loss"], np.nan)
+    ax_loss.semilogy(np.arange(len(loss)), np.clip(loss, 1e-12, 1e12), color=BLUE)
+    ax_loss.set(ylim=(1e-10, 1e6), xlim=(0, len(loss) - 1), xlabel="step t", ylabel="loss L(θ_t)")
+    verdict = "diverges" if r["rho_now"] > 1 else ("converges" if r["rho_now"] < 1 else "oscillates")
+    ax_loss.set_title(f"loss: {verdict}", fontsize=9, color=RED if r["rho_now"] > 1 else "k")
+    ax_loss.grid(alpha=0.3)
+
+    boundary = 2.0 / r["kappa"]
+    best = 2.0 / (1.0 + r["kappa"])
+    ax_rho.semilogx(r["etas"], r["rho"], color="k", lw=1.2)
+    ax_rho.axhline(1.0, color=RED, lw=0.8, ls="--")
+    ax_rho.axvspan(boundary, r["etas"][-1], color=RED, alpha=0.1)
+    ax_rho.axvline(best, color=GREEN, lw=0.8, ls=":")
+    ax_rho.text(boundary, 1.85, " diverges: η > 2/L", color=RED, fontsize=7.5, va="top")
+    ax_rho.text(best, 0.05, "η* = 2/(μ+L) ", color=GREEN, fontsize=7.5, ha="right")
+    ax_rho.plot(r["lr"], min(r["rho_now"], 1.95), "o", color=BLUE, ms=7)
+    ax_rho.set(
+        xlabel="learning rate η",
+        ylabel="contraction per step ρ(η)",
+        ylim=(0, 2),
+        xlim=(r["etas"][0], r["etas"][-1]),
+    )
+    ax_rho.set_title("ρ(η) = max(|1 − ημ|, |1 − ηL|)", fontsize=9)
+    ax_rho.grid(alpha=0.3, lw=0.4)
+
+
+def lr_condition() -> Explorable:
+    """Learning rate η × condition number κ on the quadratic ``½(θ₁² + κ θ₂²)``."""
+    return Explorable(
+        name="gd-lr-condition",
+        title="Gradient descent on a quadratic: learning rate × condition number",
+        params={
+            "lr": LogGrid(0.01, 10**0.5, num=26, default=0.1, label="learning rate η"),
+            "kappa": Choice([1, 4, 16, 50], default=16, label="condition number κ"),
+        },
+        compute=_compute_lr_condition,
+        draw=_draw_lr_condition,
+        figsize=(10, 3.3),
+    )
+
+
+# -- (b) cliff and clipping ---------------------------------------------------------------------------------------
+CLIFF = {"height": 50.0, "sharpness": 100.0, "wall": 1.0, "slope": 1.0}
+CLIFF_START = (-1.5, 0.0)
+CLIFF_STEPS = 100
+
+
+def _compute_cliff(lr: float, threshold: float, clip: bool) -> dict[str, Any]:
+    ls = cliff(**CLIFF)
+    start = np.array(CLIFF_START)
+    free = gradient_descent(ls.gradient, start, lr, CLIFF_STEPS)
+    clipped = gradient_descent(ls.gradient, start, lr, CLIFF_STEPS, clip=threshold)
+    xs = np.linspace(-4.0, 1.6, 400)
+    return {
+        "lr": lr,
+        "threshold": threshold,
+        "clip": bool(clip),
+        "free": free,
+        "clipped": clipped,
+        "loss_free": ls.value(free),
+        "loss_clipped": ls.value(clipped),
+        "gnorm_free": np.linalg.norm(ls.gradient(free[:-1]), axis=1),
+        "gnorm_clipped": np.linalg.norm(ls.gradient(clipped[:-1]), axis=1),
+        "section": (xs, ls.value(np.stack([xs, np.zeros_like(xs)], -1))),
+        "minimum": ls.minima[0],
+        "loss_min": float(ls.value(ls.minima[0])),
+    }
+
+
+def _draw_cliff(r: dict[str, Any], fig: Any) -> None:
+    ax_land, ax_pos, ax_loss = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.2, 1, 1]})
+    main, other = ("clipped", "free") if r["clip"] else ("free", "clipped")
+    color = ORANGE if r["clip"] else BLUE
+    label = f"clipped, τ = {r['threshold']:.3g}" if r["clip"] else "no clipping"
+    other_label = "no clipping" if r["clip"] else f"clipped, τ = {r['threshold']:.3g}"
+    xs, section = r["section"]
+    path = r[main]
+    t = np.arange(len(path))
+
+    ax_land.plot(xs, section, color="k", lw=1.2)
+    ax_land.scatter(path[:, 0], r[f"loss_{main}"], c=t, cmap="viridis", s=10, zorder=3)
+    ax_land.plot(*r["minimum"][:1], r["loss_min"], "*", color=GREEN, ms=11, zorder=4)
+    ax_land.set(
+        xlim=(xs[0], xs[-1]), ylim=(section.min() - 0.3, section.min() + 6), xlabel="θ₁", ylabel="L(θ₁, 0)"
+    )
+    ax_land.set_title("the loss along θ₁ and the iterates (dark → light: t)", fontsize=9)
+
+    ax_pos.plot(t, r[other][:, 0], color=GREY, lw=0.8, label=other_label)
+    ax_pos.plot(t, path[:, 0], color=color, lw=1.3, label=label)
+    ax_pos.axhline(CLIFF["wall"], color=RED, lw=0.8, ls=":")
+    ax_pos.text(0, CLIFF["wall"] + 0.05, "wall", color=RED, fontsize=7.5, va="bottom")
+    ax_pos.set(xlabel="step t", ylabel="θ₁,t", xlim=(0, t[-1]), ylim=(-4.0, 1.6))
+    ax_pos.set_title(f"η = {r['lr']:g}: position", fontsize=9)
+    ax_pos.legend(loc="lower right", fontsize=7)
+
+    gap = lambda v: np.clip(v - r["loss_min"], 1e-4, None)  # noqa: E731
+    ax_loss.semilogy(t, gap(r[f"loss_{other}"]), color=GREY, lw=0.8)
+    ax_loss.semilogy(t, gap(r[f"loss_{main}"]), color=color, lw=1.3)
+    ax_loss.set(xlabel="step t", ylabel="L(θ_t) − L(θ*)", ylim=(1e-4, 1e2), xlim=(0, t[-1]))
+    jumps = int(np.sum(r[f"gnorm_{main}"] > 5.0))
+    ax_loss.set_title(f"{label}: {jumps} steps with ‖g_t‖ > 5", fontsize=9)
+    ax_loss.grid(alpha=0.3)
+
+
+def cliff_clipping() -> Explorable:
+    """Gradient descent towards a steep wall, with and without gradient-norm clipping."""
+    return Explorable(
+        name="gd-cliff-clipping",
+        title="A cliff: exploding gradients and gradient clipping",
+        params={
+            "lr": Choice([0.02, 0.05, 0.1], default=0.1, label="learning rate η"),
+            "threshold": LogGrid(0.1, 10.0, num=9, default=1.0, label="clipping threshold τ"),
+            "clip": Toggle(default=False, label="clip the gradient norm"),
+        },
+        compute=_compute_cliff,
+        draw=_draw_cliff,
+        figsize=(10, 3.4),
+    )
+
+
+# -- (c) saddle and noise -----------------------------------------------------------------------------------------
+SADDLE_STEPS = 150
+
+
+def _compute_saddle(noise: float, lr: float, seed: int) -> dict[str, Any]:
+    ls = saddle()
+    start = np.array(ls.start)
+    plain = gradient_descent(ls.gradient, start, lr, SADDLE_STEPS)
+    noisy = gradient_descent(ls.gradient, start, lr, SADDLE_STEPS, noise=noise, seed=seed)
+    X, Y, Z = ls.grid(70)
+    loss_noisy = ls.value(noisy)
+    escaped = np.nonzero(loss_noisy < -0.125)[0]
+    return {
+        "noise": noise,
+        "lr": lr,
+        "plain": plain,
+        "noisy": noisy,
+        "loss_plain": ls.value(plain),
+        "loss_noisy": loss_noisy,
+        "escape_step": int(escaped[0]) if len(escaped) else None,
+        "grid": (X, Y, Z),
+        "window": ls.window,
+        "minima": ls.minima,
+    }
+
+
+def _draw_saddle(r: dict[str, Any], fig: Any) -> None:
+    ax_path, ax_loss = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
+    X, Y, Z = r["grid"]
+    ax_path.contour(
+        X, Y, Z, levels=np.linspace(-0.24, 2.0, 12), colors=GREY, linewidths=0.7, negative_linestyles="solid"
+    )
+    ax_path.plot(r["plain"][:, 0], r["plain"][:, 1], "-o", color=BLUE, ms=2, lw=1, label="gradient descent")
+    ax_path.plot(
+        r["noisy"][:, 0],
+        r["noisy"][:, 1],
+        "-",
+        color=ORANGE,
+        lw=1.2,
+        label=f"with noise σ = {r['noise']:.0e}",
+    )
+    ax_path.plot(0, 0, "x", color=RED, ms=9, mew=2, label="saddle")
+    ax_path.plot(r["minima"][:, 0], r["minima"][:, 1], "*", color=GREEN, ms=11, ls="none", label="minima")
+    x0, x1, y0, y1 = r["window"]
+    ax_path.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="θ₁", ylabel="θ₂")
+    ax_path.set_title(f"η = {r['lr']:g}: L = ½θ₁² + ¼θ₂⁴ − ½θ₂²", fontsize=9)
+    ax_path.legend(loc="lower left", fontsize=7, framealpha=0.9)
+
+    t = np.arange(len(r["loss_plain"]))
+    ax_loss.plot(t, r["loss_plain"], color=BLUE, lw=1.2, label="gradient descent")
+    ax_loss.plot(t, r["loss_noisy"], color=ORANGE, lw=1.2, label="with noise")
+    ax_loss.axhline(0.0, color=RED, lw=0.8, ls=":", label="saddle value")
+    ax_loss.axhline(-0.25, color=GREEN, lw=0.8, ls="--", label="minimum value")
+    ax_loss.set(xlabel="step t", ylabel="loss L(θ_t)", ylim=(-0.3, 0.5), xlim=(0, t[-1]))
+    step = r["escape_step"]
+    ax_loss.set_title(
+        f"noisy run escapes at step {step}" if step is not None else "no escape within the run", fontsize=9
+    )
+    ax_loss.legend(loc="upper right", fontsize=7)
+    ax_loss.grid(alpha=0.3)
+
+
+def saddle_noise() -> Explorable:
+    """Gradient descent stuck at a saddle point vs gradient descent with a little gradient noise."""
+    return Explorable(
+        name="gd-saddle-noise",
+        title="A saddle point: gradient descent with and without noise",
+        params={
+            "noise": LogGrid(1e-8, 1e-1, num=8, default=1e-4, label="noise σ"),
+            "lr": Choice([0.05, 0.1, 0.2], default=0.1, label="learning rate η"),
+            "seed": Choice([0, 1, 2], default=0, label="seed"),
+        },
+        compute=_compute_saddle,
+        draw=_draw_saddle,
+        figsize=(10, 3.4),
+    )
+
+
+EXPLORABLES = [lr_condition, cliff_clipping, saddle_noise]
