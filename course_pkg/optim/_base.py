@@ -89,7 +89,8 @@ class ReferenceOptimizer(torch.optim.Optimizer):
       with the hyperparameters of its parameter group.
 
     A parameter whose ``grad`` is ``None`` (frozen, or unused by the loss) is skipped: it is not changed and no
-    state is created for it, exactly as in ``torch.optim``.
+    state is created for it, exactly as in ``torch.optim``. A complex parameter is updated through its real view
+    (``torch.view_as_real``), its state kept complex, as ``torch.optim`` does.
     """
 
     def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
@@ -99,6 +100,19 @@ class ReferenceOptimizer(torch.optim.Optimizer):
     def _update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Update ``param`` in place from ``grad`` and ``state`` with the hyperparameters in ``group``."""
         raise NotImplementedError(f"{type(self).__name__} must define _update")
+
+    def _update_as_real(self, param: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Update a complex parameter as ``torch.optim`` does: real and imaginary parts as separate coordinates."""
+        real_state = {
+            key: torch.view_as_real(value) if isinstance(value, Tensor) and torch.is_complex(value) else value
+            for key, value in state.items()
+        }
+        self._update(torch.view_as_real(param), torch.view_as_real(param.grad), real_state, group)
+        for key, value in real_state.items():
+            if (
+                key not in state
+            ):  # created by the update (SGD's momentum buffer): store it complex, like param
+                state[key] = torch.view_as_complex(value)
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -133,7 +147,10 @@ class ReferenceOptimizer(torch.optim.Optimizer):
                 state = self.state[param]
                 if len(state) == 0:
                     state.update(self._init_state(param, group))
-                self._update(param, param.grad, state, group)
+                if torch.is_complex(param):
+                    self._update_as_real(param, state, group)
+                else:
+                    self._update(param, param.grad, state, group)
                 if len(state) == 0:
                     del self.state[param]  # the rule keeps no state (plain SGD): store nothing, like torch
         return loss

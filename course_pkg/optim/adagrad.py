@@ -129,9 +129,10 @@ class Adagrad(ReferenceOptimizer):
             group.setdefault("maximize", False)
 
     def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        s0 = self.defaults[
-            "initial_accumulator_value"
-        ]  # torch.optim reads the constructor's value, not the group's
+        # torch.optim reads the constructor's value here, not the group's
+        s0 = self.defaults["initial_accumulator_value"]
+        if torch.is_complex(param):
+            s0 = complex(s0, s0)  # real and imaginary parts each start at s_0
         return {
             "step": new_step_counter(),
             "sum": torch.full_like(param, s0, memory_format=torch.preserve_format),

@@ -139,3 +139,29 @@ def test_closure_runs_with_grad_enabled_and_step_without(spec: Spec) -> None:
     # outside no_grad: an in-place update of a leaf that requires grad would raise unless step disables autograd
     assert opt.step() is None  # without a closure: no loss
     assert param.is_leaf and param.grad_fn is None
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("spec", spec_params())
+def test_complex_parameters(spec: Spec, device: str) -> None:
+    gen = torch.Generator().manual_seed(11)
+    leaves = [
+        torch.randn(3, 4, dtype=torch.complex128, generator=gen),
+        torch.randn(4, 3, dtype=torch.complex128, generator=gen).t().clone(),  # non-contiguous
+    ]
+    p_ours = [p.to(device).requires_grad_() for p in leaves]
+    p_ref = [p.detach().clone().requires_grad_() for p in p_ours]
+    opt = spec.make_ours(p_ours, **spec.options[-1])
+    ref = spec.make_ref(p_ref, **spec.options[-1])
+    for _ in range(STEPS):
+        for p, q in zip(p_ours, p_ref):
+            g = torch.randn(p.shape, dtype=torch.complex128, generator=gen).to(device)
+            p.grad, q.grad = g.clone(), g.clone()
+        opt.step()
+        ref.step()
+        for p, q in zip(p_ours, p_ref):
+            torch.testing.assert_close(p, q, **TOL)
+        torch.testing.assert_close(opt.state_dict()["state"], ref.state_dict()["state"], **TOL)
+    assert all(
+        v.is_complex() for s in opt.state.values() for k, v in s.items() if k not in ("step", "mu_product")
+    )
