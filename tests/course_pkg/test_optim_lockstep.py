@@ -165,3 +165,16 @@ def test_complex_parameters(spec: Spec, device: str) -> None:
     assert all(
         v.is_complex() for s in opt.state.values() for k, v in s.items() if k not in ("step", "mu_product")
     )
+
+
+@pytest.mark.parametrize("spec", spec_params())
+def test_torch_lr_scheduler_drives_ours_like_torch(spec: Spec) -> None:
+    """The learning rate is read from the group at every step, so torch's schedulers work unchanged."""
+    run = Lockstep(spec, "cpu", **spec.options[0])
+    schedulers = [torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.7) for opt in (run.opt, run.ref)]
+    lr0 = run.opt.param_groups[0]["lr"]
+    for _ in range(10):
+        run.step()
+        for scheduler in schedulers:
+            scheduler.step()
+    assert run.opt.param_groups[0]["lr"] == pytest.approx(lr0 * 0.7**10)
