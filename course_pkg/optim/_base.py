@@ -109,9 +109,8 @@ class ReferenceOptimizer(torch.optim.Optimizer):
         }
         self._update(torch.view_as_real(param), torch.view_as_real(param.grad), real_state, group)
         for key, value in real_state.items():
-            if (
-                key not in state
-            ):  # created by the update (SGD's momentum buffer): store it complex, like param
+            # a tensor created by the update (SGD's momentum buffer) is stored complex, like the parameter
+            if key not in state:
                 state[key] = torch.view_as_complex(value)
 
     @torch.no_grad()
