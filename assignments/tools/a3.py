@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nbcells import OPTIM_HELPERS, SETUP, chapter_url, locked_code, md, notebook, solution, tests
+from nbcells import DIGITS_DATA, OPTIM_HELPERS, SETUP, chapter_url, locked_code, md, notebook, solution, tests
 
 NAME = "a3-sgd-momentum-schedules"
 
@@ -306,6 +306,9 @@ def warmup_cosine(k, eta0, warmup_steps, total_steps, start_factor=0.1, eta_min=
 """
 
 SCHED_HELPER = """
+import warnings
+
+
 def torch_schedule(make_scheduler, eta0, n):
     \"\"\"Learning rates [η_0, ..., η_n] produced by a torch scheduler (the reference in the tests below).\"\"\"
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=eta0)
@@ -559,29 +562,6 @@ The test trains with the default arguments and requires a test accuracy of at le
 second. Plot `losses` (log scale) in a cell of your own to see the warm-up and the cosine decay at work.
 """
 
-DATA_CELL = """
-from sklearn.datasets import load_digits
-
-digits = load_digits()
-X_all = torch.tensor(digits.data / 16.0, dtype=torch.float32)
-y_all = torch.tensor(digits.target)
-perm = torch.randperm(len(X_all), generator=torch.Generator().manual_seed(0))
-X_train, y_train = X_all[perm[:1500]].to(DEVICE), y_all[perm[:1500]].to(DEVICE)
-X_test, y_test = X_all[perm[1500:]].to(DEVICE), y_all[perm[1500:]].to(DEVICE)
-
-
-def make_model(seed=0):
-    torch.manual_seed(seed)
-    return torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10)).to(DEVICE)
-
-
-def accuracy(model, x, y):
-    with torch.no_grad():
-        return (model(x).argmax(dim=1) == y).float().mean().item()
-
-
-print(f"train: {tuple(X_train.shape)}, test: {tuple(X_test.shape)}")
-"""
 
 TRAIN_SOLUTION = """
 def train_digits(epochs=8, batch_size=64, k=2, lr=0.1, seed=0):
@@ -638,7 +618,7 @@ def cells() -> list:
     out += [tests(gid, pts, code) for gid, pts, code in CLIP_TESTS]
     out += [md(ACC_SPEC), solution("accumulation", ACC_SOLUTION)]
     out += [tests(gid, pts, code) for gid, pts, code in ACC_TESTS]
-    out += [md(TRAIN_SPEC), locked_code("digits_data", DATA_CELL), solution("training", TRAIN_SOLUTION)]
+    out += [md(TRAIN_SPEC), locked_code("digits_data", DIGITS_DATA), solution("training", TRAIN_SOLUTION)]
     out += [tests(gid, pts, code) for gid, pts, code in TRAIN_TESTS]
     return out
 

@@ -130,9 +130,7 @@ def notebook(cells: list[NotebookNode]) -> NotebookNode:
 # hidden test shows its assertion message rather than the hidden source around it.
 SETUP = """
 %xmode Minimal
-import copy
 import math
-import warnings
 
 import numpy as np
 import torch
@@ -145,10 +143,36 @@ DTYPE = torch.float64  # every comparison with torch.optim runs in float64
 print(f"torch {torch.__version__}, device: {DEVICE}")
 """
 
+# Digits data, a small network and its accuracy (a3 training, a5 experiment).
+DIGITS_DATA = """
+from sklearn.datasets import load_digits
+
+digits = load_digits()
+X_all = torch.tensor(digits.data / 16.0, dtype=torch.float32)
+y_all = torch.tensor(digits.target)
+perm = torch.randperm(len(X_all), generator=torch.Generator().manual_seed(0))
+X_train, y_train = X_all[perm[:1500]].to(DEVICE), y_all[perm[:1500]].to(DEVICE)
+X_test, y_test = X_all[perm[1500:]].to(DEVICE), y_all[perm[1500:]].to(DEVICE)
+
+
+def make_model(seed=0):
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10)).to(DEVICE)
+
+
+def accuracy(model, x, y):
+    with torch.no_grad():
+        return (model(x).argmax(dim=1) == y).float().mean().item()
+
+
+print(f"train: {tuple(X_train.shape)}, test: {tuple(X_test.shape)}")
+"""
+
 # Locked helpers for the optimizer notebooks (a3, a4, a5). Students read them: they are what the tests run.
 OPTIM_HELPERS = '''
-"""Helpers used by the tests below: run your optimizer and torch.optim side by side (in lockstep,
-float64, same parameters and gradients) and stop at the first step where parameters or state differ."""
+# Helpers used by the tests below: run your optimizer and torch.optim side by side (in lockstep,
+# float64, same parameters and gradients) and stop at the first step where parameters or state differ.
+import copy
 
 IGNORED_DEFAULTS = {"foreach", "differentiable", "fused", "capturable"}
 

@@ -65,6 +65,23 @@ MUTATIONS: dict[str, list[Mutation]] = {
             "test_warmup_cosine",
         ),
     ],
+    "a5-adam-family": [
+        # Adam without the bias correction of the first moment: every cell that runs Adam or AdamW fails.
+        _m(
+            "wrong_bias_correction",
+            "adam",
+            "step_size = lr / bias_correction1",
+            "step_size = lr",
+            "test_adam",
+            "test_adam_amsgrad",
+            "test_adam_weight_decay",
+            "test_adam_maximize",
+            "test_adam_api",
+            "test_adamw",
+        ),
+        # Decoupled weight decay not scaled by the learning rate: only AdamW's cell covers it.
+        _m("wrong_adamw_decay", "adam", "p.mul_(1 - lr * wd)", "p.mul_(1 - wd)", "test_adamw"),
+    ],
 }
 
 
