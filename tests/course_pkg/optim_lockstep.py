@@ -292,8 +292,12 @@ def spec_params() -> list[Any]:
 
 
 def assert_same_state(opt: torch.optim.Optimizer, ref: torch.optim.Optimizer) -> None:
-    """Every state tensor of ``opt`` equals ``ref``'s (same params, keys, values, dtypes and devices)."""
-    torch.testing.assert_close(opt.state_dict()["state"], ref.state_dict()["state"], **TOL)
+    """Every state tensor of ``opt`` equals ``ref``'s (same params, keys, values, dtypes, devices and strides)."""
+    ours_state, ref_state = opt.state_dict()["state"], ref.state_dict()["state"]
+    torch.testing.assert_close(ours_state, ref_state, **TOL)
+    for index, entries in ours_state.items():
+        for key, value in entries.items():
+            assert value.stride() == ref_state[index][key].stride(), (index, key)
 
 
 def assert_same_groups(opt: torch.optim.Optimizer, ref: torch.optim.Optimizer) -> None:
