@@ -29,6 +29,7 @@ METHODS = ("SGD", "SGD-sqrt", "Adagrad", "RMSprop", "Adadelta")
 #: Eigenvalues of the quadratic problem and probability that the rare feature of the sparse problem is on.
 QUAD_EIGS = np.array([1.0, 0.01])
 RARE_PROB = 0.05
+DENSE_SCALE = 3.0
 QUAD_STEPS = 200
 SPARSE_STEPS = 1000
 
@@ -68,26 +69,31 @@ def adaptive_run(
     thetas = np.empty((steps + 1, d))
     eff = np.empty((steps, d))
     thetas[0] = theta
-    for t in range(1, steps + 1):
-        g = gradients(theta, t)
-        if method == "SGD":
-            e = np.full(d, lr)
-        elif method == "SGD-sqrt":
-            e = np.full(d, lr / np.sqrt(t))
-        elif method == "Adagrad":
-            acc += g * g
-            e = lr / (np.sqrt(acc) + 1e-10)
-        elif method == "RMSprop":
-            acc = 0.99 * acc + 0.01 * g * g
-            e = lr / (np.sqrt(acc) + 1e-8)
-        else:
-            acc = 0.9 * acc + 0.1 * g * g
-            e = lr * np.sqrt(acc_delta + 1e-6) / np.sqrt(acc + 1e-6)
-            delta = e / lr * g
-            acc_delta = 0.9 * acc_delta + 0.1 * delta * delta
-        theta = theta - e * g
-        thetas[t] = theta
-        eff[t - 1] = e
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(1, steps + 1):
+            if not np.all(np.isfinite(theta)):  # diverged: the remaining iterates are NaN
+                thetas[t:] = np.nan
+                eff[t - 1 :] = np.nan
+                break
+            g = gradients(theta, t)
+            if method == "SGD":
+                e = np.full(d, lr)
+            elif method == "SGD-sqrt":
+                e = np.full(d, lr / np.sqrt(t))
+            elif method == "Adagrad":
+                acc += g * g
+                e = lr / (np.sqrt(acc) + 1e-10)
+            elif method == "RMSprop":
+                acc = 0.99 * acc + 0.01 * g * g
+                e = lr / (np.sqrt(acc) + 1e-8)
+            else:
+                acc = 0.9 * acc + 0.1 * g * g
+                e = lr * np.sqrt(acc_delta + 1e-6) / np.sqrt(acc + 1e-6)
+                delta = e / lr * g
+                acc_delta = 0.9 * acc_delta + 0.1 * delta * delta
+            theta = theta - e * g
+            thetas[t] = theta
+            eff[t - 1] = e
     return {"theta": thetas, "eff_lr": eff}
 
 
@@ -104,12 +110,15 @@ def quadratic_problem() -> dict[str, Any]:
 def sparse_problem(seed: int = 0) -> dict[str, Any]:
     """Online least squares with one dense and one rare feature.
 
-    Example t has features x_t = (1, b_t) with b_t ~ Bernoulli(0.05), target y_t = x_tᵀθ* + 0.5 ξ_t with
-    θ* = (1, 2); the per-example loss ½ (x_tᵀθ − y_t)² has gradient (x_tᵀθ − y_t) x_t, whose second coordinate
-    is zero whenever the rare feature is off.
+    Example t has features x_t = (3, b_t) — a frequent feature of size 3 and a rare one, b_t ~ Bernoulli(0.05) —
+    target y_t = x_tᵀθ* + 0.5 ξ_t with θ* = (1, 2) and ξ_t standard normal; the per-example loss
+    ½ (x_tᵀθ − y_t)² has gradient (x_tᵀθ − y_t) x_t, whose second coordinate is zero whenever the rare feature is
+    off. The frequent feature's larger gradients limit the learning rate that plain SGD can use.
     """
     rng = np.random.default_rng(seed)
-    X = np.stack([np.ones(SPARSE_STEPS), (rng.random(SPARSE_STEPS) < RARE_PROB).astype(float)], axis=1)
+    X = np.stack(
+        [DENSE_SCALE * np.ones(SPARSE_STEPS), (rng.random(SPARSE_STEPS) < RARE_PROB).astype(float)], axis=1
+    )
     theta_star = np.array([1.0, 2.0])
     y = X @ theta_star + 0.5 * rng.standard_normal(SPARSE_STEPS)
 
