@@ -1,5 +1,5 @@
-"""Learning theory: empirical risk minimization, surrogate losses, cross-validation (and, added by their
-modules, bias-variance and ensembles).
+"""Learning theory: empirical risk minimization, surrogate losses, cross-validation, bias-variance, trees and
+ensembles.
 
 The public names are re-exported here: ``from course_pkg.learning import kfold_indices``.
 """
