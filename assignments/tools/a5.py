@@ -7,6 +7,7 @@ from nbcells import (
     OPTIM_HELPERS,
     SETUP,
     chapter_url,
+    feature_tests,
     locked_code,
     manual,
     md,
@@ -143,14 +144,8 @@ class Adam(torch.optim.Optimizer):
 """
 
 
-def _cell(gid: str, pts: int, title: str, visible: str, hidden: str, ok: str) -> tuple[str, int, str]:
-    code = f"# Tests: {title} ({pts} point{'s' if pts > 1 else ''})\n{visible.strip()}\n"
-    code += f"### BEGIN HIDDEN TESTS\n{hidden.strip()}\n### END HIDDEN TESTS\nprint({ok!r})\n"
-    return gid, pts, code
-
-
 ADAM_TESTS = [
-    _cell(
+    feature_tests(
         "test_adam",
         2,
         "Adam",
@@ -162,7 +157,7 @@ check_against_torch(Adam, torch.optim.Adam)  # defaults
 """,
         "Adam matches torch.optim.Adam",
     ),
-    _cell(
+    feature_tests(
         "test_adam_amsgrad",
         2,
         "amsgrad",
@@ -172,7 +167,7 @@ check_against_torch(Adam, torch.optim.Adam, steps=15, lr=0.05, betas=(0.5, 0.9),
 """,
         "Adam(amsgrad=True) matches torch.optim.Adam",
     ),
-    _cell(
+    feature_tests(
         "test_adam_weight_decay",
         1,
         "L2 weight decay",
@@ -182,7 +177,7 @@ check_against_torch(Adam, torch.optim.Adam, steps=10, lr=0.02, weight_decay=1.0,
 """,
         "Adam with weight decay matches torch.optim.Adam",
     ),
-    _cell(
+    feature_tests(
         "test_adam_maximize",
         1,
         "maximize",
@@ -192,7 +187,7 @@ check_against_torch(Adam, torch.optim.Adam, steps=9, lr=0.01, maximize=True, wei
 """,
         "Adam(maximize=True) matches torch.optim.Adam",
     ),
-    _cell(
+    feature_tests(
         "test_adam_errors",
         1,
         "constructor errors",
@@ -207,7 +202,7 @@ check_same_error(Adam, torch.optim.Adam, weight_decay=-0.5)
 """,
         "Adam raises torch.optim.Adam's errors",
     ),
-    _cell(
+    feature_tests(
         "test_adam_api",
         2,
         "defaults, parameter groups, None gradients, closures, state_dict, non-contiguous tensors",
@@ -253,7 +248,7 @@ class AdamW(Adam):
 """
 
 ADAMW_TESTS = [
-    _cell(
+    feature_tests(
         "test_adamw",
         2,
         "AdamW",
@@ -362,7 +357,7 @@ class RAdam(torch.optim.Optimizer):
 """
 
 RADAM_TESTS = [
-    _cell(
+    feature_tests(
         "test_radam",
         2,
         "RAdam (12 steps: plain steps first, rectified steps once ρ_t > 5)",
@@ -375,7 +370,7 @@ check_against_torch(RAdam, torch.optim.RAdam, steps=10, lr=0.01, maximize=True)
 """,
         "RAdam matches torch.optim.RAdam",
     ),
-    _cell(
+    feature_tests(
         "test_radam_weight_decay",
         1,
         "RAdam weight decay (L2 and decoupled)",
@@ -388,7 +383,7 @@ check_against_torch(RAdam, torch.optim.RAdam, steps=14, lr=0.05, weight_decay=1.
 """,
         "RAdam's weight decay matches torch.optim.RAdam",
     ),
-    _cell(
+    feature_tests(
         "test_radam_api",
         1,
         "RAdam defaults, errors, parameter groups, None gradients, closures, state_dict",

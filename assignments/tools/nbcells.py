@@ -328,3 +328,35 @@ def check_defaults(my_cls, torch_cls):
         assert key in mine, f"{my_cls.__name__}.defaults has no {key!r} (torch.optim.{torch_cls.__name__} has {key}={value})"
         assert mine[key] == value, f"{my_cls.__name__}.defaults[{key!r}] = {mine[key]}, torch.optim.{torch_cls.__name__} uses {value}"
 '''
+
+
+def feature_tests(
+    grade_id: str, points: int, title: str, visible: str, hidden: str, ok: str
+) -> tuple[str, int, str]:
+    """Source of a test cell: a title line with the points, visible checks, hidden checks, a success message.
+
+    Parameters
+    ----------
+    grade_id : str
+        Stable nbgrader grade id (``test_...``).
+    points : int
+        Points of the cell.
+    title : str
+        What the cell checks (first line, shown to students).
+    visible, hidden : str
+        Visible checks, and checks placed between the hidden-test markers.
+    ok : str
+        Message printed when every check passes.
+
+    Returns
+    -------
+    tuple
+        ``(grade_id, points, source)``, as accepted by :func:`tests`.
+    """
+    code = (
+        f"# Tests: {title} ({points} point{'s' if points > 1 else ''})\n{textwrap.dedent(visible).strip()}\n"
+    )
+    code += (
+        f"### BEGIN HIDDEN TESTS\n{textwrap.dedent(hidden).strip()}\n### END HIDDEN TESTS\nprint({ok!r})\n"
+    )
+    return grade_id, points, code

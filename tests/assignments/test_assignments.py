@@ -65,6 +65,24 @@ MUTATIONS: dict[str, list[Mutation]] = {
             "test_warmup_cosine",
         ),
     ],
+    "a4-adaptive-optimizers": [
+        # Centered RMSprop that forgets to subtract the squared mean gradient.
+        _m(
+            "wrong_centered",
+            "rmsprop",
+            "avg = v.addcmul(grad_avg, grad_avg, value=-1).sqrt_()",
+            "avg = v.sqrt()",
+            "test_rmsprop_centered",
+        ),
+        # Adagrad's learning-rate decay one step ahead.
+        _m(
+            "wrong_lr_decay",
+            "adagrad",
+            'clr = group["lr"] / (1 + (t - 1) * group["lr_decay"])',
+            'clr = group["lr"] / (1 + t * group["lr_decay"])',
+            "test_adagrad_lr_decay",
+        ),
+    ],
     "a5-adam-family": [
         # Adam without the bias correction of the first moment: every cell that runs Adam or AdamW fails.
         _m(
