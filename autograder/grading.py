@@ -140,7 +140,6 @@ def grade_submission(
     res.devices = sorted({d for d, _ in variants})
     sub = read_submission(course.submission(student, spec.assignment, spec.notebook), spec.cells)
     res.problems.extend(sub.problems)
-    forbidden = spec.forbidden_uses("\n".join(sub.cells.values()))
     cells = ([("prelude", spec.prelude)] if spec.prelude else []) + [
         (gid, sub.cells[gid]) for gid in spec.cells if gid in sub.cells
     ]
@@ -157,11 +156,14 @@ def grade_submission(
                     "the notebook could not be graded: " + "; ".join(sub.problems),
                 )
             continue
-        if forbidden:
-            for name in names:
+        runnable = []
+        for name in names:
+            forbidden = spec.forbidden_uses(sub.cells, spec.check(name))
+            if forbidden:
                 _fail(res, spec, name, device, dtype, "; ".join(forbidden))
-            continue
-        _run_variant(spec, sandbox, cells, names, device, dtype, hide, res)
+            else:
+                runnable.append(name)
+        _run_variant(spec, sandbox, cells, runnable, device, dtype, hide, res)
     res.failed = not sub.readable or any(
         p.startswith(("cell ", "the sandbox", "sandbox output", "notebook ")) for p in res.problems
     )

@@ -79,8 +79,9 @@ def save_result(course: Course, spec: Spec, result: StudentResult) -> Path:
     return path
 
 
-def load_result(course: Course, assignment: str, student: str) -> dict | None:
+def load_result(course: Course | Path, assignment: str, student: str) -> dict | None:
     """The stored results JSON of one student, or None."""
+    course = course if isinstance(course, Course) else Course(Path(course))
     path = course.autograded_dir(student, assignment) / RESULTS_FILE
     return json.loads(path.read_text()) if path.is_file() else None
 

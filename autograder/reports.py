@@ -106,8 +106,9 @@ def grade_points(course: Course, assignment: str, notebook: str) -> dict[str, fl
         return grade_cell_points(gb, assignment, notebook)
 
 
-def write_feedback(course: Course, spec: Spec, students: list[str] | None = None) -> list[Path]:
+def write_feedback(course: Course | Path, spec: Spec, students: list[str] | None = None) -> list[Path]:
     """Write ``feedback/<student>/<assignment>/<notebook>.html`` for every graded student."""
+    course = course if isinstance(course, Course) else Course(Path(course))
     from autograder.pipeline import load_result
 
     scores = gradebook_scores(course, spec.assignment, spec.notebook)
@@ -127,8 +128,9 @@ def write_feedback(course: Course, spec: Spec, students: list[str] | None = None
     return written
 
 
-def export(course: Course, spec: Spec, fmt: str, output: Path) -> Path:
+def export(course: Course | Path, spec: Spec, fmt: str, output: Path) -> Path:
     """Export the gradebook's scores: ``csv`` (one row per student) or ``gradescope`` (a results.json each)."""
+    course = course if isinstance(course, Course) else Course(Path(course))
     from autograder.pipeline import load_result
 
     if fmt not in ("csv", "gradescope"):

@@ -559,10 +559,13 @@ def _runner(job: Job, scratch: str, out_w: int, err_w: int, res_w: int, drop: bo
         OMP_NUM_THREADS="1",
         LANG="C.UTF-8",
     )
-    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
-    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+    sys.stdout = open(1, "w", buffering=1 << 16, closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", buffering=1 << 16, closefd=False)  # noqa: SIM115
     sys.stdin = open(0, closefd=False)  # noqa: SIM115
     run_job(job, spec, lambda b: _write_fd(res_w, b))
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
     os._exit(0)
 
 
@@ -580,7 +583,22 @@ def run_job(job: Job, spec: Any, emit: Callable[[bytes], None]) -> None:
     encode, to_plain_ = encode_frame, to_plain
     fmt_exc = traceback.format_exception
     restore = builtins.__dict__.update
+    me = os.getpid()
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+
+    def settle() -> None:
+        # A forked copy of the runner (a fork bomb, a stray fork) never reports: only the runner itself does.
+        if os.getpid() != me:
+            os._exit(0)
+        if me == 1:  # PID 1 of our own PID namespace: end the submission's leftover processes, reap them
+            with contextlib.suppress(OSError):
+                os.kill(-1, signal.SIGKILL)
+            while True:
+                try:
+                    os.waitpid(-1, 0)
+                except ChildProcessError:
+                    break
+
     device = torch.device(job.device)
     dtype = getattr(torch, job.dtype)
     for cell_id, source in job.cells:
@@ -589,8 +607,10 @@ def run_job(job: Job, spec: Any, emit: Callable[[bytes], None]) -> None:
         except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt are student errors too
             restore(saved_builtins)
             msg = "".join(fmt_exc(type(exc), exc, exc.__traceback__, limit=-3))[-2000:]
+            settle()
             emit(encode("cell-error", cell_id, error=msg))
     restore(saved_builtins)
+    settle()
     emit(encode("loaded", "", None))
     for name in job.checks:
         try:
@@ -601,6 +621,7 @@ def run_job(job: Job, spec: Any, emit: Callable[[bytes], None]) -> None:
             restore(saved_builtins)
             msg = "".join(fmt_exc(type(exc), exc, exc.__traceback__, limit=-3))[-2000:]
             frame = encode("check", name, error=msg)
+        settle()
         emit(frame)
 
 

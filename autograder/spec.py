@@ -42,7 +42,12 @@ class Tolerance:
 
 @dataclass
 class Check:
-    """One graded property of a submission, scored inside the grade cell ``grade_id``."""
+    """One graded property of a submission, scored inside the grade cell ``grade_id``.
+
+    ``needs`` names the solution cells the check depends on (empty: all of them): a forbidden pattern in one of
+    them fails the check. ``dtypes`` are the dtypes run on CUDA (CPU always runs float64). ``plot`` is the key of
+    an array drawn against the reference in feedback.
+    """
 
     name: str
     grade_id: str
@@ -54,6 +59,7 @@ class Check:
     weight: float = 1.0
     plot: str | None = None
     dtypes: tuple[str, ...] = ("float64",)
+    needs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -114,9 +120,16 @@ class Spec:
         """Grade cells scored by this spec, in order of first appearance."""
         return list(dict.fromkeys(c.grade_id for c in self.checks))
 
-    def forbidden_uses(self, source: str) -> list[str]:
-        """Messages for every forbidden pattern found in the student's code."""
-        return [msg for pattern, msg in self.forbidden.items() if re.search(pattern, source)]
+    def forbidden_uses(self, cells: dict[str, str], check: Check) -> list[str]:
+        """Messages for every forbidden pattern found in the cells that ``check`` depends on."""
+        sources = [src for gid, src in cells.items() if not check.needs or gid in check.needs]
+        return [
+            f"cell {gid}: {msg}"
+            for gid, src in cells.items()
+            if src in sources
+            for pattern, msg in self.forbidden.items()
+            if re.search(pattern, src)
+        ]
 
 
 def spec_path(assignment: str, specs_dir: Path | None = None) -> Path:
