@@ -59,6 +59,24 @@ def as_float(value: float | Tensor) -> float:
     return value.item() if isinstance(value, Tensor) else float(value)
 
 
+def as_scalar(value: float | Tensor) -> float | Tensor:
+    """Return a learning rate as ``torch.optim`` uses it: a float unchanged, a 1-element tensor as a 0-dim tensor.
+
+    Keeping a tensor learning rate a tensor keeps the arithmetic (its dtype and rounding) identical to torch's.
+
+    Parameters
+    ----------
+    value : float or Tensor
+        A number or a 1-element tensor.
+
+    Returns
+    -------
+    float or Tensor
+        ``value`` itself, or the tensor squeezed to 0 dimensions.
+    """
+    return value.squeeze() if isinstance(value, Tensor) and value.dim() != 0 else value
+
+
 def check_lr(lr: float | Tensor) -> None:
     """Raise ``torch.optim``'s errors for an invalid learning rate.
 

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._base import ReferenceOptimizer, as_float, check_lr, new_step_counter
+from ._base import ReferenceOptimizer, as_scalar, check_lr, new_step_counter
 
 __all__ = ["Adadelta", "adadelta_update"]
 
@@ -18,7 +18,7 @@ def adadelta_update(
     grad: Tensor,
     state: dict[str, Any],
     *,
-    lr: float,
+    lr: float | Tensor,
     rho: float,
     eps: float,
     weight_decay: float,
@@ -125,7 +125,7 @@ class Adadelta(ReferenceOptimizer):
             param,
             grad,
             state,
-            lr=as_float(group["lr"]),
+            lr=as_scalar(group["lr"]),
             rho=group["rho"],
             eps=group["eps"],
             weight_decay=group["weight_decay"],

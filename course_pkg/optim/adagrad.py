@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._base import ReferenceOptimizer, as_float, check_lr, new_step_counter
+from ._base import ReferenceOptimizer, as_scalar, check_lr, new_step_counter
 
 __all__ = ["Adagrad", "adagrad_update"]
 
@@ -18,7 +18,7 @@ def adagrad_update(
     grad: Tensor,
     state: dict[str, Any],
     *,
-    lr: float,
+    lr: float | Tensor,
     lr_decay: float,
     weight_decay: float,
     eps: float,
@@ -143,7 +143,7 @@ class Adagrad(ReferenceOptimizer):
             param,
             grad,
             state,
-            lr=as_float(group["lr"]),
+            lr=as_scalar(group["lr"]),
             lr_decay=group["lr_decay"],
             weight_decay=group["weight_decay"],
             eps=group["eps"],

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._base import ReferenceOptimizer, as_float, check_lr, new_step_counter
+from ._base import ReferenceOptimizer, as_scalar, check_lr, new_step_counter
 
 __all__ = ["NAdam", "nadam_update"]
 
@@ -18,7 +18,7 @@ def nadam_update(
     grad: Tensor,
     state: dict[str, Any],
     *,
-    lr: float,
+    lr: float | Tensor,
     beta1: float,
     beta2: float,
     eps: float,
@@ -163,7 +163,7 @@ class NAdam(ReferenceOptimizer):
             param,
             grad,
             state,
-            lr=as_float(group["lr"]),
+            lr=as_scalar(group["lr"]),
             beta1=beta1,
             beta2=beta2,
             eps=group["eps"],

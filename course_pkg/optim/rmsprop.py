@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._base import ReferenceOptimizer, as_float, check_lr, new_step_counter
+from ._base import ReferenceOptimizer, as_scalar, check_lr, new_step_counter
 
 __all__ = ["RMSprop", "rmsprop_update"]
 
@@ -18,7 +18,7 @@ def rmsprop_update(
     grad: Tensor,
     state: dict[str, Any],
     *,
-    lr: float,
+    lr: float | Tensor,
     alpha: float,
     eps: float,
     weight_decay: float,
@@ -159,7 +159,7 @@ class RMSprop(ReferenceOptimizer):
             param,
             grad,
             state,
-            lr=as_float(group["lr"]),
+            lr=as_scalar(group["lr"]),
             alpha=group["alpha"],
             eps=group["eps"],
             weight_decay=group["weight_decay"],

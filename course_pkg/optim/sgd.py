@@ -7,7 +7,7 @@ from typing import Any
 
 from torch import Tensor
 
-from ._base import ReferenceOptimizer, as_float, check_lr
+from ._base import ReferenceOptimizer, as_scalar, check_lr
 
 __all__ = ["SGD", "sgd_update"]
 
@@ -17,7 +17,7 @@ def sgd_update(
     grad: Tensor,
     state: dict[str, Any],
     *,
-    lr: float,
+    lr: float | Tensor,
     momentum: float,
     dampening: float,
     weight_decay: float,
@@ -134,7 +134,7 @@ class SGD(ReferenceOptimizer):
             param,
             grad,
             state,
-            lr=as_float(group["lr"]),
+            lr=as_scalar(group["lr"]),
             momentum=group["momentum"],
             dampening=group["dampening"],
             weight_decay=group["weight_decay"],

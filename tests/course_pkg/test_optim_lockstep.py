@@ -178,3 +178,11 @@ def test_torch_lr_scheduler_drives_ours_like_torch(spec: Spec) -> None:
         for scheduler in schedulers:
             scheduler.step()
     assert run.opt.param_groups[0]["lr"] == pytest.approx(lr0 * 0.7**10)
+
+
+@pytest.mark.parametrize("spec", spec_params())
+def test_tensor_learning_rate(spec: Spec) -> None:
+    """torch.optim accepts a 1-element tensor as lr and computes with it as a tensor; so do we, to the last bit."""
+    run = Lockstep(spec, "cpu", **{**spec.options[-1], "lr": torch.tensor([0.02])})
+    for _ in range(STEPS):
+        run.step()
