@@ -37,13 +37,16 @@ def ftrl_update(
         α and β of the per-coordinate learning rate α / (β + √n), and the L1 and L2 strengths λ₁ and λ₂.
     """
     z, n = state["z"], state["n"]
-    sigma = ((n + grad * grad).sqrt() - n.sqrt()) / alpha  # σ_t = (√(n_{t-1} + g_t²) - √n_{t-1}) / α
-    z.add_(grad).sub_(sigma * param)  # z_t = z_{t-1} + g_t - σ_t θ_{t-1}
+    sqrt_n_prev = n.sqrt()  # √n_{t-1}
     n.addcmul_(grad, grad)  # n_t = n_{t-1} + g_t²
+    sqrt_n = n.sqrt()  # √n_t
+    sigma = (sqrt_n - sqrt_n_prev).div_(alpha)  # σ_t = (√n_t - √n_{t-1}) / α
+    z.add_(grad).sub_(sigma.mul_(param))  # z_t = z_{t-1} + g_t - σ_t θ_{t-1}
 
-    # θ_t = 0 where |z_t| ≤ λ₁, else -(z_t - sign(z_t) λ₁) / ((β + √n_t) / α + λ₂)
-    weights = (z - z.sign() * l1).div_((n.sqrt() + beta) / alpha + l2).neg_()
-    param.copy_(torch.where(z.abs() <= l1, torch.zeros_like(weights), weights))
+    # θ_t = -(z_t - sign(z_t) λ₁) / ((β + √n_t) / α + λ₂), and exactly 0 where |z_t| ≤ λ₁
+    denom = sqrt_n.add_(beta).div_(alpha).add_(l2)
+    param.copy_(z - z.sign().mul_(l1)).div_(denom).neg_()
+    param.masked_fill_(z.abs() <= l1, 0.0)
 
 
 class FTRL(ReferenceOptimizer):
