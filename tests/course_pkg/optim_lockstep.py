@@ -172,7 +172,13 @@ SPECS: list[Spec] = [
             {"maximize": True},
             {"lr_decay": 0.05, "weight_decay": 0.1, "initial_accumulator_value": 0.1, "maximize": True},
         ],
-        group2={"lr": 0.03, "lr_decay": 0.2, "eps": 1e-3, "weight_decay": 0.1},
+        group2={
+            "lr": 0.03,
+            "lr_decay": 0.2,
+            "eps": 1e-3,
+            "weight_decay": 0.1,
+            "initial_accumulator_value": 0.3,
+        },
         bad=[
             {"lr": -0.1},
             {"lr_decay": -0.1},

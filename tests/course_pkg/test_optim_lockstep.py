@@ -186,3 +186,20 @@ def test_tensor_learning_rate(spec: Spec) -> None:
     run = Lockstep(spec, "cpu", **{**spec.options[-1], "lr": torch.tensor([0.02])})
     for _ in range(STEPS):
         run.step()
+
+
+@pytest.mark.parametrize("spec", spec_params())
+def test_add_param_group_mid_run(spec: Spec) -> None:
+    """A group added after a few steps (e.g. unfreezing a layer for fine-tuning) is initialized as torch does."""
+    run = Lockstep(spec, "cpu", build=lambda spec, params, is_ours: _first_two(spec, params, is_ours))
+    for _ in range(3):
+        run.step()
+    for params, opt in ((run.p_ours, run.opt), (run.p_ref, run.ref)):
+        opt.add_param_group({"params": params[2:], **spec.group2})
+    for _ in range(STEPS - 3):
+        run.step()
+
+
+def _first_two(spec: Spec, params: list[Tensor], is_ours: bool) -> torch.optim.Optimizer:
+    """An optimizer over the first two parameters only (the others get gradients but are not optimized yet)."""
+    return spec.make_ours(params[:2]) if is_ours else spec.make_ref(params[:2])
