@@ -192,6 +192,8 @@ def _run_variant(
             dtype=dtype,
             limits=spec.limits,
             hide=hide,
+            timeouts=[spec.limits.check_s]
+            + [spec.check(n).timeout_s or spec.limits.check_s for n in remaining],
         )
         run = sandbox.run(job)
         res.sandbox_s += run.wall_s
@@ -220,7 +222,7 @@ def _run_variant(
             if name in reported:
                 _judge(spec, res, name, device, dtype, reported[name])
         if not loaded:
-            why = _describe_end(run, spec.limits.wall_s)
+            why = _describe_end(run, spec.limits.check_s)
             for name in remaining:
                 if name not in reported:
                     _fail(res, spec, name, device, dtype, f"running the notebook's cells: {why}")
@@ -229,8 +231,14 @@ def _run_variant(
         if not rest:
             return
         culprit = rest[0]
-        _fail(res, spec, culprit, device, dtype, _describe_end(run, spec.limits.wall_s))
+        limit = spec.check(culprit).timeout_s or spec.limits.check_s
+        _fail(res, spec, culprit, device, dtype, _describe_end(run, limit))
         remaining = rest[1:]
+        if not spec.partial_credit:
+            cell = spec.check(culprit).grade_id
+            for name in [n for n in remaining if spec.check(n).grade_id == cell]:
+                _fail(res, spec, name, device, dtype, f"not run: check {culprit} of the same cell failed")
+                remaining.remove(name)
 
 
 _FRAME = re.compile(r'^  File "(?P<file>[^"]*)", line \d+')
@@ -296,6 +304,8 @@ def _score(spec: Spec, res: StudentResult) -> None:
             verdicts = [o.passed for o in res.outcomes if o.name == c.name]
             if verdicts and all(verdicts):
                 won += c.weight
+        if not spec.partial_credit and won < total_w:
+            won = 0.0
         res.scores[gid] = round(res.max_scores.get(gid, 0.0) * won / total_w, 6) if total_w else 0.0
 
 

@@ -63,7 +63,9 @@ class Limits:
     Parameters
     ----------
     wall_s : float
-        Wall-clock seconds before the runner's whole process tree is killed.
+        Wall-clock seconds of a whole run before the runner's whole process tree is killed.
+    check_s : float
+        Default wall-clock seconds of one phase (executing the cells, or one check) of a run.
     cpu_s : int
         ``RLIMIT_CPU`` of the runner (per process).
     memory_mb : int
@@ -82,8 +84,9 @@ class Limits:
         Largest result stream accepted from the runner.
     """
 
-    wall_s: float = 20.0
-    cpu_s: int = 20
+    wall_s: float = 60.0
+    check_s: float = 10.0
+    cpu_s: int = 60
     memory_mb: int = 2048
     nproc: int = 64
     fsize_mb: int = 16
@@ -104,6 +107,13 @@ class Job:
     dtype: str = "float64"
     limits: Limits = field(default_factory=Limits)
     hide: list[str] = field(default_factory=list)
+    timeouts: list[float] = field(default_factory=list)
+
+    def phase_timeout(self, phase: int) -> float:
+        """Seconds allowed for phase 0 (the cells) or phase ``i`` (the i-th check)."""
+        if phase < len(self.timeouts):
+            return self.timeouts[phase]
+        return self.limits.check_s
 
     def to_json(self) -> bytes:
         data = dataclasses.asdict(self)
@@ -128,6 +138,7 @@ class RunResult:
     exit_code: int | None = None
     signal: int | None = None
     wall_s: float = 0.0
+    phase: int = 0
     notes: list[str] = field(default_factory=list)
 
 
@@ -442,7 +453,32 @@ def _warden(job: Job, resp_fd: int) -> None:
     for fd in bufs:
         os.set_blocking(fd, False)
         sel.register(fd, selectors.EVENT_READ)
-    deadline = start + job.limits.wall_s
+    wall_deadline = start + job.limits.wall_s
+    phase, phase_start, parse_pos = 0, start, 0
+
+    def advance(now: float) -> None:
+        # Count the runner's completed phases (frames "loaded" and "check") to restart the per-phase clock.
+        nonlocal phase, phase_start, parse_pos
+        buf = bufs[res_r]
+        while len(buf) - parse_pos >= _HEADER.size:
+            magic, hlen, plen = _HEADER.unpack_from(buf, parse_pos)
+            end = parse_pos + _HEADER.size + hlen + plen
+            if magic != _MAGIC:
+                parse_pos = 1 << 62  # garbage: stop counting, the per-phase clock keeps running
+                return
+            if len(buf) < end:
+                return
+            try:
+                kind = json.loads(bytes(buf[parse_pos + _HEADER.size : parse_pos + _HEADER.size + hlen]))[
+                    "kind"
+                ]
+            except (ValueError, KeyError, TypeError):
+                kind = None
+            if kind in ("loaded", "check"):
+                phase += 1
+                phase_start = now
+            parse_pos = end
+
     status = None
     exit_code = sig = None
     exited_at: float | None = None
@@ -460,7 +496,7 @@ def _warden(job: Job, resp_fd: int) -> None:
                     status = "signalled"
                 with contextlib.suppress(OSError):
                     os.killpg(pid, signal.SIGKILL)  # leftovers of the runner's process group
-            elif now >= deadline:
+            elif now >= min(wall_deadline, phase_start + job.phase_timeout(phase)):
                 status = "timeout"
                 with contextlib.suppress(OSError):
                     os.killpg(pid, signal.SIGKILL)
@@ -485,6 +521,8 @@ def _warden(job: Job, resp_fd: int) -> None:
             room = caps[fd] - len(bufs[fd])
             bufs[fd] += chunk[: max(room, 0)]
             dropped[fd] += max(len(chunk) - max(room, 0), 0)
+            if fd == res_r:
+                advance(time.monotonic())
     frames = bytes(bufs[res_r])
     if status == "exited" and exit_code == 0:
         status = "ok"
@@ -502,6 +540,7 @@ def _warden(job: Job, resp_fd: int) -> None:
         "exit_code": exit_code,
         "signal": sig,
         "wall_s": time.monotonic() - start,
+        "phase": phase,
         "notes": notes,
     }
     _write_fd(resp_fd, struct.pack("!Q", len(raw := json.dumps(header).encode())) + raw)
@@ -704,7 +743,7 @@ def _fork_warden(job: Job) -> tuple[dict[str, Any], bytes]:
             os._exit(71)
     os.close(resp_w)
     data = bytearray()
-    deadline = time.monotonic() + job.limits.wall_s + 10.0
+    deadline = time.monotonic() + job.limits.wall_s + 15.0
     sel = selectors.DefaultSelector()
     sel.register(resp_r, selectors.EVENT_READ)
     while time.monotonic() < deadline:

@@ -46,7 +46,7 @@ class Check:
 
     ``needs`` names the solution cells the check depends on (empty: all of them): a forbidden pattern in one of
     them fails the check. ``dtypes`` are the dtypes run on CUDA (CPU always runs float64). ``plot`` is the key of
-    an array drawn against the reference in feedback.
+    an array drawn against the reference in feedback. ``timeout_s`` overrides the spec's ``limits.check_s``.
     """
 
     name: str
@@ -60,6 +60,7 @@ class Check:
     plot: str | None = None
     dtypes: tuple[str, ...] = ("float64",)
     needs: tuple[str, ...] = ()
+    timeout_s: float | None = None
 
 
 @dataclass
@@ -84,6 +85,9 @@ class Spec:
         Modules the template imports before forking.
     warmup : str
         Trusted code the template runs once before forking (first-use imports).
+    partial_credit : bool
+        If False, a grade cell earns its points only when all its checks pass (nbgrader's rule), and the remaining
+        checks of a cell are skipped after one of them fails by timing out or ending the process.
     """
 
     assignment: str
@@ -95,6 +99,7 @@ class Spec:
     limits: Limits = field(default_factory=Limits)
     preload: list[str] = field(default_factory=lambda: ["torch", "numpy"])
     warmup: str = TORCH_WARMUP
+    partial_credit: bool = True
     path: str = ""
 
     def __post_init__(self) -> None:
@@ -130,6 +135,25 @@ class Spec:
             for pattern, msg in self.forbidden.items()
             if re.search(pattern, src)
         ]
+
+
+def notebook_cells(path: str | Path, grade_ids: list[str]) -> dict[str, str]:
+    """Source of the named cells of an instructor notebook (trusted), without IPython magics (``%``/``!`` lines)."""
+    import json
+
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    out: dict[str, str] = {}
+    for cell in nb["cells"]:
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid in grade_ids:
+            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            out[gid] = "\n".join(
+                line for line in src.splitlines() if not line.lstrip().startswith(("%", "!"))
+            )
+    missing = [g for g in grade_ids if g not in out]
+    if missing:
+        raise ValueError(f"{path}: no cells {missing}")
+    return out
 
 
 def spec_path(assignment: str, specs_dir: Path | None = None) -> Path:
