@@ -225,7 +225,7 @@ CHECKS += [
         run_step_lr,
         ref_step_lr,
         "step_lr vs StepLR",
-        SCHED_TOL,
+        tolerance=SCHED_TOL,
         needs=("schedules",),
     ),
     Check(
@@ -343,7 +343,7 @@ def ref_accum(dev: torch.device, dt: torch.dtype) -> dict[str, Any]:
         loss = loss_fn(model(x), y)
         loss.backward()
         out[f"k{k}.loss.type"] = "float"
-        out[f"k{k}.loss"] = [float(loss)]
+        out[f"k{k}.loss"] = [float(loss.detach())]
         for name, p in model.named_parameters():
             out[f"k{k}.{name}.grad"] = p.grad.detach().reshape(-1)
     out["k5.raises"] = "ValueError"
