@@ -1,0 +1,52 @@
+"""Tests of the ensembles chapter's explorables: bagging variance bookkeeping and AdaBoost frames."""
+
+import numpy as np
+import pytest
+
+from course_pkg.explore import ensembles as ens
+
+
+def test_bagging_variance_formula_uses_the_pairwise_covariance_of_members():
+    out = ens._compute_bagging(n_trees=5, depth="1")
+    members = ens.bagging_members(1)
+    S, B, M = members.shape
+    centred = members - members.mean(axis=(0, 1), keepdims=True)
+    # brute force: average over sets, pairs b ≠ b' and grid points of the product of centred predictions
+    prod = np.einsum("sbm,scm->sbcm", centred, centred)
+    off_diag = (prod.sum(axis=(1, 2)) - np.einsum("sbbm->sm", prod)) / (B * (B - 1))
+    rho_sigma2 = off_diag.mean()
+    assert out["rho"] * out["sigma2"] == pytest.approx(rho_sigma2, rel=1e-10)
+    # formula at B = 1 is σ²; at B → ∞ it tends to ρσ²
+    assert out["formula"][0] == pytest.approx(out["sigma2"], rel=1e-12)
+    np.testing.assert_allclose(out["formula"], rho_sigma2 + (out["sigma2"] - rho_sigma2) / out["sizes"])
+    # measured variance of the 50-tree average is an average over sets of a direct computation
+    direct = members.mean(axis=1).var(axis=0).mean()
+    assert out["measured"][-1] == pytest.approx(direct)
+    assert out["fits"].shape == (3, len(ens.X_GRID))
+
+
+def test_bagging_members_are_bootstrap_trees():
+    members = ens.bagging_members(1)
+    assert members.shape == (ens.N_SETS, ens.MAX_TREES, len(ens.X_GRID))
+    # a stump predicts at most two distinct values
+    assert all(len(np.unique(m)) <= 2 for m in members[0])
+
+
+def test_adaboost_frame_is_consistent():
+    out = ens._compute_adaboost(rounds=8, flip=0.0)
+    assert out["rounds"] == 8
+    assert out["weights"].sum() == pytest.approx(1.0)
+    assert np.all(out["errors"] <= out["bound"] + 1e-12)
+    m = out["margins"]
+    assert np.all(np.diff(m) >= 0) and m.min() >= -1 - 1e-12 and m.max() <= 1 + 1e-12
+    # fraction of negative margins equals the training error after 8 rounds
+    assert np.mean(m <= 0) == pytest.approx(out["errors"][7], abs=1 / len(m) + 1e-12)
+    fig = ens.adaboost_rounds().figure(rounds=8, flip=0.1)
+    assert len(fig.axes) == 3
+
+
+def test_two_moons_flip_fraction():
+    X, y = ens.two_moons(n=2000, flip=0.1, seed=0)
+    _, y_clean = ens.two_moons(n=2000, flip=0.0, seed=0)
+    assert X.shape == (2000, 2)
+    assert np.mean(y != y_clean) == pytest.approx(0.1, abs=0.02)
