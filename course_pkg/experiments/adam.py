@@ -1,0 +1,242 @@
+"""Experiments of the chapter "Adam and its family".
+
+- :func:`radam_rho`, :func:`first_rectified_step`, :func:`rectification`: RAdam's length of the approximated simple
+  moving average ρ_t and its variance rectification term r_t (Liu et al. 2020).
+- :func:`adaptive_lr_variance`: Monte-Carlo variance of Adam's adaptive learning rate ψ_t = √((1 − β₂ᵗ)/v_t) for
+  i.i.d. Gaussian gradients, with and without rectification.
+- :func:`logistic_regression_race`: Kingma & Ba (2015) §6.1 on digits — L2-regularised multinomial logistic
+  regression trained with Adam, Adagrad and SGD with Nesterov momentum, each with its own tuned step size and the
+  paper's α_t = α/√t decay.
+- :func:`warmup_race`: Adam without warmup, Adam with linear warmup and RAdam at a high learning rate on a small MLP.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from course_pkg.experiments.sgd import DigitsSplit, accuracy, full_loss
+
+__all__ = [
+    "radam_rho",
+    "first_rectified_step",
+    "rectification",
+    "adaptive_lr_variance",
+    "logistic_regression_race",
+    "warmup_race",
+]
+
+
+def radam_rho(t: Any, beta2: float) -> np.ndarray:
+    """Length of the approximated simple moving average, ρ_t = ρ_∞ − 2 t β₂ᵗ / (1 − β₂ᵗ), ρ_∞ = 2/(1 − β₂) − 1."""
+    if not 0.0 < beta2 < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {beta2}")
+    t = np.asarray(t, dtype=float)
+    rho_inf = 2.0 / (1.0 - beta2) - 1.0
+    return rho_inf - 2.0 * t * beta2**t / (1.0 - beta2**t)
+
+
+def first_rectified_step(beta2: float, threshold: float = 5.0) -> int:
+    """First step t with ρ_t > threshold (torch.optim.RAdam uses 5; Liu et al.'s Algorithm 2 uses 4)."""
+    rho_inf = 2.0 / (1.0 - beta2) - 1.0
+    if rho_inf <= threshold:
+        raise ValueError(
+            f"rho_inf = {rho_inf:.3g} never exceeds the threshold {threshold} for beta2 = {beta2}"
+        )
+    t = 1
+    while radam_rho(t, beta2) <= threshold:
+        t += 1
+    return t
+
+
+def rectification(t: Any, beta2: float) -> np.ndarray:
+    """RAdam's rectification term r_t = √((ρ_t − 4)(ρ_t − 2) ρ_∞ / ((ρ_∞ − 4)(ρ_∞ − 2) ρ_t)); NaN where ρ_t ≤ 4."""
+    rho = radam_rho(t, beta2)
+    rho_inf = 2.0 / (1.0 - beta2) - 1.0
+    with np.errstate(invalid="ignore"):
+        r = np.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+    return np.where(rho > 4, r, np.nan)
+
+
+def adaptive_lr_variance(
+    beta2: float = 0.999, steps: int = 200, n_samples: int = 20000, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """Monte-Carlo variance of Adam's bias-corrected adaptive learning rate under Gaussian gradients.
+
+    Each of ``n_samples`` independent runs draws g_t ~ N(0, 1) i.i.d. and computes v_t = β₂ v_{t−1} + (1 − β₂) g_t²
+    (v_0 = 0) and ψ_t = √((1 − β₂ᵗ) / v_t) (ε = 0). For a large t, v_t averages many squared gradients and
+    ψ_t concentrates near 1/σ = 1; early on it is a function of a few gradients and its variance is large
+    (at t = 1, ψ₁ = 1/|g₁| has infinite variance; the sample variance is then only a large, unstable number).
+
+    Returns
+    -------
+    dict
+        ``"t"`` (1…steps), ``"var"`` = Var[ψ_t], ``"var_rectified"`` = Var[r_t ψ_t] (NaN where ρ_t ≤ 4),
+        ``"rho"`` = ρ_t.
+    """
+    if steps < 1 or n_samples < 2:
+        raise ValueError(f"need steps >= 1 and n_samples >= 2, got steps={steps}, n_samples={n_samples}")
+    rng = np.random.default_rng(seed)
+    v = np.zeros(n_samples)
+    var = np.empty(steps)
+    var_rect = np.empty(steps)
+    t = np.arange(1, steps + 1)
+    r = rectification(t, beta2)
+    for i in range(steps):
+        g = rng.standard_normal(n_samples)
+        v = beta2 * v + (1 - beta2) * g * g
+        psi = np.sqrt((1 - beta2 ** (i + 1)) / v)
+        var[i] = psi.var()
+        var_rect[i] = (r[i] * psi).var() if np.isfinite(r[i]) else np.nan
+    return {"t": t, "var": var, "var_rectified": var_rect, "rho": radam_rho(t, beta2)}
+
+
+def _digits_logreg_loss(
+    W: torch.Tensor, b: torch.Tensor, X: torch.Tensor, y: torch.Tensor, l2: float
+) -> torch.Tensor:
+    return nn.functional.cross_entropy(X @ W.T + b, y) + 0.5 * l2 * (W * W).sum()
+
+
+def logistic_regression_race(
+    data: DigitsSplit,
+    optimizers: dict[str, tuple[Callable[..., torch.optim.Optimizer], dict[str, float]]],
+    lrs: Sequence[float],
+    epochs: int = 45,
+    batch_size: int = 128,
+    l2: float = 1e-3,
+    seed: int = 0,
+) -> dict[str, dict[str, Any]]:
+    """Kingma & Ba (2015) §6.1: L2-regularised multinomial logistic regression, each optimizer with its best α.
+
+    The learning rate decays as α_t = α/√t (t the step), as in the paper. For every optimizer and every α in ``lrs``
+    the model (W: 10 × 64, b: 10, zero initialisation) is trained with minibatches of ``batch_size`` reshuffled
+    every epoch; the α with the lowest final full-batch training objective R̂(θ) + (λ/2)‖W‖² is kept.
+
+    Parameters
+    ----------
+    data : DigitsSplit
+    optimizers : dict
+        Name → (optimizer class, extra keyword arguments), e.g. ``{"Adam": (torch.optim.Adam, {})}``.
+    lrs : sequence of float
+        Candidate step sizes α.
+    epochs, batch_size, l2, seed
+        Training length, minibatch size, L2 weight λ, and the seed of the shuffling (shared by all runs).
+
+    Returns
+    -------
+    dict
+        Name → ``{"lr": best α, "curve": training objective after every epoch (index 0: initial),
+        "test_accuracy": float, "final": {α: final objective}}``.
+    """
+    X, y = data.X_train.double(), data.y_train
+    n = X.shape[0]
+    out: dict[str, dict[str, Any]] = {}
+    for name, (cls, kwargs) in optimizers.items():
+        best: dict[str, Any] | None = None
+        finals: dict[float, float] = {}
+        for lr in lrs:
+            W = torch.zeros(10, X.shape[1], dtype=torch.float64, requires_grad=True)
+            b = torch.zeros(10, dtype=torch.float64, requires_grad=True)
+            opt = cls([W, b], lr=lr, **kwargs)
+            sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 1.0 / math.sqrt(k + 1))
+            gen = torch.Generator().manual_seed(seed)
+            curve = [float(_digits_logreg_loss(W, b, X, y, l2).detach())]
+            for _ in range(epochs):
+                perm = torch.randperm(n, generator=gen)
+                for start in range(0, n, batch_size):
+                    idx = perm[start : start + batch_size]
+                    loss = _digits_logreg_loss(W, b, X[idx], y[idx], l2)
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                    sched.step()
+                with torch.no_grad():
+                    curve.append(float(_digits_logreg_loss(W, b, X, y, l2)))
+            final = curve[-1] if math.isfinite(curve[-1]) else math.inf
+            finals[lr] = final
+            if best is None or final < best["curve"][-1]:
+                with torch.no_grad():
+                    acc = float(
+                        ((data.X_test.double() @ W.T + b).argmax(dim=1) == data.y_test).double().mean()
+                    )
+                best = {"lr": lr, "curve": curve, "test_accuracy": acc}
+        assert best is not None
+        best["final"] = finals
+        out[name] = best
+    return out
+
+
+def warmup_race(
+    data: DigitsSplit,
+    runs: dict[str, tuple[Callable[..., torch.optim.Optimizer], int]],
+    lr: float,
+    epochs: int = 10,
+    batch_size: int = 32,
+    hidden: int = 128,
+    depth: int = 3,
+    seeds: Sequence[int] = (0,),
+) -> dict[str, dict[str, Any]]:
+    """Train a ReLU MLP (``depth`` hidden layers of width ``hidden``) at one (high) learning rate.
+
+    Parameters
+    ----------
+    data : DigitsSplit
+    runs : dict
+        Name → (optimizer class, warmup steps W); W > 0 multiplies the learning rate by min(1, t/W) at step t.
+    lr : float
+        Peak learning rate η.
+    epochs, batch_size, hidden, depth
+        Training length and network shape.
+    seeds : sequence of int
+        Each seed sets the initialisation and the shuffling; results are per seed.
+
+    Returns
+    -------
+    dict
+        Name → ``{"loss": (len(seeds), steps) minibatch losses, "train_loss": (len(seeds),) final full-batch
+        training losses, "test_accuracy": (len(seeds),) array}``.
+    """
+    n = data.X_train.shape[0]
+    out: dict[str, dict[str, Any]] = {}
+    for name, (cls, warmup) in runs.items():
+        losses, finals, accs = [], [], []
+        for seed in seeds:
+            torch.manual_seed(seed)
+            layers: list[nn.Module] = []
+            width = data.X_train.shape[1]
+            for _ in range(depth):
+                layers += [nn.Linear(width, hidden), nn.ReLU()]
+                width = hidden
+            model = nn.Sequential(*layers, nn.Linear(width, 10))
+            opt = cls(model.parameters(), lr=lr)
+            w = max(int(warmup), 0)
+            sched = torch.optim.lr_scheduler.LambdaLR(
+                opt, lambda k, w=w: 1.0 if w == 0 else min(1.0, (k + 1) / w)
+            )
+            gen = torch.Generator().manual_seed(seed)
+            curve = []
+            for _ in range(epochs):
+                perm = torch.randperm(n, generator=gen)
+                for start in range(0, n, batch_size):
+                    idx = perm[start : start + batch_size]
+                    loss = nn.functional.cross_entropy(model(data.X_train[idx]), data.y_train[idx])
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                    sched.step()
+                    curve.append(float(loss.detach()))
+            losses.append(curve)
+            final = full_loss(model, data.X_train, data.y_train)
+            finals.append(final if math.isfinite(final) else math.inf)
+            accs.append(accuracy(model, data.X_test, data.y_test))
+        out[name] = {
+            "loss": np.array(losses),
+            "train_loss": np.array(finals),
+            "test_accuracy": np.array(accs),
+        }
+    return out

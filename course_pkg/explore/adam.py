@@ -1,0 +1,160 @@
+"""Explorable of the chapter "Adam and its family".
+
+Adam (torch's form, ε added after the square root, g_t the gradient at θ_{t−1}, operations elementwise):
+
+    m_t = β₁ m_{t−1} + (1 − β₁) g_t,    v_t = β₂ v_{t−1} + (1 − β₂) g_t²,
+    m̂_t = m_t / (1 − β₁ᵗ),    v̂_t = v_t / (1 − β₂ᵗ),    θ_t = θ_{t−1} − η_t m̂_t / (√v̂_t + ε)
+
+with m_0 = v_0 = 0. Without bias correction m̂_t, v̂_t are replaced by m_t, v_t. With a linear warmup of W steps,
+η_t = η min(1, t/W).
+
+:func:`adam_dynamics`: β₁, β₂, bias correction and warmup length → trajectory on a noisy ill-conditioned quadratic,
+the size of every step per coordinate, and the loss.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from course_pkg.explore import Choice, Explorable, Toggle
+
+__all__ = ["adam_run", "adam_dynamics", "EXPLORABLES"]
+
+QUAD_EIGS = np.array([1.0, 0.01])
+THETA0 = np.array([1.5, 2.0])
+LR = 0.05
+NOISE = 0.05
+STEPS = 300
+
+
+def adam_run(
+    gradients: np.ndarray | Any,
+    theta0: np.ndarray,
+    steps: int,
+    lr: float,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    bias_correction: bool = True,
+    warmup: int = 0,
+) -> dict[str, np.ndarray]:
+    """Adam with a gradient oracle ``gradients(theta, t) -> g_t`` (see the module docstring for the update).
+
+    Returns
+    -------
+    dict
+        ``"theta"`` (steps + 1, d) iterates, ``"step"`` (steps, d) updates θ_t − θ_{t−1}, ``"lr"`` (steps,) η_t.
+    """
+    if lr <= 0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= beta1 < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {beta1}")
+    if not 0.0 <= beta2 < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {beta2}")
+    theta = np.asarray(theta0, dtype=float).copy()
+    m = np.zeros_like(theta)
+    v = np.zeros_like(theta)
+    thetas = np.empty((steps + 1, theta.size))
+    deltas = np.empty((steps, theta.size))
+    lrs = np.empty(steps)
+    thetas[0] = theta
+    for t in range(1, steps + 1):
+        g = gradients(theta, t)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        if bias_correction:
+            m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+        else:
+            m_hat, v_hat = m, v
+        eta = lr * min(1.0, t / warmup) if warmup > 0 else lr
+        delta = -eta * m_hat / (np.sqrt(v_hat) + eps)
+        theta = theta + delta
+        thetas[t] = theta
+        deltas[t - 1] = delta
+        lrs[t - 1] = eta
+    return {"theta": thetas, "step": deltas, "lr": lrs}
+
+
+def _noisy_quadratic(seed: int = 0) -> Any:
+    noise = NOISE * np.random.default_rng(seed).standard_normal((STEPS, 2))
+    return lambda theta, t: QUAD_EIGS * theta + noise[t - 1]
+
+
+def _compute(beta1: float, beta2: float, bias_correction: bool, warmup: int) -> dict[str, Any]:
+    run = adam_run(_noisy_quadratic(), THETA0, STEPS, LR, beta1, beta2, 1e-8, bias_correction, warmup)
+    ref = adam_run(_noisy_quadratic(), THETA0, STEPS, LR, 0.9, 0.999, 1e-8, True, 0)
+    th = run["theta"]
+    return {
+        "beta1": beta1,
+        "beta2": beta2,
+        "bias_correction": bias_correction,
+        "warmup": warmup,
+        "theta": th,
+        "step": run["step"],
+        "lr": run["lr"],
+        "loss": 0.5 * (th**2 * QUAD_EIGS).sum(axis=1),
+        "ref_theta": ref["theta"],
+        "ref_loss": 0.5 * (ref["theta"] ** 2 * QUAD_EIGS).sum(axis=1),
+    }
+
+
+def _draw(result: dict[str, Any], fig: Any) -> None:
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    x = np.linspace(-2.5, 2.5, 61)
+    y = np.linspace(-1.0, 3.0, 61)
+    X, Y = np.meshgrid(x, y)
+    ax1.contour(
+        X, Y, 0.5 * (X**2 + 0.01 * Y**2), levels=np.geomspace(1e-4, 3, 12), colors="0.75", linewidths=0.7
+    )
+    ref, th = result["ref_theta"], result["theta"]
+    ax1.plot(ref[:, 0], ref[:, 1], "-", color="0.5", lw=0.8, label="defaults (0.9, 0.999), corrected")
+    ax1.plot(th[:, 0], th[:, 1], ".-", color="C0", ms=2, lw=0.8, label="current setting")
+    ax1.plot(0, 0, "r*", ms=10)
+    ax1.set_xlim(x[0], x[-1])
+    ax1.set_ylim(y[0], y[-1])
+    ax1.set_xlabel("θ₁ (curvature 1)")
+    ax1.set_ylabel("θ₂ (curvature 0.01)")
+    corr = "with" if result["bias_correction"] else "without"
+    ax1.set_title(
+        f"β₁ = {result['beta1']:g}, β₂ = {result['beta2']:g}, {corr} bias correction, warmup {result['warmup']}",
+        fontsize=8,
+    )
+    ax1.legend(fontsize=7, loc="upper right")
+    t = np.arange(1, th.shape[0])
+    for j, c in enumerate(["C1", "C2"]):
+        ax2.loglog(t, np.abs(result["step"][:, j]) / LR, color=c, lw=1, label=f"|Δθ_{j + 1}| / η")
+    ax2.loglog(t, result["lr"] / LR, "k--", lw=0.8, label="η_t / η (warmup)")
+    ax2.set_ylim(1e-3, 1e2)
+    ax2.set_xlabel("step t")
+    ax2.set_ylabel("step size in units of η")
+    ax2.set_title(f"step sizes (η = {LR})", fontsize=9)
+    ax2.legend(fontsize=7, loc="lower left")
+    ax3.semilogy(result["ref_loss"], color="0.5", lw=0.8, label="defaults")
+    ax3.semilogy(result["loss"], color="C0", label="current setting")
+    ax3.set_ylim(1e-5, 1e2)
+    ax3.set_xlabel("step t")
+    ax3.set_ylabel("loss L(θ_t)")
+    ax3.set_title("loss", fontsize=9)
+    ax3.legend(fontsize=7, loc="lower left")
+
+
+def adam_dynamics() -> Explorable:
+    """β₁, β₂, bias correction and warmup → Adam's trajectory and effective step sizes."""
+    return Explorable(
+        name="adam-dynamics",
+        title="Adam's moments, bias correction and warmup",
+        params={
+            "beta1": Choice([0.0, 0.5, 0.9], default=0.9, label="β₁"),
+            "beta2": Choice([0.9, 0.99, 0.999], default=0.999, label="β₂"),
+            "bias_correction": Toggle(default=True, label="bias correction"),
+            "warmup": Choice([0, 20, 100], default=0, label="warmup steps W"),
+        },
+        compute=_compute,
+        draw=_draw,
+        figsize=(13, 4),
+    )
+
+
+EXPLORABLES = [adam_dynamics]
