@@ -47,6 +47,19 @@ def _m(student: str, cell: str, old: str, new: str, *breaks: str) -> Mutation:
 
 
 MUTATIONS: dict[str, list[Mutation]] = {
+    "a1-erm-losses-cv": [
+        # k-fold split with the larger folds at the end instead of the beginning (differs when k does not divide n).
+        _m("wrong_kfold", "cross_validation", "sizes[: n % k] += 1", "sizes[k - n % k :] += 1", "test_kfold"),
+        # Logistic derivative with its two branches swapped: wrong gradients, so gradient descent fails too.
+        _m(
+            "wrong_logistic_grad",
+            "losses",
+            "np.where(z >= 0, -e / (1.0 + e), -1.0 / (1.0 + e))",
+            "np.where(z >= 0, -1.0 / (1.0 + e), -e / (1.0 + e))",
+            "test_logistic",
+            "test_fit_logistic",
+        ),
+    ],
     "a3-sgd-momentum-schedules": [
         # Nesterov's look-ahead with the roles of g_t and b_t swapped.
         _m(
@@ -108,6 +121,9 @@ def _env() -> dict[str, str]:
     # nbgrader shells out to `alembic`: the venv's bin directory must come first on PATH.
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("MPLBACKEND", "Agg")
+    # The notebooks' problems are tiny: BLAS/OpenMP thread pools only add contention on a 2-core machine.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = "1"
     env["PYTHONHASHSEED"] = "0"
     return env
 
