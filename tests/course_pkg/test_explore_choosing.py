@@ -59,7 +59,7 @@ def test_digits_runs_are_deterministic_and_learn():
 
 def test_race_frame_and_bad_names():
     e = ch.optimizer_race()
-    assert e.n_frames == 15
+    assert e.n_frames == 9
     out = e.compute(problem="saddle", lr_multiplier=1.0)
     for name, k in ch.TUNED_EXPONENTS["saddle"].items():
         assert out["lr"][name] == pytest.approx(10 ** (k / 2))
