@@ -42,7 +42,7 @@ def _groups(params: list[torch.Tensor], groups: list[dict[str, Any]] | None) -> 
 
 def _state_value(value: Any) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
-        return value.detach().to("cpu", torch.float64).reshape(-1)
+        return value.detach().to("cpu", torch.float64).reshape(-1).clone()
     return torch.tensor([float(value)], dtype=torch.float64)
 
 

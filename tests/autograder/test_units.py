@@ -1,0 +1,157 @@
+"""The pieces on their own: comparison, frames (no pickle), defensive notebook reading, tracebacks, specs."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from ag_helpers import SOURCE_NB, SPECS
+
+from autograder.grading import student_traceback
+from autograder.notebook import read_submission
+from autograder.optim_checks import constructor_error, defaults, torch_default_keys, trajectory
+from autograder.sandbox import decode_frames, encode_frame, to_plain
+from autograder.spec import compare_outputs, load_spec, spec_path
+
+TOL = (1e-9, 1e-12)
+
+
+def test_compare_accepts_within_tolerance_and_rejects_outside() -> None:
+    rng = np.random.default_rng(0)
+    ref = rng.standard_normal((5, 3))
+    assert compare_outputs({"a": ref + 1e-13}, {"a": ref}, TOL) == []
+    bad = ref.copy()
+    bad[2, 1] += 1e-6
+    (msg,) = compare_outputs({"a": bad}, {"a": ref}, TOL)
+    assert "index (2, 1)" in msg and "1 of 15" in msg
+    assert compare_outputs({"a": ref.astype(np.float32)}, {"a": ref}, (1e-6, 1e-7)) == []
+
+
+def test_compare_shape_nonfinite_missing_and_strings() -> None:
+    ref = np.array([1.0, np.inf, np.nan])
+    assert compare_outputs({"a": np.array([1.0, np.inf, np.nan])}, {"a": ref}, TOL) == []
+    assert "non-finite" in compare_outputs({"a": np.array([1.0, 2.0, np.nan])}, {"a": ref}, TOL)[0]
+    assert "wrong sign" in compare_outputs({"a": np.array([1.0, -np.inf, np.nan])}, {"a": ref}, TOL)[0]
+    assert "shape" in compare_outputs({"a": np.zeros(2)}, {"a": ref}, TOL)[0]
+    assert "not produced" in compare_outputs({}, {"a": ref}, TOL)[0]
+    assert compare_outputs({"t": "float64"}, {"t": "float64"}, TOL) == []
+    assert "expected 'float64'" in compare_outputs({"t": "float32"}, {"t": "float64"}, TOL)[0]
+    assert "expected an array" in compare_outputs({"a": 3.0}, {"a": ref}, TOL)[0]
+
+
+def test_frames_round_trip_and_reject_garbage() -> None:
+    data = {"x": np.arange(6, dtype=np.float32).reshape(2, 3), "n": 3, "s": "ok", "f": float("nan")}
+    raw = encode_frame("check", "c1", data) + encode_frame("check", "c2", error="boom")
+    frames, problem = decode_frames(raw)
+    assert problem is None and [f["name"] for f in frames] == ["c1", "c2"]
+    np.testing.assert_array_equal(frames[0]["data"]["x"], data["x"])
+    assert frames[0]["data"]["x"].dtype == np.float32 and np.isnan(frames[0]["data"]["f"])
+    assert frames[1]["error"] == "boom"
+    frames, problem = decode_frames(raw[:-3])
+    assert len(frames) == 1 and problem
+    # an object array (what pickle would carry) is refused
+    header = json.dumps(
+        {
+            "kind": "check",
+            "name": "c",
+            "error": None,
+            "scalars": {},
+            "arrays": [{"key": "x", "dtype": "object", "shape": [1], "nbytes": 8}],
+        }
+    ).encode()
+    evil = struct.pack("!4sII", b"AGF1", len(header), 8) + header + b"\0" * 8
+    frames, problem = decode_frames(evil)
+    assert frames == [] and "not allowed" in problem
+    assert decode_frames(b"\x80\x04garbage")[1] is not None
+
+
+def test_to_plain_reads_true_values_of_tensor_subclasses() -> None:
+    class Liar(torch.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            return torch.zeros(3)
+
+    t = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64).as_subclass(Liar)
+    plain = to_plain({"y": t, "n": 2, "xs": [1, 2]})
+    np.testing.assert_array_equal(plain["y"], [1.0, 2.0, 3.0])
+    assert plain["y.dtype"] == "float64" and plain["y.device"] == "cpu" and plain["n"] == 2
+    with pytest.raises(TypeError, match="expected a tensor"):
+        to_plain({"y": object()})
+
+
+def test_read_submission_is_defensive(tmp_path: Path) -> None:
+    ok = read_submission(SOURCE_NB, ["sgd_impl", "square_impl", "nope"])
+    assert set(ok.cells) == {"sgd_impl", "square_impl"} and ok.readable
+    assert ok.problems == ["cell nope: missing from the notebook"]
+    assert not read_submission(tmp_path / "missing.ipynb", ["x"]).readable
+    for content in ("{not json", "[]", json.dumps({"cells": [], "nbformat": 3}), json.dumps({"cells": 5})):
+        (tmp_path / "bad.ipynb").write_text(content)
+        sub = read_submission(tmp_path / "bad.ipynb", ["x"])
+        assert not sub.readable and "could not be read" in sub.problems[0]
+    nb = json.loads(SOURCE_NB.read_text())
+    nb["cells"].append(nb["cells"][1])
+    nb["cells"].insert(0, "not a cell")
+    (tmp_path / "dup.ipynb").write_text(json.dumps(nb))
+    sub = read_submission(tmp_path / "dup.ipynb", ["sgd_impl"])
+    assert sub.readable and any("more than once" in p for p in sub.problems)
+
+
+def test_student_traceback_hides_grader_frames() -> None:
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "/srv/autograder/specs/a3.py", line 10, in run_x\n'
+        "    secret_hidden_call()\n"
+        '  File "<cell sgd>", line 3, in step\n'
+        "    p.add_(g)\n"
+        "RuntimeError: boom\n"
+    )
+    out = student_traceback(text)
+    assert "secret_hidden_call" not in out and "specs" not in out
+    assert '<cell sgd>", line 3' in out and "RuntimeError: boom" in out
+
+
+def test_optimizer_checks_agree_with_torch_and_detect_a_bug() -> None:
+    kw = dict(lr=0.1, momentum=0.9, closure=True, none_grad=True)
+    a = trajectory(torch.optim.SGD, torch.device("cpu"), torch.float64, **kw)
+    b = trajectory(torch.optim.SGD, torch.device("cpu"), torch.float64, reload_after=3, **kw)
+    plain = lambda d: to_plain(d)  # noqa: E731
+    assert compare_outputs(plain(b), plain(a), TOL) == []
+    assert a["state_keys"].startswith("0:momentum_buffer;1:") and a["loss"].shape == (7,)
+
+    class NoMomentum(torch.optim.SGD):
+        def __init__(self, params, **kw):
+            kw["momentum"] = 0.0
+            super().__init__(params, **kw)
+
+    c = trajectory(NoMomentum, torch.device("cpu"), torch.float64, **kw)
+    assert compare_outputs(plain(c), plain(a), TOL)
+    assert constructor_error(torch.optim.SGD, lr=-1.0) == {
+        "raised": "ValueError",
+        "message": "Invalid learning rate: -1.0",
+    }
+    keys = torch_default_keys(torch.optim.SGD)
+    assert "lr" in keys and defaults(torch.optim.SGD, keys)["default.lr"] == 1e-3
+
+
+def test_specs_load_and_name_their_grade_cells() -> None:
+    demo = load_spec(SPECS / "ag-demo.py")
+    assert demo.grade_ids() == ["test_sgd", "test_square"]
+    with pytest.raises(ValueError, match="no grading spec"):
+        spec_path("nope", SPECS)
+    a3 = load_spec(spec_path("a3-sgd-momentum-schedules"))
+    nb = json.loads(
+        Path(a3.path)
+        .parents[2]
+        .joinpath("assignments", "source", a3.assignment, f"{a3.notebook}.ipynb")
+        .read_text()
+    )
+    grade_ids = {
+        c["metadata"]["nbgrader"]["grade_id"]
+        for c in nb["cells"]
+        if c["metadata"].get("nbgrader", {}).get("grade") and c["cell_type"] == "code"
+    }
+    assert set(a3.grade_ids()) == grade_ids
