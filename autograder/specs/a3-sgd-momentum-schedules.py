@@ -420,7 +420,7 @@ SPEC = Spec(
         ),
         r"\bcourse_pkg\b": "imports the course's reference implementations",
     },
-    limits=Limits(wall_s=240.0, check_s=15.0, cpu_s=240, memory_mb=3072, nproc=64),
+    limits=Limits(wall_s=240.0, check_s=5.0, cpu_s=240, memory_mb=3072, nproc=64),
     preload=["torch", "numpy", "sklearn.datasets"],
     partial_credit=False,
 )
