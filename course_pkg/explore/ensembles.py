@@ -256,7 +256,9 @@ def _draw_adaboost(r: dict[str, Any], fig: Any) -> None:
 
     t = np.arange(1, len(r["errors"]) + 1)
     ax2.semilogy(t, r["bound"], "k--", label="bound ∏ 2√(ε_t(1−ε_t))")
-    ax2.semilogy(t, np.maximum(r["errors"], 1e-3), color="#d62728", label="training error")
+    ax2.semilogy(
+        t, np.where(r["errors"] > 0, r["errors"], np.nan), color="#d62728", label="training error (gaps: 0)"
+    )
     ax2.axvline(r["rounds"], color="gray", lw=0.8)
     ax2.set_xlabel("round t")
     ax2.set_ylabel("training error")
