@@ -56,7 +56,7 @@ def check_close(name, got, expected, rtol=1e-9, atol=1e-12):
     got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
     assert got.shape == expected.shape, f"{name}: shape {got.shape}, expected {expected.shape}"
     if not np.allclose(got, expected, rtol=rtol, atol=atol):
-        i = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape) if got.ndim else ()
+        i = tuple(int(j) for j in np.unravel_index(np.argmax(np.abs(got - expected)), got.shape))
         raise AssertionError(f"{name}: at index {i} got {got[i]!r}, expected {expected[i]!r} "
                              f"(max |Δ| = {np.max(np.abs(got - expected)):.3e})")
 """

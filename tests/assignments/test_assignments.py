@@ -60,6 +60,24 @@ MUTATIONS: dict[str, list[Mutation]] = {
             "test_fit_logistic",
         ),
     ],
+    "a2-bias-variance-ensembles": [
+        # Variance with divisor n_datasets - 1: the decomposition mse = bias2 + variance no longer holds.
+        _m(
+            "wrong_variance_ddof",
+            "bias_variance",
+            "np.mean(preds.var(axis=0))",
+            "np.mean(preds.var(axis=0, ddof=1))",
+            "test_bias_variance",
+        ),
+        # Real-AdaBoost's factor 1/2 in the estimator weight: not SAMME.
+        _m(
+            "wrong_alpha",
+            "adaboost",
+            "alpha = np.log((1 - err) / err)",
+            "alpha = 0.5 * np.log((1 - err) / err)",
+            "test_adaboost",
+        ),
+    ],
     "a3-sgd-momentum-schedules": [
         # Nesterov's look-ahead with the roles of g_t and b_t swapped.
         _m(
