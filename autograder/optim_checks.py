@@ -167,3 +167,118 @@ def defaults(opt_cls: Any, reference_keys: Sequence[str]) -> dict[str, Any]:
 def torch_default_keys(torch_cls: Any) -> list[str]:
     """The defaults keys of a torch.optim class (trusted side)."""
     return sorted(torch_cls([torch.zeros(2, requires_grad=True)]).defaults)
+
+
+_HELPERS = {"check_against_torch", "check_same_error", "check_defaults", "check_state_dict_roundtrip"}
+_TRAJ_KEYS = {"steps", "shapes", "groups", "closure", "none_grad", "noncontiguous", "seed"}
+
+
+def _literal_kwargs(call: Any) -> dict[str, Any]:
+    import ast
+
+    return {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg is not None}
+
+
+def checks_from_notebook(
+    source: Any, tolerance: Any, dtypes: tuple[str, ...] = ("float64", "float32")
+) -> list[Any]:
+    """Turn the optimizer-helper calls of an instructor notebook's test cells (hidden tests included) into checks.
+
+    Every top-level ``check_against_torch(Mine, torch.optim.X, **kw)``, ``check_state_dict_roundtrip``,
+    ``check_same_error`` and ``check_defaults`` call of a grade cell becomes one :class:`~autograder.spec.Check`
+    of that cell, run on the student's class in the sandbox and on ``torch.optim.X`` in the grader. Calls inside
+    loops (the notebooks' ``for device in ...``) are left out: device variants are the grader's job. The source is
+    read by the trusted grader only (it is hidden from the sandbox).
+    """
+    import ast
+    import json
+    import re
+    from pathlib import Path
+
+    from autograder.spec import Check
+
+    nb = json.loads(Path(source).read_text(encoding="utf-8"))
+    class_cells: dict[str, str] = {}
+    bases: dict[str, list[str]] = {}
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        src = "".join(cell["source"])
+        if meta.get("solution") and cell["cell_type"] == "code":
+            for m in re.finditer(r"^class\s+(\w+)\s*\(([^)]*)\)", src, re.M):
+                class_cells[m.group(1)] = meta["grade_id"]
+                bases[m.group(1)] = re.findall(r"\w+", m.group(2))
+    checks: list[Any] = []
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not (meta.get("grade") and cell["cell_type"] == "code"):
+            continue
+        src = "\n".join(line for line in "".join(cell["source"]).splitlines() if not line.startswith("%"))
+        for n, stmt in enumerate(ast.parse(src).body):
+            call = stmt.value if isinstance(stmt, ast.Expr) else None
+            if not (
+                isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in _HELPERS
+            ):
+                continue
+            helper, mine = call.func.id, call.args[0].id  # type: ignore[attr-defined]
+            ref_name = call.args[1].attr  # type: ignore[attr-defined]
+            kw = _literal_kwargs(call)
+            needs = tuple(
+                dict.fromkeys(class_cells[c] for c in [mine, *bases.get(mine, [])] if c in class_cells)
+            )
+            label = f"{mine}({', '.join(f'{k}={v!r}' for k, v in kw.items())})"
+            name = f"{meta['grade_id']}-{n}"
+            if helper in ("check_against_torch", "check_state_dict_roundtrip"):
+                hyper = {
+                    k: v for k, v in kw.items() if k not in ("atol", "rtol", "device", "before", "after")
+                }
+                if helper == "check_state_dict_roundtrip":
+                    before, after = kw.get("before", 3), kw.get("after", 4)
+                    hyper.update(steps=before + after, seed=3, reload_after=before)
+                    label += f" with state_dict() reloaded after step {before}"
+                checks.append(
+                    Check(
+                        name,
+                        meta["grade_id"],
+                        run=lambda ns, dev, dt, mine=mine, hyper=hyper: trajectory(
+                            ns[mine], dev, dt, **hyper
+                        ),
+                        reference=lambda dev, dt, ref=ref_name, hyper=hyper: trajectory(
+                            getattr(torch.optim, ref), dev, dt, **hyper
+                        ),
+                        description=f"{label} vs torch.optim.{ref_name}: parameters theta{{i}}[t-1, j] and state "
+                        "after every step",
+                        tolerance=tolerance,
+                        plot="theta0",
+                        needs=needs,
+                        dtypes=dtypes,
+                    )
+                )
+            elif helper == "check_same_error":
+                checks.append(
+                    Check(
+                        name,
+                        meta["grade_id"],
+                        run=lambda ns, dev, dt, mine=mine, kw=kw: constructor_error(ns[mine], **kw),
+                        reference=lambda dev, dt, ref=ref_name, kw=kw: constructor_error(
+                            getattr(torch.optim, ref), **kw
+                        ),
+                        description=f"{label} raises torch.optim.{ref_name}'s error",
+                        needs=needs,
+                    )
+                )
+            else:
+                checks.append(
+                    Check(
+                        name,
+                        meta["grade_id"],
+                        run=lambda ns, dev, dt, mine=mine, ref=ref_name: defaults(
+                            ns[mine], torch_default_keys(getattr(torch.optim, ref))
+                        ),
+                        reference=lambda dev, dt, ref=ref_name: defaults(
+                            getattr(torch.optim, ref), torch_default_keys(getattr(torch.optim, ref))
+                        ),
+                        description=f"{mine}'s defaults equal torch.optim.{ref_name}'s",
+                        needs=needs,
+                    )
+                )
+    return checks

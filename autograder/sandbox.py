@@ -403,10 +403,13 @@ def _isolate_filesystem(limits: Limits, hide: list[str], notes: list[str]) -> No
             _mount("tmpfs", d, "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={limits.tmpfs_mb}m,mode=1777")
 
 
-def _warden(job: Job, resp_fd: int) -> None:
+def _warden(job: Job, resp_fd: int, template_pid: int) -> None:
     """Runs in the forked child of the template as root: isolate, fork the runner, supervise it, report."""
     start = time.monotonic()
     notes: list[str] = []
+    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the template died: so does this run
+    if os.getppid() != template_pid:
+        os._exit(72)
     os.setsid()
     newns = _unshare(_CLONE_NEWNS)
     newnet = _unshare(_CLONE_NEWNET)
@@ -731,11 +734,12 @@ def serve(config: dict[str, Any]) -> None:
 
 def _fork_warden(job: Job) -> tuple[dict[str, Any], bytes]:
     resp_r, resp_w = os.pipe()
+    template_pid = os.getpid()
     pid = os.fork()
     if pid == 0:
         try:
             os.close(resp_r)
-            _warden(job, resp_w)
+            _warden(job, resp_w, template_pid)
             os._exit(0)
         except BaseException:  # noqa: BLE001
             with contextlib.suppress(BaseException):
