@@ -3,6 +3,8 @@
 - :func:`bagging_variance`: number of bagged trees B and tree depth → bagged fits on three independent training
   sets (how much they still disagree), and the measured variance against B next to the formula
   ρσ² + (1 − ρ)σ²/B.
+- :func:`bagging_boundary`: number of bagged classification trees B and label noise → the fraction of trees
+  voting for each class over the plane, the majority-vote boundary, and the test error against B.
 - :func:`adaboost_rounds`: boosting round t and label noise → sample weights and decision regions after t
   rounds, training error against the bound ∏ 2√(ε_t(1 − ε_t)), and the distribution of margins.
 """
@@ -23,7 +25,9 @@ __all__ = [
     "bagging_members",
     "two_moons",
     "fit_adaboost",
+    "bagged_classifier_votes",
     "bagging_variance",
+    "bagging_boundary",
     "adaboost_rounds",
     "EXPLORABLES",
 ]
@@ -209,6 +213,98 @@ _G1, _G2 = np.meshgrid(np.linspace(-1.6, 2.6, 90), np.linspace(-1.3, 1.8, 70))
 _GRID = np.column_stack([_G1.ravel(), _G2.ravel()])
 
 
+#: Ensemble sizes offered by the bagged-classifier explorable.
+BOUNDARY_SIZES = (1, 3, 10, 30, 100)
+
+
+@lru_cache(maxsize=4)
+def bagged_classifier_votes(flip: float) -> dict[str, np.ndarray]:
+    """Votes of ``max(BOUNDARY_SIZES)`` fully grown classification trees, each on a bootstrap sample.
+
+    Parameters
+    ----------
+    flip : float
+        Label-noise fraction of the training set (:func:`two_moons`, 150 points).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``grid_votes`` (trees × grid points) and ``test_votes`` (trees × 2000 clean test points) with each
+        tree's predicted label in {0, 1}, plus the training and test data.
+    """
+    X, y = two_moons(flip=flip, seed=0)
+    X_test, y_test = two_moons(n=2000, flip=0.0, seed=1)
+    grid_votes, test_votes = [], []
+    for idx in bootstrap_indices(len(y), max(BOUNDARY_SIZES), seed=2):
+        tree = DecisionTree("classification").fit(X[idx], y[idx])
+        grid_votes.append(tree.predict(_GRID))
+        test_votes.append(tree.predict(X_test))
+    return {
+        "X": X,
+        "y": y,
+        "y_test": y_test,
+        "grid_votes": np.array(grid_votes),
+        "test_votes": np.array(test_votes),
+    }
+
+
+def _compute_boundary(n_trees: int, flip: float) -> dict[str, Any]:
+    v = bagged_classifier_votes(float(flip))
+    B = int(n_trees)
+    sizes = np.arange(1, max(BOUNDARY_SIZES) + 1)
+    # majority vote of the first b trees (ties, only for even b, go to class 0)
+    cum = np.cumsum(v["test_votes"], axis=0)
+    test_err = np.mean((cum > sizes[:, None] / 2).astype(int) != v["y_test"][None, :], axis=1)
+    return {
+        "n_trees": B,
+        "flip": float(flip),
+        "X": v["X"],
+        "y": v["y"],
+        "vote": v["grid_votes"][:B].mean(axis=0).reshape(_G1.shape),
+        "sizes": sizes,
+        "test_err": test_err,
+    }
+
+
+def _draw_boundary(r: dict[str, Any], fig: Any) -> None:
+    ax1, ax2 = fig.subplots(1, 2, width_ratios=[1.3, 1])
+    im = ax1.contourf(_G1, _G2, r["vote"], levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.7)
+    ax1.contour(_G1, _G2, r["vote"], levels=[0.5], colors="k", linewidths=1.2)
+    for label, c in ((0, "#1f77b4"), (1, "#d62728")):
+        m = r["y"] == label
+        ax1.scatter(r["X"][m, 0], r["X"][m, 1], s=10, color=c, edgecolor="k", linewidth=0.3)
+    fig.colorbar(im, ax=ax1, label="fraction of trees voting class 1")
+    ax1.set_xlabel("x₁")
+    ax1.set_ylabel("x₂")
+    ax1.set_title(f"B = {r['n_trees']} bagged full trees (label noise {r['flip']:.0%})")
+    ax2.semilogx(r["sizes"], r["test_err"], color="#2ca02c")
+    ax2.axvline(r["n_trees"], color="red", lw=0.8)
+    ax2.set_xlabel("number of bagged trees B")
+    ax2.set_ylabel("test error (2000 clean points)")
+    ax2.set_title("majority vote: test error against B")
+
+
+def bagging_boundary() -> Explorable:
+    """Number of bagged classification trees × label noise → vote map, decision boundary and test error.
+
+    Returns
+    -------
+    Explorable
+        10 frames (5 ensemble sizes × 2 noise levels).
+    """
+    return Explorable(
+        name="bagging-boundary",
+        title="Bagging classification trees: the decision boundary smooths out",
+        params={
+            "n_trees": Choice(list(BOUNDARY_SIZES), default=1, label="bagged trees B"),
+            "flip": Choice([0.0, 0.1], default=0.1, label="label noise (fraction flipped)"),
+        },
+        compute=_compute_boundary,
+        draw=_draw_boundary,
+        figsize=(10, 3.8),
+    )
+
+
 def _compute_adaboost(rounds: int, flip: float) -> dict[str, Any]:
     X, y, model = fit_adaboost(float(flip))
     t = min(int(rounds), len(model.estimators_))
@@ -295,4 +391,4 @@ def adaboost_rounds() -> Explorable:
     )
 
 
-EXPLORABLES = [bagging_variance, adaboost_rounds]
+EXPLORABLES = [bagging_variance, bagging_boundary, adaboost_rounds]

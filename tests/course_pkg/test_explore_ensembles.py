@@ -50,3 +50,15 @@ def test_two_moons_flip_fraction():
     _, y_clean = ens.two_moons(n=2000, flip=0.0, seed=0)
     assert X.shape == (2000, 2)
     assert np.mean(y != y_clean) == pytest.approx(0.1, abs=0.02)
+
+
+def test_bagged_classifier_is_a_majority_vote_and_helps_under_label_noise():
+    votes = ens.bagged_classifier_votes(0.1)
+    out = ens._compute_boundary(n_trees=10, flip=0.1)
+    np.testing.assert_allclose(out["vote"].ravel(), votes["grid_votes"][:10].mean(axis=0))
+    # test error of the b-tree majority vote, recomputed directly for b = 1 and b = 99 (odd: no ties)
+    for b in (1, 99):
+        direct = np.mean((votes["test_votes"][:b].mean(axis=0) > 0.5).astype(int) != votes["y_test"])
+        assert out["test_err"][b - 1] == pytest.approx(direct)
+    assert out["test_err"][-1] < out["test_err"][0]
+    assert len(ens.bagging_boundary().figure(n_trees=3, flip=0.0).axes) == 3  # two panels and a colour bar
