@@ -77,7 +77,9 @@ def test_kfold_rejects_bad_arguments(n, k, kwargs, match):
         cv.kfold_indices(n, k, **kwargs)
 
 
-@pytest.mark.parametrize("n, frac, seed", [(10, 0.2, 0), (37, 0.25, 3), (100, 0.33, 42), (5, 0.5, 1)])
+@pytest.mark.parametrize(
+    "n, frac, seed", [(10, 0.2, 0), (10, 0.3, 2), (37, 0.25, 3), (100, 0.33, 42), (5, 0.5, 1)]
+)
 def test_holdout_identical_to_shufflesplit(n, frac, seed):
     tr, va = cv.holdout_indices(n, frac, seed=seed)
     tr2, va2 = next(ShuffleSplit(1, test_size=frac, random_state=seed).split(np.zeros((n, 1))))
