@@ -146,6 +146,11 @@ def test_cross_val_curve_selects_like_gridsearchcv():
     np.testing.assert_allclose(curve.mean, gs.cv_results_["mean_test_score"], rtol=1e-12)
     assert curve.best_param == gs.best_params_["alpha"]
     assert curve.scores.shape == (6, 5) and curve.std.shape == (6,)
+    # the same choice from errors (lower is better) as from negated errors (higher is better)
+    mse = lambda m, X_, y_: -_neg_mse(m, X_, y_)  # noqa: E731
+    by_error = cv.cross_val_curve(_ridge_fit, alphas, mse, X, y, k=5, shuffle=True, seed=0)
+    np.testing.assert_allclose(by_error.mean, -curve.mean, rtol=1e-12)
+    assert by_error.best_param == curve.best_param
 
 
 def test_nested_cv_outer_scores_are_refits_on_outer_training_parts():
