@@ -36,14 +36,14 @@ def grade_cell_points(gb: Gradebook, assignment: str, notebook: str) -> dict[str
     return {cell.name: float(cell.max_score) for cell in nb.grade_cells}
 
 
-def is_graded(gb: Gradebook, assignment: str, student: str) -> bool:
-    """True when every grade of the student's submission has an automatic score."""
+def is_graded(gb: Gradebook, assignment: str, student: str, grade_ids: list[str]) -> bool:
+    """True when every grade cell in ``grade_ids`` of the student's submission has an automatic score."""
     try:
         sub = gb.find_submission(assignment, student)
     except MissingEntry:
         return False
-    grades = [g for nb in sub.notebooks for g in nb.grades]
-    return bool(grades) and all(g.auto_score is not None for g in grades)
+    scored = {g.cell.name for nb in sub.notebooks for g in nb.grades if g.auto_score is not None}
+    return bool(grade_ids) and set(grade_ids) <= scored
 
 
 def write_result(gb: Gradebook, result: StudentResult, notebook: str) -> None:
@@ -86,9 +86,9 @@ def write_result(gb: Gradebook, result: StudentResult, notebook: str) -> None:
                     continue
                 if grade.cell.name in result.scores:
                     grade.auto_score = float(result.scores[grade.cell.name])
-                elif grade.auto_score is None:
-                    grade.auto_score = 0.0
-                grade.needs_manual_grade = False
+                    grade.needs_manual_grade = False
+                elif grade.manual_score is None:
+                    grade.needs_manual_grade = True  # a cell the spec does not grade (a written answer)
         session.commit()
     except Exception:
         session.rollback()

@@ -135,7 +135,10 @@ def grade_assignment(
     variants = resolve_variants(device)
     summary = Summary()
     with open_gradebook(course.db_url) as gb:
-        points = grade_cell_points(gb, assignment, spec.notebook)
+        points = {g: p for g, p in grade_cell_points(gb, assignment, spec.notebook).items() if g in spec.grade_ids()}
+        unknown = sorted(set(spec.grade_ids()) - set(points))
+        if unknown:
+            raise ValueError(f"the spec grades cells that the gradebook does not have: {', '.join(unknown)}")
         summary.max_score = sum(points.values())
         everyone = course.students(assignment)
         if students:
@@ -144,7 +147,7 @@ def grade_assignment(
                 raise ValueError(f"no submission of {assignment} for student(s): {', '.join(unknown)}")
             everyone = [s for s in everyone if s in students]
         summary.students = len(everyone)
-        todo = [s for s in everyone if force or not is_graded(gb, assignment, s)]
+        todo = [s for s in everyone if force or not is_graded(gb, assignment, s, spec.grade_ids())]
         summary.skipped = len(everyone) - len(todo)
     hide = tuple(hidden_paths(course, spec))
     tasks = [Task(spec.path, str(course.root), s, tuple(variants), tuple(points.items()), hide) for s in todo]
