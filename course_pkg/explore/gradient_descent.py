@@ -1,7 +1,7 @@
 """Explorables of the chapter "Gradient descent, step sizes and the shape of the loss".
 
 - :func:`lr_condition`: gradient descent on a 2-D quadratic; learning rate η × condition number κ, with the
-  per-step contraction factor that shows the divergence boundary η = 2/L.
+  per-step contraction factor that shows the divergence boundary η = 2/λ_max.
 - :func:`cliff_clipping`: a gentle slope ending at a steep wall; gradient descent with and without gradient-norm
   clipping (threshold slider).
 - :func:`saddle_noise`: a saddle point; plain gradient descent started on its stable manifold stops at the saddle,
@@ -96,8 +96,8 @@ def _compute_lr_condition(lr: float, kappa: float) -> dict[str, Any]:
         loss = ls.value(path)
     X, Y, Z = ls.grid(60)
     etas = np.geomspace(1e-2, 10**0.5, 200)
-    mu, L = 1.0, float(kappa)
-    rho = np.maximum(np.abs(1 - etas * mu), np.abs(1 - etas * L))
+    lam_min, lam_max = 1.0, float(kappa)
+    rho = np.maximum(np.abs(1 - etas * lam_min), np.abs(1 - etas * lam_max))
     return {
         "lr": lr,
         "kappa": float(kappa),
@@ -107,7 +107,7 @@ def _compute_lr_condition(lr: float, kappa: float) -> dict[str, Any]:
         "window": ls.window,
         "etas": etas,
         "rho": rho,
-        "rho_now": max(abs(1 - lr * mu), abs(1 - lr * L)),
+        "rho_now": max(abs(1 - lr * lam_min), abs(1 - lr * lam_max)),
     }
 
 
@@ -121,8 +121,8 @@ def _draw_lr_condition(r: dict[str, Any], fig: Any) -> None:
     ax_path.plot(path[finite, 0], path[finite, 1], "-o", color=BLUE, ms=2.5, lw=1)
     ax_path.plot(*path[0], "s", color="k", ms=5)
     ax_path.plot(0, 0, "*", color=GREEN, ms=10)
-    ax_path.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="θ₁ (flat direction, λ = μ = 1)")
-    ax_path.set_ylabel("θ₂ (steep direction, λ = L = κ)")
+    ax_path.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="θ₁ (flat direction, λ_min = 1)")
+    ax_path.set_ylabel("θ₂ (steep direction, λ_max = κ)")
     ax_path.set_title(f"η = {r['lr']:.3g}, κ = {r['kappa']:g}: path of θ_t", fontsize=9)
 
     loss = np.where(np.isfinite(r["loss"]), r["loss"], np.nan)
@@ -138,16 +138,16 @@ def _draw_lr_condition(r: dict[str, Any], fig: Any) -> None:
     ax_rho.axhline(1.0, color=RED, lw=0.8, ls="--")
     ax_rho.axvspan(boundary, r["etas"][-1], color=RED, alpha=0.1)
     ax_rho.axvline(best, color=GREEN, lw=0.8, ls=":")
-    ax_rho.text(boundary, 1.85, " diverges: η > 2/L", color=RED, fontsize=7.5, va="top")
-    ax_rho.text(best, 0.05, "η* = 2/(μ+L) ", color=GREEN, fontsize=7.5, ha="right")
+    ax_rho.text(boundary, 1.85, " diverges: η > 2/λ_max", color=RED, fontsize=7.5, va="top")
+    ax_rho.text(best, 0.05, "η* ", color=GREEN, fontsize=7.5, ha="right")
     ax_rho.plot(r["lr"], min(r["rho_now"], 1.95), "o", color=BLUE, ms=7)
     ax_rho.set(
         xlabel="learning rate η",
-        ylabel="contraction per step ρ(η)",
+        ylabel="ρ(η) = max |1 − ηλ|",
         ylim=(0, 2),
         xlim=(r["etas"][0], r["etas"][-1]),
     )
-    ax_rho.set_title("ρ(η) = max(|1 − ημ|, |1 − ηL|)", fontsize=9)
+    ax_rho.set_title("contraction per step (η* = 2/(λ_min + λ_max))", fontsize=9)
     ax_rho.grid(alpha=0.3, lw=0.4)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from course_pkg.explore.core import Choice, Explorable, Toggle
+from course_pkg.explore.core import Choice, Explorable, Toggle, axes_positions
 
 _STYLE = {"description_width": "initial"}
 
@@ -62,9 +62,10 @@ class ExplorableWidget(widgets.VBox):
         The current frame as PNG.
     """
 
-    def __init__(self, explorable: Explorable, dpi: float = 96) -> None:
+    def __init__(self, explorable: Explorable, dpi: float = 80) -> None:
         self.explorable = explorable
         self.dpi = float(dpi)
+        self._positions: list[tuple[float, ...]] | None = None
         self.controls = {key: make_control(grid) for key, grid in explorable.params.items()}
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
         title = widgets.HTML(f"<b>{explorable.title}</b>")
@@ -82,8 +83,11 @@ class ExplorableWidget(widgets.VBox):
         """Compute and draw the current frame; return it as PNG bytes."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-        fig = self.explorable.figure(**self.values())
+        fig = self.explorable.render(self.values(), self._positions)
         FigureCanvasAgg(fig)
+        if self._positions is None:
+            fig.set_dpi(self.dpi)
+            self._positions = axes_positions(fig)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=self.dpi)
         return buf.getvalue()

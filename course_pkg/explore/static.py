@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from course_pkg.explore.core import Choice, Explorable, Toggle
+from course_pkg.explore.core import Choice, Explorable, Toggle, axes_positions
 
 #: Size budget of one static explorable in the page, in bytes.
 MAX_BYTES = 2_000_000
@@ -45,7 +45,12 @@ _DISPLAY_COUNT: dict[str, int] = {}
 
 
 # -- frames -----------------------------------------------------------------------------------------------------
-def render_rgb(explorable: Explorable, params: dict[str, Any], dpi: float) -> np.ndarray:
+def render_rgb(
+    explorable: Explorable,
+    params: dict[str, Any],
+    dpi: float,
+    positions: list[tuple[float, ...]] | None = None,
+) -> np.ndarray:
     """Compute and draw one frame and rasterize it.
 
     Parameters
@@ -56,6 +61,8 @@ def render_rgb(explorable: Explorable, params: dict[str, Any], dpi: float) -> np
         One grid point.
     dpi : float
         Resolution of the raster.
+    positions : list of tuple, optional
+        Fixed axes positions (see :meth:`Explorable.render`); default: constrained layout.
 
     Returns
     -------
@@ -64,15 +71,29 @@ def render_rgb(explorable: Explorable, params: dict[str, Any], dpi: float) -> np
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    fig = explorable.figure(**params)
+    fig = explorable.render(params, positions)
     fig.set_dpi(dpi)
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
-def _render_one(args: tuple[Explorable, dict[str, Any], float]) -> np.ndarray:
+def _render_one(args: tuple[Explorable, dict[str, Any], float, list[tuple[float, ...]] | None]) -> np.ndarray:
     return render_rgb(*args)
+
+
+def _worker_init() -> None:
+    # the parent (a notebook kernel) is interrupted or shut down with SIGINT: let it, not the workers, handle it
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def default_positions(explorable: Explorable, dpi: float) -> list[tuple[float, ...]]:
+    """Axes positions of the default frame under constrained layout, reused for every frame."""
+    fig = explorable.render({})
+    fig.set_dpi(dpi)
+    return axes_positions(fig)
 
 
 def encode_webp(rgb: np.ndarray, setting: str) -> bytes:
@@ -145,7 +166,9 @@ def _executor(workers: int) -> Executor:
     if _EXECUTOR is None or _EXECUTOR_WORKERS != workers:
         if _EXECUTOR is not None:
             _EXECUTOR.shutdown(cancel_futures=True)
-        _EXECUTOR = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        _EXECUTOR = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
+        )
         _EXECUTOR_WORKERS = workers
     return _EXECUTOR
 
@@ -170,7 +193,8 @@ def render_frames(explorable: Explorable, dpi: float = 80, workers: int | None =
     workers = default_workers() if workers is None else int(workers)
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    tasks = [(explorable, params, dpi) for _, params in explorable.grid_points()]
+    positions = default_positions(explorable, dpi)
+    tasks = [(explorable, params, dpi, positions) for _, params in explorable.grid_points()]
     if workers == 1 or len(tasks) < 4 or not _spawn_safe():
         return [_render_one(t) for t in tasks]
     chunksize = max(1, len(tasks) // (4 * workers))

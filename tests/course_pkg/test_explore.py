@@ -1,0 +1,320 @@
+"""The explorable framework: grids, frames, the static HTML (self-contained, ≤ 2 MB) and its cache.
+
+The budget test iterates over EVERY explorable of the course (each chapter module's ``EXPLORABLES``).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from course_pkg.explore import (
+    Choice,
+    Explorable,
+    LinGrid,
+    LogGrid,
+    Toggle,
+    all_explorables,
+    rendering_mode,
+    static,
+)
+
+FACTORIES = all_explorables()
+
+
+# -- a tiny explorable defined at module level (picklable for the worker processes) ---------------------------
+def _compute(a: float, kind: str, flag: bool) -> dict:
+    x = np.linspace(0, 1, 50)
+    y = a * x if kind == "line" else a * x**2
+    return {"x": x, "y": -y if flag else y}
+
+
+def _draw(result: dict, fig) -> None:
+    ax = fig.subplots()
+    ax.plot(result["x"], result["y"])
+    ax.set(ylim=(-3, 3), xlabel="x", ylabel="y")
+
+
+def _compute_ignores_flag(a: float, flag: bool) -> dict:
+    return {"a": a}
+
+
+def _draw_bar(result: dict, fig) -> None:
+    ax = fig.subplots()
+    ax.bar([0], [result["a"]])
+    ax.set_ylim(0, 3)
+
+
+def tiny() -> Explorable:
+    return Explorable(
+        name="test-tiny",
+        title="Tiny",
+        params={
+            "a": LinGrid(0.5, 2.5, num=3, default=1.4, label="slope a"),
+            "kind": Choice(["line", "parabola"], default="parabola", label="kind"),
+            "flag": Toggle(default=False, label="flip"),
+        },
+        compute=_compute,
+        draw=_draw,
+        figsize=(3, 2),
+    )
+
+
+# -- grids ---------------------------------------------------------------------------------------------------------
+def test_lingrid_values_and_default_snaps_to_nearest() -> None:
+    g = LinGrid(0.0, 1.0, num=5, default=0.3, label="x")
+    np.testing.assert_allclose(g.values, np.linspace(0, 1, 5))
+    assert g.default == 0.25 and g.default_index == 1 and len(g) == 5
+
+
+def test_loggrid_is_geometric_and_snaps_in_log_scale() -> None:
+    g = LogGrid(1e-3, 1.0, num=4, default=0.05, label="η")
+    np.testing.assert_allclose(g.values, [1e-3, 1e-2, 1e-1, 1.0])
+    # 0.05 is nearer to 0.1 than to 0.01 in log scale (|log 0.05 - log 0.1| = 0.69 < 1.61)
+    assert g.default == pytest.approx(0.1)
+    ratios = np.diff(np.log(LogGrid(0.01, 3.0, num=9, default=1.0, label="η").values))
+    np.testing.assert_allclose(ratios, ratios[0])
+
+
+def test_choice_and_toggle() -> None:
+    c = Choice([1, 10, "adam"], default=10, label="c")
+    assert c.values == (1, 10, "adam") and c.default == 10 and c.labels() == ["1", "10", "adam"]
+    t = Toggle(default=True, label="t")
+    assert t.values == (False, True) and t.default is True and t.labels() == ["off", "on"]
+    assert c.index("adam") == 2
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: LinGrid(1.0, 0.0, 3, 0.5, "x"), "lo < hi"),
+        (lambda: LinGrid(0.0, 1.0, 1, 0.5, "x"), "num >= 2"),
+        (lambda: LogGrid(0.0, 1.0, 3, 0.5, "x"), "0 < lo < hi"),
+        (lambda: LogGrid(0.1, 1.0, 3, -1.0, "x"), "default > 0"),
+        (lambda: Choice([], None, "x"), "at least one"),
+        (lambda: Choice([1, 2], 3, "x"), "not one of the values"),
+        (lambda: Choice([1, 1], 1, "x"), "distinct"),
+        (lambda: Toggle(1, "x"), "bool"),
+        (lambda: Choice([1, 2], 1, "x").index(5), "not a value"),
+    ],
+)
+def test_bad_grids_raise(make, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+# -- the explorable ------------------------------------------------------------------------------------------------
+def test_explorable_grid_points_in_c_order() -> None:
+    e = tiny()
+    assert e.shape == (3, 2, 2) and e.n_frames == 12
+    points = list(e.grid_points())
+    assert len(points) == 12
+    assert [idx for idx, _ in points] == [tuple(ix) for ix in np.ndindex(3, 2, 2)]
+    assert points[5][1] == {"a": 1.5, "kind": "line", "flag": True}
+    assert e.defaults() == {"a": 1.5, "kind": "parabola", "flag": False}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"name": "Bad Name"}, "lower-case"),
+        ({"params": {}}, "non-empty"),
+        ({"params": {"a": [1, 2]}}, "LinGrid, LogGrid, Choice or Toggle"),
+        ({"params": {"not valid": Toggle(False, "x")}}, "identifier"),
+        ({"figsize": (0, 2)}, "figsize"),
+    ],
+)
+def test_bad_explorable_raises(kwargs: dict, message: str) -> None:
+    spec = {
+        "name": "ok",
+        "title": "t",
+        "params": {"flag": Toggle(False, "x")},
+        "compute": _compute,
+        "draw": _draw,
+    }
+    spec.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        Explorable(**spec)
+
+
+def _draw_varying_axes(result: dict, fig) -> None:
+    for _ in range(1 + int(result["a"] > 1.5)):
+        fig.add_subplot(1, 2, len(fig.axes) + 1).set_title("a title that takes room")
+
+
+def test_fixed_positions_are_applied_and_fall_back_when_axes_differ() -> None:
+    params = {"a": LinGrid(1, 2, 2, 1, "a"), "flag": Toggle(False, "f")}
+    e = Explorable("test-axes", "axes", params, _compute_ignores_flag, _draw_varying_axes)
+    positions = static.default_positions(e, 50)
+    assert len(positions) == 1
+    fig = e.render({"a": 1.0}, [(0.1, 0.2, 0.3, 0.4)])
+    np.testing.assert_allclose(fig.axes[0].get_position().bounds, (0.1, 0.2, 0.3, 0.4))
+    fig = e.render({"a": 2.0}, positions)  # two axes: positions do not apply
+    assert len(fig.axes) == 2 and fig.get_layout_engine() is not None
+
+
+def test_figure_rejects_unknown_parameter() -> None:
+    with pytest.raises(ValueError, match="unknown parameter"):
+        tiny().figure(b=1)
+
+
+def test_rendering_mode_follows_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COURSE_EXPLORE_MODE", raising=False)
+    assert rendering_mode() == "live"
+    monkeypatch.setenv("COURSE_EXPLORE_MODE", "static")
+    assert rendering_mode() == "static"
+    monkeypatch.setenv("COURSE_EXPLORE_MODE", "pdf")
+    with pytest.raises(ValueError, match="COURSE_EXPLORE_MODE"):
+        rendering_mode()
+
+
+def test_mimebundle_is_static_html_in_book_build_and_widget_live(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("COURSE_EXPLORE_CACHE", str(tmp_path))
+    monkeypatch.setenv("COURSE_EXPLORE_WORKERS", "1")
+    monkeypatch.setenv("COURSE_EXPLORE_MODE", "static")
+    bundle = tiny()._repr_mimebundle_()
+    assert bundle["text/html"].startswith('<div class="explorable"')
+    monkeypatch.setenv("COURSE_EXPLORE_MODE", "live")
+    bundle = tiny()._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+# -- static rendering ----------------------------------------------------------------------------------------------
+def _frames_of(html: str) -> tuple[list[str], list[int]]:
+    images = re.search(r"var images = (\[.*?\]);", html, re.S).group(1)
+    index = re.search(r"var index = (\[.*?\]);", html, re.S).group(1)
+    import json
+
+    return json.loads(images), json.loads(index)
+
+
+def test_static_html_has_one_frame_per_grid_point_matching_a_direct_render(tmp_path) -> None:
+    e = tiny()
+    html = static.render_static_html(e, dpi=50, workers=1, cache_dir=tmp_path)
+    images, index = _frames_of(html)
+    assert len(index) == e.n_frames
+    # the default frame shown by <img> is the default grid point
+    flat = int(np.ravel_multi_index(e.default_indices(), e.shape))
+    assert f'src="data:image/webp;base64,{images[index[flat]]}"' in html
+    # every frame decodes to the figure size at this dpi and equals a direct render of its grid point (lossless)
+    positions = static.default_positions(e, 50)
+    for (idx, params), k in zip(e.grid_points(), index):
+        img = np.asarray(Image.open(io.BytesIO(base64.b64decode(images[k]))).convert("RGB"))
+        assert img.shape == (100, 150, 3)
+        if idx in [(0, 0, 0), (2, 1, 1)]:
+            np.testing.assert_array_equal(img, static.render_rgb(e, params, 50, positions))
+    # the layout reused from the default frame reproduces that frame's constrained layout
+    default = np.asarray(Image.open(io.BytesIO(base64.b64decode(images[index[flat]]))).convert("RGB"))
+    assert np.abs(default.astype(int) - static.render_rgb(e, e.defaults(), 50).astype(int)).mean() < 1.0
+    # distinct parameters give distinct frames here (a flips the sign, kind changes the curve)
+    assert len(set(index)) == e.n_frames
+
+
+def test_static_html_is_self_contained_with_controls(tmp_path) -> None:
+    html = static.render_static_html(tiny(), dpi=50, workers=1, cache_dir=tmp_path)
+    assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", html), (
+        "external resource in the static figure"
+    )
+    assert "http://" not in html and "https://" not in html
+    assert (
+        html.count('type="range"') == 1 and html.count("<select") == 1 and html.count('type="checkbox"') == 1
+    )
+    assert html.count("<option") == 2 and "<output" in html and "slope a" in html
+    assert "<script>" in html and "addEventListener" in html
+
+
+def test_second_display_gets_unique_ids(tmp_path) -> None:
+    first = static.render_static_html(tiny(), dpi=50, workers=1, cache_dir=tmp_path)
+    second = static.render_static_html(tiny(), dpi=50, workers=1, cache_dir=tmp_path)
+    id1 = re.search(r'<div class="explorable" id="([^"]+)"', first).group(1)
+    id2 = re.search(r'<div class="explorable" id="([^"]+)"', second).group(1)
+    assert id1 != id2 and f'document.getElementById("{id2}")' in second
+
+
+def test_identical_frames_are_stored_once(tmp_path) -> None:
+    e = Explorable(
+        "test-dedup",
+        "dedup",
+        {"a": LinGrid(1, 2, 2, 1, "a"), "flag": Toggle(False, "has no effect")},
+        _compute_ignores_flag,
+        _draw_bar,
+        figsize=(2, 2),
+    )
+    images, index = _frames_of(static.render_static_html(e, dpi=40, workers=1, cache_dir=tmp_path))
+    assert len(index) == 4 and len(images) == 2 and index[0] == index[1] and index[2] == index[3]
+
+
+def test_parallel_render_equals_serial_render() -> None:
+    e = tiny()
+    serial = static.render_frames(e, dpi=40, workers=1)
+    parallel = static.render_frames(e, dpi=40, workers=2)
+    assert len(serial) == len(parallel) == e.n_frames
+    for a, b in zip(serial, parallel):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_encoding_falls_back_to_smaller_settings_and_raises_when_impossible() -> None:
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (60, 80, 3), dtype=np.uint8) for _ in range(3)]
+    _, _, setting = static.encode_frames(frames, max_bytes=10**8)
+    assert setting == "lossless"
+    lossless = sum(len(s) for s in static.encode_frames(frames, 10**8)[0])
+    images, _, setting = static.encode_frames(frames, max_bytes=lossless // 2)
+    assert setting != "lossless" and sum(len(s) for s in images) <= lossless // 2
+    with pytest.raises(ValueError, match="over the budget"):
+        static.encode_frames(frames, max_bytes=100)
+    with pytest.raises(ValueError, match="unknown WebP setting"):
+        static.encode_webp(frames[0], "jpeg")
+
+
+def test_cache_hit_skips_rendering_and_key_tracks_parameters(tmp_path, monkeypatch) -> None:
+    e = tiny()
+    first = static.render_static_html(e, dpi=50, workers=1, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("test-tiny-*.html"))) == 1
+
+    def fail(*args, **kwargs):
+        raise AssertionError("rendered although cached")
+
+    monkeypatch.setattr(static, "render_frames", fail)
+    again = static.render_static_html(e, dpi=50, workers=1, cache_dir=tmp_path)
+    assert _frames_of(again) == _frames_of(first)
+    # anything that changes the frames changes the key
+    other = Explorable(
+        e.name, e.title, {**e.params, "a": LinGrid(0.5, 2.5, 4, 1.4, "slope a")}, _compute, _draw, (3, 2)
+    )
+    keys = {
+        static.cache_key(e, 50, static.MAX_BYTES),
+        static.cache_key(other, 50, static.MAX_BYTES),
+        static.cache_key(e, 60, static.MAX_BYTES),
+        static.cache_key(
+            Explorable(e.name, e.title, e.params, _compute, _draw_bar, (3, 2)), 50, static.MAX_BYTES
+        ),
+    }
+    assert len(keys) == 4
+    with pytest.raises(AssertionError, match="rendered although cached"):
+        static.render_static_html(other, dpi=50, workers=1, cache_dir=tmp_path)
+
+
+# -- every explorable of the course ---------------------------------------------------------------------------------
+def test_course_has_explorables_and_unique_names() -> None:
+    assert "gradient_descent.lr_condition" in FACTORIES
+    names = [f().name for f in FACTORIES.values()]
+    assert len(names) == len(set(names)), "explorable names must be unique"
+
+
+@pytest.mark.parametrize("key", sorted(FACTORIES))
+def test_every_course_explorable_is_self_contained_and_within_budget(key: str) -> None:
+    e = FACTORIES[key]()
+    assert e.n_frames == math.prod(len(g) for g in e.params.values())
+    html = e.static_html()  # default options and cache: the book build's figures
+    size = len(html.encode("utf-8"))
+    assert size <= static.MAX_BYTES, f"{e.name}: static figure is {size} bytes > 2 MB"
+    assert "http://" not in html and "https://" not in html
+    images, index = _frames_of(html)
+    assert len(index) == e.n_frames and max(index) < len(images)
