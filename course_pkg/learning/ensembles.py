@@ -176,6 +176,9 @@ class Bagging:
     (how often each point was drawn) instead of repeated rows; for trees the two fits are identical. Its
     random draws come from a different generator, so :meth:`fit` accepts explicit ``sample_indices`` (for
     example ``BaggingRegressor(...).estimators_samples_``) to reproduce another implementation's draws.
+    For classification this class takes a hard majority vote, the textbook rule; scikit-learn's
+    ``BaggingClassifier`` averages the members' ``predict_proba`` (soft voting) when they have it, so the two can
+    disagree on points where the vote is close.
     """
 
     def __init__(
