@@ -275,6 +275,7 @@ class Explorable:
         self.compute = compute
         self.draw = draw
         self.figsize = (float(figsize[0]), float(figsize[1]))
+        self.live_widget: Any = None
 
     # -- the grid ---------------------------------------------------------------------------------------------
     @property
@@ -373,7 +374,9 @@ class Explorable:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         if rendering_mode() == "static":
             return {"text/html": self.static_html(), "text/plain": repr(self)}
-        return self.widget()._repr_mimebundle_(include=include, exclude=exclude)
+        # kept so that code (and tests) can reach the controls of the last live display
+        self.live_widget = self.widget()
+        return self.live_widget._repr_mimebundle_(include=include, exclude=exclude)
 
     def __repr__(self) -> str:
         grids = ", ".join(f"{k}: {len(g)}" for k, g in self.params.items())

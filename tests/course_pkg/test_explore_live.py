@@ -1,0 +1,105 @@
+"""Live rendering: ipywidgets controls drive compute + draw, in-process and in a real Jupyter kernel."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+
+import ipywidgets as widgets
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from course_pkg.explore import Explorable, LinGrid, Toggle, gradient_descent
+from course_pkg.explore.live import ExplorableWidget, make_control
+
+
+def test_controls_match_the_grids() -> None:
+    e = gradient_descent.cliff_clipping()
+    w = ExplorableWidget(e)
+    lr, threshold, clip = (w.controls[k] for k in ("lr", "threshold", "clip"))
+    assert isinstance(lr, widgets.Dropdown) and list(lr.options) == [
+        ("0.02", 0.02),
+        ("0.05", 0.05),
+        ("0.1", 0.1),
+    ]
+    assert isinstance(threshold, widgets.SelectionSlider)
+    assert [v for _, v in threshold.options] == list(e.params["threshold"].values)
+    assert isinstance(clip, widgets.Checkbox) and clip.value is False
+    assert w.values() == e.defaults()
+    for control in w.controls.values():
+        assert control.style.description_width == "initial"  # labels are never truncated
+
+
+def test_changing_a_control_redraws_the_image() -> None:
+    w = ExplorableWidget(gradient_descent.lr_condition())
+    before = w.image.value
+    assert before[:8] == b"\x89PNG\r\n\x1a\n"
+    w.controls["lr"].value = w.controls["lr"].options[-1][1]
+    after = w.image.value
+    assert after != before
+    # back to the default: the same picture as the first one (deterministic compute + draw)
+    w.controls["lr"].value = gradient_descent.lr_condition().params["lr"].default
+    assert w.image.value == before
+
+
+def test_make_control_rejects_nothing_it_cannot_show() -> None:
+    assert isinstance(make_control(Toggle(True, "t")), widgets.Checkbox)
+    slider = make_control(LinGrid(0, 1, 3, 0.6, "x"))
+    assert isinstance(slider, widgets.SelectionSlider) and slider.value == 0.5
+
+
+@pytest.mark.timeout(180)
+def test_widget_in_a_real_kernel_reacts_to_a_frontend_update() -> None:
+    """Start a kernel, display an explorable, move its slider the way a browser does (a comm ``update``
+    message to the slider's model), and check that the kernel redrew the figure."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from course_pkg.explore import gradient_descent\nex = gradient_descent.lr_condition()\nex"
+        ),
+        nbformat.v4.new_code_cell(
+            "import hashlib\nw = ex.live_widget\nprint(w.values()['lr'], hashlib.sha1(w.image.value).hexdigest())"
+        ),
+    ]
+    env = {k: v for k, v in os.environ.items() if k != "COURSE_EXPLORE_MODE"}
+    env["PYTHONPATH"] = os.pathsep.join(sys.path)
+    client = NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=True)
+    with client.setup_kernel(env=env):
+        client.execute_cell(nb.cells[0], 0)
+        bundle = nb.cells[0].outputs[0]["data"]
+        assert "application/vnd.jupyter.widget-view+json" in bundle  # live rendering, not the static figure
+        state = client.widget_state
+        sliders = [mid for mid, s in state.items() if s.get("_model_name") == "SelectionSliderModel"]
+        images = [s for s in state.values() if s.get("_model_name") == "ImageModel"]
+        assert len(sliders) == 1 and len(images) == 1
+        assert state[sliders[0]]["description"] == "learning rate η"
+
+        # what a browser sends when the user drags the slider to the last grid value
+        last = len(state[sliders[0]]["_options_labels"]) - 1
+        content = {
+            "comm_id": sliders[0],
+            "data": {"method": "update", "state": {"index": last}, "buffer_paths": []},
+        }
+        client.kc.shell_channel.send(client.kc.session.msg("comm_msg", content))
+        client.execute_cell(nb.cells[1], 1)
+        lr, digest = nb.cells[1].outputs[0]["text"].split()
+    assert float(lr) == pytest.approx(gradient_descent.lr_condition().params["lr"].values[-1])
+    default_png = ExplorableWidget(gradient_descent.lr_condition()).image.value
+    assert digest != hashlib.sha1(default_png).hexdigest(), "the kernel did not redraw after the update"
+
+
+def test_explorable_widget_is_the_live_mimebundle(monkeypatch) -> None:
+    monkeypatch.delenv("COURSE_EXPLORE_MODE", raising=False)
+    e = Explorable("test-live", "live", {"flag": Toggle(False, "flag")}, _compute, _draw, figsize=(2, 2))
+    bundle = e._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"]
+
+
+def _compute(flag: bool) -> dict:
+    return {"flag": flag}
+
+
+def _draw(result: dict, fig) -> None:
+    fig.subplots().plot([0, 1], [0, 1 if result["flag"] else -1])
