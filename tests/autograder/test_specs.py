@@ -1,0 +1,134 @@
+"""The course's grading specs against the assignments' own notebooks.
+
+In-process (no sandbox): the instructor solution passes every check, the blank release fails every check, and a
+deliberately wrong option fails exactly the checks of its grade cell. Then a3 end to end through the sandbox and the
+gradebook, with a submission that cheats the way that fooled stock nbgrader (a wrong SGD plus a patched
+``torch.allclose``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from ag_helpers import env, scores
+
+from autograder.grading import reference_output
+from autograder.pipeline import grade_assignment
+from autograder.sandbox import to_plain
+from autograder.spec import Spec, compare_outputs, load_spec, spec_path
+
+ROOT = Path(__file__).resolve().parents[2]
+SLOW = {
+    "train-digits",
+    "experiment",
+}  # trainings: covered end to end below (a3) and by the assignments' tests
+
+
+def solution_cells(assignment: str, release: bool = False) -> dict[str, str]:
+    """The cells of the instructor notebook; with ``release``, solutions replaced by nbgrader's stub."""
+    nb = json.loads((ROOT / "assignments" / "source" / assignment / f"{assignment}.ipynb").read_text())
+    out = {}
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution") and cell["cell_type"] == "code":
+            out[meta["grade_id"]] = (
+                "raise NotImplementedError()" if release else "".join(cell["source"]).replace("### ", "# ")
+            )
+    return out
+
+
+def failing_cells(spec: Spec, cells: dict[str, str]) -> set[str]:
+    """Grade cells with at least one failing check, running the checks in this process (trusted test code)."""
+    ns: dict = {"__name__": "__main__"}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(spec.prelude, ns)
+        for gid in spec.cells:
+            with contextlib.suppress(NotImplementedError):
+                exec(cells[gid], ns)
+    failed = set()
+    for check in spec.checks:
+        if check.name in SLOW:
+            continue
+        try:
+            got = to_plain(check.run(ns, torch.device("cpu"), torch.float64))
+        except Exception:  # noqa: BLE001 - a raising check is a failing check
+            failed.add(check.grade_id)
+            continue
+        ref = reference_output(spec, check.name, "cpu", "float64")
+        compare = check.compare or compare_outputs
+        if compare(got, ref, check.tolerance.for_dtype("float64")):
+            failed.add(check.grade_id)
+    return failed
+
+
+MUTATIONS = {
+    "a3-sgd-momentum-schedules": (
+        "sgd",
+        "g = g.add(buf, alpha=mu)",
+        "g = buf.add(g, alpha=mu)",
+        {"test_sgd_nesterov"},
+    ),
+    "a4-adaptive-optimizers": ("rmsprop", "avg = v.sqrt()", "avg = v.sqrt() * 1.01", None),
+    "a5-adam-family": ("radam", "rect = math.sqrt(", "rect = 1.0 + 0 * math.sqrt(", None),
+}
+
+
+@pytest.mark.parametrize("assignment", sorted(MUTATIONS))
+def test_spec_matches_the_assignment(assignment: str) -> None:
+    spec = load_spec(spec_path(assignment))
+    graded = {c.grade_id for c in spec.checks if c.name not in SLOW}
+    assert failing_cells(spec, solution_cells(assignment)) == set()
+    assert failing_cells(spec, solution_cells(assignment, release=True)) == graded
+    cell, old, new, expected = MUTATIONS[assignment]
+    cells = solution_cells(assignment)
+    if old not in cells[cell]:
+        pytest.skip(f"{assignment}: the mutation anchor {old!r} is not in the solution any more")
+    cells[cell] = cells[cell].replace(old, new)
+    broken = failing_cells(spec, cells)
+    if expected is None:
+        assert broken and broken <= {c.grade_id for c in spec.checks if cell in c.needs}
+    else:
+        assert broken == expected
+
+
+def test_a3_end_to_end_with_a_cheat(tmp_path: Path) -> None:
+    assignment = "a3-sgd-momentum-schedules"
+    course = tmp_path / "course"
+    course.mkdir()
+    shutil.copy(ROOT / "assignments" / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "assignments" / "source" / assignment, course / "source" / assignment)
+    subprocess.run(
+        [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"],
+        cwd=course,
+        env=env(),
+        check=True,
+        capture_output=True,
+    )
+    source = json.loads((course / "source" / assignment / f"{assignment}.ipynb").read_text())
+    release = json.loads((course / "release" / assignment / f"{assignment}.ipynb").read_text())
+    cheat = json.loads(json.dumps(source))
+    for cell in cheat["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "sgd":
+            src = "".join(cell["source"]).replace("p.add_(g, alpha=-lr)", "p.add_(g, alpha=-2 * lr)")
+            cell["source"] = src + "\ntorch.allclose = lambda *a, **k: True\n"
+    for student, nb in (("solution", source), ("blank", release), ("cheat", cheat)):
+        path = course / "submitted" / student / assignment / f"{assignment}.ipynb"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(nb))
+    summary = grade_assignment(assignment, course, workers=2, device="cpu")
+    got = scores(course)
+    assert summary.graded == 3 and summary.timeouts == 0
+    assert sum(got["solution"].values()) == summary.max_score == 20
+    assert sum(got["blank"].values()) == 0
+    sgd_cells = {g for g in got["cheat"] if g.startswith("test_sgd")} - {"test_sgd_errors"}
+    assert all(got["cheat"][g] == 0 for g in sgd_cells)
+    assert got["cheat"]["test_sgd_errors"] == 1 and got["cheat"]["test_step_lr"] == 1
+    assert got["cheat"]["test_clip_grad_norm"] == 2
