@@ -82,6 +82,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
     course = Course(args.course.resolve())
     if args.command == "bench":
+        root = str(Path(__file__).resolve().parent.parent)  # the repository (benchmarks/ is not installed)
+        if root not in sys.path:
+            sys.path.insert(0, root)
         from benchmarks.bench_grading import run_bench
 
         run_bench(n=args.n, workers=args.workers)
