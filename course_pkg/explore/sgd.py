@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from course_pkg.explore import Choice, Explorable, LogGrid
+from course_pkg.explore import Choice, Explorable
 
 __all__ = [
     "regression_problem",
@@ -139,7 +139,7 @@ def minibatch_noise() -> Explorable:
         title="Batch size, gradient noise and the SGD trajectory",
         params={
             "batch_size": Choice([1, 2, 4, 8, 16, 32, 64, 128, 256], default=8, label="batch size B"),
-            "lr": LogGrid(0.03, 0.8, num=8, default=0.2, label="learning rate η"),
+            "lr": Choice([0.03, 0.1, 0.2, 0.4, 0.8], default=0.2, label="learning rate η"),
         },
         compute=_compute_noise,
         draw=_draw_noise,
