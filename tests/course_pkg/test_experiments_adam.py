@@ -8,6 +8,15 @@ from course_pkg.experiments import adam as exa
 from course_pkg.experiments.sgd import load_digits_split
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny tensors: one intra-op thread is fastest and immune to a busy machine's oversubscription."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def test_rho_starts_at_one_and_tends_to_rho_infinity():
     for beta2 in (0.9, 0.99, 0.999):
         assert float(exa.radam_rho(1, beta2)) == pytest.approx(1.0, rel=1e-9)

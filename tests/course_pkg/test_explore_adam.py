@@ -8,6 +8,15 @@ import course_pkg.optim as co
 from course_pkg.explore import adam
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny tensors: one intra-op thread is fastest and immune to a busy machine's oversubscription."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def _oracle(seed=0, steps=60):
     noise = 0.05 * np.random.default_rng(seed).standard_normal((steps, 2))
     return lambda theta, t: np.array([1.0, 0.01]) * theta + noise[t - 1]

@@ -8,6 +8,15 @@ import course_pkg.optim as co
 from course_pkg.explore import adaptive
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny tensors: one intra-op thread is fastest and immune to a busy machine's oversubscription."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def _torch_run(opt_cls, lr, problem, steps):
     """Iterates and effective learning rates read from the optimizer's state (float64)."""
     theta = torch.tensor(problem["theta0"], dtype=torch.float64, requires_grad=True)

@@ -7,6 +7,15 @@ import torch
 from course_pkg.explore import momentum
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny tensors: one intra-op thread is fastest and immune to a busy machine's oversubscription."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def _iteration_matrix(lr, beta, lam, nesterov):
     """Matrix M with (v_t, θ_t) = M (v_{t−1}, θ_{t−1}) for g = λθ, written from torch's update rule."""
     if nesterov:
