@@ -135,7 +135,9 @@ def grade_assignment(
     variants = resolve_variants(device)
     summary = Summary()
     with open_gradebook(course.db_url) as gb:
-        points = {g: p for g, p in grade_cell_points(gb, assignment, spec.notebook).items() if g in spec.grade_ids()}
+        points = {
+            g: p for g, p in grade_cell_points(gb, assignment, spec.notebook).items() if g in spec.grade_ids()
+        }
         unknown = sorted(set(spec.grade_ids()) - set(points))
         if unknown:
             raise ValueError(f"the spec grades cells that the gradebook does not have: {', '.join(unknown)}")

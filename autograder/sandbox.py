@@ -619,8 +619,7 @@ def run_job(job: Job, spec: Any, emit: Callable[[bytes], None]) -> None:
     """
     import builtins
 
-    import torch
-
+    torch = sys.modules.get("torch")  # numpy-only assignments do not load torch at all
     saved_builtins = dict(builtins.__dict__)
     encode, to_plain_ = encode_frame, to_plain
     fmt_exc = traceback.format_exception
@@ -641,8 +640,8 @@ def run_job(job: Job, spec: Any, emit: Callable[[bytes], None]) -> None:
                 except ChildProcessError:
                     break
 
-    device = torch.device(job.device)
-    dtype = getattr(torch, job.dtype)
+    device: Any = torch.device(job.device) if torch else job.device
+    dtype: Any = getattr(torch, job.dtype) if torch else job.dtype
     for cell_id, source in job.cells:
         try:
             exec(compile(source, f"<cell {cell_id}>", "exec"), namespace)
@@ -673,14 +672,13 @@ def to_plain(out: Any) -> dict[str, Any]:
     Tensors (subclasses included) become numpy arrays of their true storage values, with ``<key>.dtype`` and
     ``<key>.device`` strings recorded; numbers, strings, booleans and lists of numbers pass; anything else raises.
     """
-    import torch
-
+    torch = sys.modules.get("torch")
     if not isinstance(out, dict):
         raise TypeError(f"the check returned {type(out).__name__}, expected dict")
     plain: dict[str, Any] = {}
     for key, value in out.items():
         key = str(key)
-        if isinstance(value, torch.Tensor):
+        if torch is not None and isinstance(value, torch.Tensor):
             with torch._C.DisableTorchFunction():
                 t = torch.Tensor.detach(value)
                 plain[key + ".dtype"] = str(torch.Tensor.__getattribute__(t, "dtype")).removeprefix("torch.")

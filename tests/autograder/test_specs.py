@@ -70,6 +70,12 @@ def failing_cells(spec: Spec, cells: dict[str, str]) -> set[str]:
 
 
 MUTATIONS = {
+    "a1-erm-losses-cv": (
+        "cross_validation",
+        "sizes[: n % k] += 1",
+        "sizes[-(n % k) or k :] += 1",
+        {"test_kfold"},
+    ),
     "a3-sgd-momentum-schedules": (
         "sgd",
         "g = g.add(buf, alpha=mu)",
