@@ -76,6 +76,12 @@ MUTATIONS = {
         "sizes[-(n % k) or k :] += 1",
         {"test_kfold"},
     ),
+    "a2-bias-variance-ensembles": (
+        "adaboost",
+        "alpha = np.log((1 - err) / err)",
+        "alpha = 0.5 * np.log((1 - err) / err)",
+        {"test_adaboost"},
+    ),
     "a3-sgd-momentum-schedules": (
         "sgd",
         "g = g.add(buf, alpha=mu)",
