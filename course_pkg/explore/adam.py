@@ -100,6 +100,17 @@ def _compute(beta1: float, beta2: float, bias_correction: bool, warmup: int) -> 
     }
 
 
+def _fast_log(ax: Any, x: bool = False, y: bool = True) -> None:
+    """Log axes without minor ticks and with plain labels: several times cheaper to draw than the defaults."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+    for axis, on in ((ax.xaxis, x), (ax.yaxis, y)):
+        if on:
+            axis.set_minor_locator(NullLocator())
+            axis.set_major_locator(LogLocator(numticks=6))
+            axis.set_major_formatter(FuncFormatter(lambda v, pos: f"{v:g}"))
+
+
 def _draw(result: dict[str, Any], fig: Any) -> None:
     ax1, ax2, ax3 = fig.subplots(1, 3)
     x = np.linspace(-2.5, 2.5, 61)
@@ -110,7 +121,7 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
     )
     ref, th = result["ref_theta"], result["theta"]
     ax1.plot(ref[:, 0], ref[:, 1], "-", color="0.5", lw=0.8, label="defaults (0.9, 0.999), corrected")
-    ax1.plot(th[:, 0], th[:, 1], ".-", color="C0", ms=2, lw=0.8, label="current setting")
+    ax1.plot(th[:, 0], th[:, 1], "-", color="C0", lw=0.8, label="current setting")
     ax1.plot(0, 0, "r*", ms=10)
     ax1.set_xlim(x[0], x[-1])
     ax1.set_ylim(y[0], y[-1])
@@ -127,6 +138,7 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
         ax2.loglog(t, np.abs(result["step"][:, j]) / LR, color=c, lw=1, label=f"|Δθ_{j + 1}| / η")
     ax2.loglog(t, result["lr"] / LR, "k--", lw=0.8, label="η_t / η (warmup)")
     ax2.set_ylim(1e-3, 1e2)
+    _fast_log(ax2, x=True)
     ax2.set_xlabel("step t")
     ax2.set_ylabel("step size in units of η")
     ax2.set_title(f"step sizes (η = {LR})", fontsize=9)
@@ -134,6 +146,7 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
     ax3.semilogy(result["ref_loss"], color="0.5", lw=0.8, label="defaults")
     ax3.semilogy(result["loss"], color="C0", label="current setting")
     ax3.set_ylim(1e-5, 1e2)
+    _fast_log(ax3)
     ax3.set_xlabel("step t")
     ax3.set_ylabel("loss L(θ_t)")
     ax3.set_title("loss", fontsize=9)

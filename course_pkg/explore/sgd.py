@@ -105,7 +105,7 @@ def _compute_noise(batch_size: int, lr: float, seed: int = 0) -> dict[str, Any]:
 def _draw_noise(result: dict[str, Any], fig: Any) -> None:
     ax1, ax2 = fig.subplots(1, 2)
     cloud, full = result["cloud"], result["full_gradient"]
-    ax1.scatter(cloud[:, 0], cloud[:, 1], s=6, alpha=0.4, color="C0", label="minibatch gradients")
+    ax1.plot(cloud[:, 0], cloud[:, 1], "o", ms=2, alpha=0.4, color="C0", label="minibatch gradients")
     # 2-standard-deviation ellipse of the predicted covariance
     w, V = np.linalg.eigh(result["predicted_cov"])
     ang = np.linspace(0, 2 * np.pi, 100)
@@ -212,7 +212,8 @@ def _draw_sharp_flat(result: dict[str, Any], fig: Any) -> None:
     ax1.set_ylabel("L(θ)")
     ax1.set_ylim(0, 3)
     axh = ax1.twinx()
-    axh.hist(result["final"], bins=np.linspace(-2, 4, 61), color="C0", alpha=0.5)
+    counts, edges = np.histogram(result["final"], bins=np.linspace(-2, 4, 61))
+    axh.stairs(counts, edges, fill=True, color="C0", alpha=0.5)
     axh.set_ylabel(f"particles after {N_NOISY_STEPS} steps")
     axh.set_ylim(0, N_PARTICLES)
     for edge in result["sharp_basin"]:
