@@ -12,7 +12,7 @@ export MPLBACKEND := Agg
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: help install install-test browser-deps assets book test lint format bench pdf serve clean
+.PHONY: help install install-test browser-deps assets book test lint format bench pdf serve clean assignments
 
 help:
 	@echo "make book   - set up .venv (if needed) and build the book into _build/html"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench  - benchmarks (optimizer step time, explorable budgets, grading throughput)"
 	@echo "make pdf    - the whole book as _build/pdf/book.pdf (headless Chromium)"
 	@echo "make serve  - serve _build/html on http://127.0.0.1:8000"
+	@echo "make assignments - nbgrader release (student) versions of the five assignments in assignments/release/"
 
 $(RUNTIME_STAMP): requirements.txt pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -73,11 +74,26 @@ format: install-test
 test: install-test browser-deps lint book
 	$(BIN)/python -m pytest
 
+# The whole book as one PDF: one long page (singlehtml), printed by headless Chromium once MathJax has typeset.
+pdf: install assets browser-deps
+	$(BIN)/jupyter-book build . --builder singlehtml --keep-going
+	mkdir -p _build/pdf
+	profile=$$(mktemp -d) && chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+	  --disable-background-networking --disable-component-update --disable-sync --user-data-dir=$$profile \
+	  --run-all-compositor-stages-before-draw --virtual-time-budget=30000 --no-pdf-header-footer \
+	  --print-to-pdf=$(abspath _build/pdf/book.pdf) file://$(abspath _build/singlehtml/index.html) \
+	  && rm -rf $$profile
+	@ls -l _build/pdf/book.pdf
+
 bench: install-test
 	$(BIN)/python -m benchmarks $(BENCH)
 
 serve: book
 	cd _build/html && $(BIN)/python -m http.server 8000 --bind 127.0.0.1
+
+# nbgrader runs from the course directory; it finds `alembic` through PATH (exported above).
+assignments: install
+	cd assignments && for dir in source/*/; do $(BIN)/nbgrader generate_assignment "$$(basename "$$dir")" --force; done
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache

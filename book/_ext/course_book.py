@@ -49,6 +49,29 @@ def _configure(app: Sphinx, config: Config) -> None:
     # the widget manager, for pages that embed saved ipywidgets state; no `crossorigin` (breaks file://)
     config.nb_ipywidgets_js = {REQUIRE: {}, EMBED: {}}
     config.html_favicon = str(ASSETS / "favicon.svg")
+    # an explicit colour mode: with none stored, the theme logs "Got invalid theme mode" as a console error
+    config.html_context = {**config.html_context, "default_mode": "light"}
+
+
+def _dedupe_assets(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    """Drop repeated <script>/<link> entries: extensions that register assets in ``env-before-read-docs``
+    (sphinx-thebe, sphinx-togglebutton) add them again when that event fires twice, and a repeated
+    ``const THEBE_JS_URL`` declaration is a JavaScript error on every page."""
+    for key in ("script_files", "css_files"):
+        assets = context.get(key)
+        if not assets:
+            continue
+        seen: set[tuple] = set()
+        unique = []
+        for asset in assets:
+            ident = (
+                str(getattr(asset, "filename", asset)),
+                tuple(sorted(getattr(asset, "attributes", {}).items())),
+            )
+            if ident not in seen:
+                seen.add(ident)
+                unique.append(asset)
+        context[key] = unique
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -56,4 +79,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     os.environ["COURSE_EXPLORE_MODE"] = "static"
     os.environ.setdefault("COURSE_EXPLORE_CACHE", str(ROOT / "_build" / ".explore-cache"))
     app.connect("config-inited", _configure, priority=900)
+    app.connect("html-page-context", _dedupe_assets, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

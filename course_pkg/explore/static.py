@@ -36,8 +36,9 @@ WORKERS_ENV = "COURSE_EXPLORE_WORKERS"
 #: WebP settings tried in order until the frames fit the budget (see :func:`encode_webp`): lossless first, then
 #: smaller and smaller palettes (crisp lines, fewer colours), then lossy qualities.
 QUALITIES: tuple[str, ...] = ("lossless", "p128", "p64", "p32", "p16", "q50", "q35")
-#: Bumped whenever the HTML/JS layout changes, so that cached figures are rebuilt.
-FORMAT_VERSION = "1"
+#: Bumped whenever rendering or encoding of frames changes, so that cached frames are rebuilt (the HTML and JS
+#: around them are assembled at every display and need no bump).
+FORMAT_VERSION = "2"
 
 _EXECUTOR: Executor | None = None
 _EXECUTOR_WORKERS = 0
@@ -341,7 +342,6 @@ def cache_key(explorable: Explorable, dpi: float, max_bytes: int) -> str:
         repr(dpi),
         repr(max_bytes),
         repr(QUALITIES),
-        Path(__file__).read_text(),
         _source_of(explorable.compute),
         _source_of(explorable.draw),
         _modules_digest(explorable.compute, explorable.draw),
@@ -368,6 +368,17 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "course_pkg" / "explore"
 
 
+def _prune(directory: Path, name: str, keep: int) -> None:
+    """Delete all but the ``keep`` most recent cached entries of one explorable (older code versions)."""
+    entries = sorted(
+        (p for p in directory.glob(f"{name}-*.json") if p.stem[len(name) + 1 :].isalnum()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for stale in entries[keep:]:
+        stale.unlink(missing_ok=True)
+
+
 # -- HTML -------------------------------------------------------------------------------------------------------
 _CSS = """
 #{uid} {{ border: 1px solid #d0d7de; border-radius: 6px; padding: 0.6em 0.8em; margin: 1em 0; background: #fff; }}
@@ -389,7 +400,7 @@ _JS = """
   var shape = {shape};
   var labels = {labels};
   var img = root.querySelector("img");
-  var controls = root.querySelectorAll("[data-param-pos]");
+  var controls = root.querySelectorAll("input[data-param-pos], select[data-param-pos]");
   function position(el) {{
     if (el.type === "checkbox") {{ return el.checked ? 1 : 0; }}
     return parseInt(el.value, 10);
@@ -516,28 +527,32 @@ def render_static_html(
         The HTML (unique element id per display within a process).
     """
     key = cache_key(explorable, dpi, max_bytes)
-    uid_base = f"explorable-{explorable.name}-{key[:8]}"
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    path = directory / f"{explorable.name}-{key[:24]}.html"
-    text: str | None = None
+    path = directory / f"{explorable.name}-{key[:24]}.json"
+    frames_data: dict[str, Any] | None = None
     if cache and path.is_file():
-        text = path.read_text(encoding="utf-8")
-    if text is None:
+        try:
+            frames_data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # a truncated file from an interrupted build: render again
+            frames_data = None
+    if frames_data is None:
         frames = render_frames(explorable, dpi=dpi, workers=workers)
         overhead = 20_000 + 12 * explorable.n_frames
-        images, index, _ = encode_frames(frames, max_bytes=max_bytes - overhead)
-        text = build_html(explorable, images, index, uid_base)
+        images, index, setting = encode_frames(frames, max_bytes=max_bytes - overhead)
+        frames_data = {"images": images, "index": index, "setting": setting}
         if cache:
             directory.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(text, encoding="utf-8")
+            tmp.write_text(json.dumps(frames_data), encoding="utf-8")
             os.replace(tmp, path)
-    # a second display of the same explorable in one process gets its own ids
-    count = _DISPLAY_COUNT.get(uid_base, 0)
-    _DISPLAY_COUNT[uid_base] = count + 1
+            _prune(directory, explorable.name, keep=3)
+    # ids unique on the page: a second display of the same explorable in one process gets its own
+    uid = f"explorable-{explorable.name}-{key[:8]}"
+    count = _DISPLAY_COUNT.get(uid, 0)
+    _DISPLAY_COUNT[uid] = count + 1
     if count:
-        text = text.replace(uid_base, f"{uid_base}-{count}")
-    return text
+        uid = f"{uid}-{count}"
+    return build_html(explorable, frames_data["images"], frames_data["index"], uid)
 
 
 def iter_index_keys(shape: Sequence[int]) -> list[tuple[int, ...]]:

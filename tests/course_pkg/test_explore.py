@@ -276,7 +276,7 @@ def test_encoding_falls_back_to_smaller_settings_and_raises_when_impossible() ->
 def test_cache_hit_skips_rendering_and_key_tracks_parameters(tmp_path, monkeypatch) -> None:
     e = tiny()
     first = static.render_static_html(e, dpi=50, workers=1, cache_dir=tmp_path)
-    assert len(list(tmp_path.glob("test-tiny-*.html"))) == 1
+    assert len(list(tmp_path.glob("test-tiny-*.json"))) == 1
 
     def fail(*args, **kwargs):
         raise AssertionError("rendered although cached")
