@@ -14,6 +14,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +30,7 @@ sys.path.insert(0, str(COURSE / "tools"))
 import build_notebooks  # noqa: E402  (the notebooks' generator, next to the course)
 
 ASSIGNMENTS = sorted(p.name for p in (COURSE / "source").iterdir() if p.is_dir())
+FEEDBACK_ASSIGNMENT = "a3-sgd-momentum-schedules"
 NBGRADER_PRODUCTS = ("release", "submitted", "autograded", "feedback", "gradebook.db")
 
 
@@ -187,10 +190,8 @@ def mutate(nb: nbformat.NotebookNode, mutation: Mutation) -> nbformat.NotebookNo
     return nb
 
 
-@pytest.fixture(scope="session")
-def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the course directory (config + sources), so that nothing is written into the repository."""
-    dest = tmp_path_factory.mktemp("course")
+def copy_course(dest: Path) -> Path:
+    """A copy of the course directory (config + sources) in ``dest``: nothing is written into the repository."""
     shutil.copy(COURSE / "nbgrader_config.py", dest / "nbgrader_config.py")
     shutil.copytree(COURSE / "source", dest / "source")
     for name in NBGRADER_PRODUCTS:
@@ -198,37 +199,77 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dest
 
 
-@pytest.fixture(scope="session")
-def graded(course: Path):
-    """Generate, submit and autograde every assignment once; return per assignment the grades by student."""
+def validate_all(course: Path) -> tuple[int, str]:
+    """``nbgrader validate`` on every source notebook in one call: (number of notebooks, stdout)."""
+    notebooks = [str(p.relative_to(course)) for p in sorted(course.glob("source/*/*.ipynb"))]
+    return len(notebooks), nbgrader(course, "validate", *notebooks).stdout
+
+
+def grade_assignment(course: Path, assignment: str) -> dict[str, dict[str, float | None]]:
+    """Generate ``assignment``, submit blank/solution/wrong students, autograde them in ONE call.
+
+    Returns the autograded score of every grade cell, by student.
+    """
+    nbgrader(course, "generate_assignment", assignment, "--force")
+    released = course / "release" / assignment / f"{assignment}.ipynb"
+    assert released.exists(), "generate_assignment wrote no release notebook"
+    source = nbformat.read(source_notebook(assignment), as_version=4)
+    students = {"blank": nbformat.read(released, as_version=4), "solution": source}
+    for mutation in MUTATIONS.get(assignment, []):
+        students[mutation.student] = mutate(source, mutation)
+    for student, nb in students.items():
+        path = course / "submitted" / student / assignment / f"{assignment}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, path)
+    nbgrader(course, "autograde", assignment, "--force")
+
     from nbgrader.api import Gradebook
 
-    cache: dict[str, dict[str, dict[str, float | None]]] = {}
+    result: dict[str, dict[str, float | None]] = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for student in students:
+            sub = gb.find_submission_notebook(assignment, assignment, student)
+            result[student] = {g.name: g.auto_score for g in sub.grades}
+    return result
 
-    def grade(assignment: str) -> dict[str, dict[str, float | None]]:
-        if assignment in cache:
-            return cache[assignment]
-        nbgrader(course, "generate_assignment", assignment, "--force")
-        released = course / "release" / assignment / f"{assignment}.ipynb"
-        assert released.exists(), "generate_assignment wrote no release notebook"
-        source = nbformat.read(source_notebook(assignment), as_version=4)
-        students = {"blank": nbformat.read(released, as_version=4), "solution": source}
-        for mutation in MUTATIONS.get(assignment, []):
-            students[mutation.student] = mutate(source, mutation)
-        for student, nb in students.items():
-            path = course / "submitted" / student / assignment / f"{assignment}.ipynb"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, path)
-        nbgrader(course, "autograde", assignment, "--force")
-        result: dict[str, dict[str, float | None]] = {}
-        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-            for student in students:
-                sub = gb.find_submission_notebook(assignment, assignment, student)
-                result[student] = {g.name: g.auto_score for g in sub.grades}
-        cache[assignment] = result
-        return result
 
-    return grade
+@pytest.fixture(scope="session")
+def runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Future]]:
+    """Start the nbgrader work the selected tests need, two jobs at a time (nbgrader itself is serial).
+
+    Each job has its own copy of the course (its own gradebook.db). Keys: ``"validate"`` and the assignment names;
+    values: futures of :func:`validate_all` and of ``(course, grades)``.
+    """
+    wanted: list[str] = []
+    for item in request.session.items:
+        if item.name == "test_every_source_notebook_validates" and "validate" not in wanted:
+            wanted.insert(0, "validate")  # the longest job first
+        callspec = getattr(item, "callspec", None)
+        if callspec and "graded" in item.fixturenames and callspec.params["assignment"] not in wanted:
+            wanted.append(callspec.params["assignment"])
+        if item.name == "test_feedback_hides_hidden_tests" and FEEDBACK_ASSIGNMENT not in wanted:
+            wanted.append(FEEDBACK_ASSIGNMENT)
+
+    def job(name: str, dest: Path):
+        course = copy_course(dest)
+        return validate_all(course) if name == "validate" else (course, grade_assignment(course, name))
+
+    pool = ThreadPoolExecutor(max_workers=2)
+    futures = {name: pool.submit(job, name, tmp_path_factory.mktemp(name)) for name in wanted}
+    yield futures
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.fixture
+def graded(runs: dict[str, Future]):
+    """``graded(assignment)`` -> (course copy, grades by student), waiting for that assignment's job."""
+
+    def get(assignment: str) -> tuple[Path, dict[str, dict[str, float | None]]]:
+        return runs[assignment].result()
+
+    return get
 
 
 def test_notebooks_match_their_generator() -> None:
@@ -246,11 +287,10 @@ def test_config_has_no_absolute_paths() -> None:
     assert "ClearHiddenTests" in text and "c.Execute.timeout" in text and '"optdl"' in text
 
 
-def test_every_source_notebook_validates(course: Path) -> None:
-    notebooks = [str(p.relative_to(course)) for p in sorted(course.glob("source/*/*.ipynb"))]
-    assert len(notebooks) == len(ASSIGNMENTS)
-    proc = nbgrader(course, "validate", *notebooks)
-    assert proc.stdout.count("Success! Your notebook passes all the tests.") == len(notebooks), proc.stdout
+def test_every_source_notebook_validates(runs: dict[str, Future]) -> None:
+    count, stdout = runs["validate"].result()
+    assert count == len(ASSIGNMENTS)
+    assert stdout.count("Success! Your notebook passes all the tests.") == count, stdout
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -272,7 +312,7 @@ def test_grade_cells_are_well_formed(assignment: str) -> None:
 def test_autograde_blank_solution_and_wrong_options(assignment: str, graded) -> None:
     cells = grade_cells(nbformat.read(source_notebook(assignment), as_version=4))
     auto = {gid: pts for gid, (pts, is_auto) in cells.items() if is_auto}
-    grades = graded(assignment)
+    _, grades = graded(assignment)
 
     blank = grades["blank"]
     assert set(blank) == set(cells)
@@ -291,9 +331,9 @@ def test_autograde_blank_solution_and_wrong_options(assignment: str, graded) -> 
         assert lost == sum(cells[gid][0] for gid in mutation.breaks)
 
 
-def test_feedback_hides_hidden_tests(course: Path, graded) -> None:
-    assignment = "a3-sgd-momentum-schedules"
-    graded(assignment)
+def test_feedback_hides_hidden_tests(graded) -> None:
+    assignment = FEEDBACK_ASSIGNMENT
+    course, _ = graded(assignment)
     nbgrader(course, "generate_feedback", assignment, "--student", "solution", "--force")
     html = (course / "feedback" / "solution" / assignment / f"{assignment}.html").read_text()
     released = (course / "release" / assignment / f"{assignment}.ipynb").read_text()
