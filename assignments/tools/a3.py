@@ -32,7 +32,7 @@ of the same feature run when your notebook is graded, so make the visible ones p
 Run the visible tests with *Run → Run All Cells* (or *Validate* in the assignment list), and fix the first failure
 first: the messages say at which step `t`, for which parameter and which state entry your result differs from
 PyTorch, and by how much. Do not use `torch.optim.SGD`, `torch.nn.utils.clip_grad_norm_` or PyTorch's schedulers in
-your own code: they are the references.
+your own code (except `LambdaLR`, which wraps your schedule in part 5): they are the references.
 
 **Notation** (as in the book). θ: parameters; t = 1, 2, …: step; g_t = ∇L(θ_{{t-1}}): gradient at step t;
 η: learning rate; μ: momentum; τ: dampening; λ: weight decay; b_t: momentum buffer.
