@@ -9,14 +9,13 @@ the notebook's nbgrader metadata.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -28,113 +27,11 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(COURSE / "tools"))
 
 import build_notebooks  # noqa: E402  (the notebooks' generator, next to the course)
+from mutations import MUTATIONS, mutate  # noqa: E402
 
 ASSIGNMENTS = sorted(p.name for p in (COURSE / "source").iterdir() if p.is_dir())
 FEEDBACK_ASSIGNMENT = "a3-sgd-momentum-schedules"
 NBGRADER_PRODUCTS = ("release", "submitted", "autograded", "feedback", "gradebook.db")
-
-
-@dataclass(frozen=True)
-class Mutation:
-    """One deliberately wrong option: replace ``old`` by ``new`` in solution cell ``cell``."""
-
-    student: str
-    cell: str
-    old: str
-    new: str
-    breaks: frozenset[str]
-
-
-def _m(student: str, cell: str, old: str, new: str, *breaks: str) -> Mutation:
-    return Mutation(student, cell, old, new, frozenset(breaks))
-
-
-MUTATIONS: dict[str, list[Mutation]] = {
-    "a1-erm-losses-cv": [
-        # k-fold split with the larger folds at the end instead of the beginning (differs when k does not divide n).
-        _m("wrong_kfold", "cross_validation", "sizes[: n % k] += 1", "sizes[k - n % k :] += 1", "test_kfold"),
-        # Logistic derivative with its two branches swapped: wrong gradients, so gradient descent fails too.
-        _m(
-            "wrong_logistic_grad",
-            "losses",
-            "np.where(z >= 0, -e / (1.0 + e), -1.0 / (1.0 + e))",
-            "np.where(z >= 0, -1.0 / (1.0 + e), -e / (1.0 + e))",
-            "test_logistic",
-            "test_fit_logistic",
-        ),
-    ],
-    "a2-bias-variance-ensembles": [
-        # Variance with divisor n_datasets - 1: the decomposition mse = bias2 + variance no longer holds.
-        _m(
-            "wrong_variance_ddof",
-            "bias_variance",
-            "np.mean(preds.var(axis=0))",
-            "np.mean(preds.var(axis=0, ddof=1))",
-            "test_bias_variance",
-        ),
-        # Real-AdaBoost's factor 1/2 in the estimator weight: not SAMME.
-        _m(
-            "wrong_alpha",
-            "adaboost",
-            "alpha = np.log((1 - err) / err)",
-            "alpha = 0.5 * np.log((1 - err) / err)",
-            "test_adaboost",
-        ),
-    ],
-    "a3-sgd-momentum-schedules": [
-        # Nesterov's look-ahead with the roles of g_t and b_t swapped.
-        _m(
-            "wrong_nesterov",
-            "sgd",
-            "g = g.add(buf, alpha=mu)",
-            "g = buf.add(g, alpha=mu)",
-            "test_sgd_nesterov",
-        ),
-        # Warm-up one step ahead of torch's LinearLR.
-        _m(
-            "wrong_warmup",
-            "schedules",
-            "(1 - start_factor) * k / warmup_steps",
-            "(1 - start_factor) * (k + 1) / warmup_steps",
-            "test_warmup_cosine",
-        ),
-    ],
-    "a4-adaptive-optimizers": [
-        # Centered RMSprop that forgets to subtract the squared mean gradient.
-        _m(
-            "wrong_centered",
-            "rmsprop",
-            "avg = v.addcmul(grad_avg, grad_avg, value=-1).sqrt_()",
-            "avg = v.sqrt()",
-            "test_rmsprop_centered",
-        ),
-        # Adagrad's learning-rate decay one step ahead.
-        _m(
-            "wrong_lr_decay",
-            "adagrad",
-            'clr = group["lr"] / (1 + (t - 1) * group["lr_decay"])',
-            'clr = group["lr"] / (1 + t * group["lr_decay"])',
-            "test_adagrad_lr_decay",
-        ),
-    ],
-    "a5-adam-family": [
-        # Adam without the bias correction of the first moment: every cell that runs Adam or AdamW fails.
-        _m(
-            "wrong_bias_correction",
-            "adam",
-            "step_size = lr / bias_correction1",
-            "step_size = lr",
-            "test_adam",
-            "test_adam_amsgrad",
-            "test_adam_weight_decay",
-            "test_adam_maximize",
-            "test_adam_api",
-            "test_adamw",
-        ),
-        # Decoupled weight decay not scaled by the learning rate: only AdamW's cell covers it.
-        _m("wrong_adamw_decay", "adam", "p.mul_(1 - lr * wd)", "p.mul_(1 - wd)", "test_adamw"),
-    ],
-}
 
 
 def _env() -> dict[str, str]:
@@ -177,17 +74,6 @@ def grade_cells(nb: nbformat.NotebookNode) -> dict[str, tuple[float, bool]]:
 
 def source_notebook(assignment: str) -> Path:
     return COURSE / "source" / assignment / f"{assignment}.ipynb"
-
-
-def mutate(nb: nbformat.NotebookNode, mutation: Mutation) -> nbformat.NotebookNode:
-    """A copy of ``nb`` with ``mutation`` applied to exactly one place of its solution cell."""
-    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
-    cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == mutation.cell]
-    assert len(cells) == 1, f"no unique cell {mutation.cell!r}"
-    count = cells[0].source.count(mutation.old)
-    assert count == 1, f"{mutation.student}: {mutation.old!r} occurs {count} times in cell {mutation.cell!r}"
-    cells[0].source = cells[0].source.replace(mutation.old, mutation.new)
-    return nb
 
 
 def copy_course(dest: Path) -> Path:
@@ -308,6 +194,21 @@ def test_grade_cells_are_well_formed(assignment: str) -> None:
             assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
     for mutation in MUTATIONS.get(assignment, []):
         assert mutation.breaks <= set(cells), f"{mutation.student} names unknown grade cells"
+        wrong = mutate(nb, mutation)  # the snippet occurs exactly once in its solution cell
+        changed = [
+            a.metadata["nbgrader"]["grade_id"] for a, b in zip(wrong.cells, nb.cells) if a.source != b.source
+        ]
+        assert changed == [mutation.cell]
+    assert MUTATIONS.get(assignment), "every assignment has at least one wrong-option submission"
+
+
+def test_mutate_rejects_a_snippet_that_is_not_in_the_solution() -> None:
+    nb = nbformat.read(source_notebook(FEEDBACK_ASSIGNMENT), as_version=4)
+    mutation = MUTATIONS[FEEDBACK_ASSIGNMENT][0]
+    with pytest.raises(ValueError, match="occurs 0 times"):
+        mutate(nb, replace(mutation, old="this text is not in the solution"))
+    with pytest.raises(ValueError, match="0 cells have grade_id"):
+        mutate(nb, replace(mutation, cell="no_such_cell"))
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
