@@ -310,11 +310,15 @@ def _score(spec: Spec, res: StudentResult) -> None:
 
 
 def hidden_paths(course: Course, spec: Spec, extra: list[str] | None = None) -> list[str]:
-    """Paths hidden from the sandbox: the course directory, the specs, the repository's tests, and ``extra``."""
+    """Paths hidden from the sandbox: the course directory, the specs, and everything in the repository except the
+    autograder package and the virtual environment (solutions under ``assignments/``, reference implementations
+    in ``course_pkg/``, tests, the book), plus ``extra``."""
     paths = {str(course.root.resolve()), str(Path(spec.path).resolve().parent)}
-    tests = Path(__file__).resolve().parent.parent / "tests"
-    if tests.is_dir():
-        paths.add(str(tests))
+    package = Path(__file__).resolve().parent
+    for entry in package.parent.iterdir():
+        if entry.name not in (package.name, ".venv", ".git"):
+            paths.add(str(entry.resolve()))
+    paths.add(str(package.parent / ".git"))
     paths.update(extra or [])
     keep = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()]
     return sorted(p for p in paths if not any(k == Path(p) or Path(p) in k.parents for k in keep))

@@ -394,10 +394,14 @@ def _isolate_filesystem(limits: Limits, hide: list[str], notes: list[str]) -> No
             _mount(f"/proc/self/fd/{fd}", p, None, _MS_BIND | _MS_REC, None)
             os.close(fd)
     for d in hide:
-        if os.path.isdir(d):
-            _mount("tmpfs", d, "tmpfs", _MS_RDONLY | _MS_NOSUID | _MS_NODEV, "size=4k,mode=0000")
-        elif os.path.exists(d):
-            _mount("/dev/null", d, None, _MS_BIND, None)
+        try:
+            if os.path.isdir(d):
+                _mount("tmpfs", d, "tmpfs", _MS_RDONLY | _MS_NOSUID | _MS_NODEV, "size=4k,mode=0000")
+            elif os.path.exists(d):
+                _mount("/dev/null", d, None, _MS_BIND, None)
+        except OSError as exc:
+            if os.path.exists(d):  # vanished meanwhile: nothing to hide
+                notes.append(f"could not hide {d}: {exc}")
     for d in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
         if os.path.isdir(d):
             _mount("tmpfs", d, "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={limits.tmpfs_mb}m,mode=1777")
