@@ -79,7 +79,15 @@ class Liar(torch.Tensor):
 
 def snoop_square(course: Path, port: int) -> str:
     spec = SPECS / "ag-demo.py"
-    reads = [spec, course / "gradebook.db", course / "submitted" / "honest" / "ag-demo" / "ag-demo.ipynb"]
+    repo = Path(__file__).resolve().parents[2]
+    reads = [
+        spec,
+        course / "gradebook.db",
+        course / "submitted" / "honest" / "ag-demo" / "ag-demo.ipynb",
+        repo / "autograder" / "specs" / "a3-sgd-momentum-schedules.py",  # another course's hidden spec
+        repo / "assignments" / "README.md",  # the instructor notebooks (solutions) live next to it
+        repo / "course_pkg" / "__init__.py",  # reference implementations
+    ]
     writes = [
         course / "gradebook.db",
         course / "submitted" / "honest" / "ag-demo" / "pwned.txt",
