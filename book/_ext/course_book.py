@@ -53,25 +53,29 @@ def _configure(app: Sphinx, config: Config) -> None:
     config.html_context = {**config.html_context, "default_mode": "light"}
 
 
+def _asset_key(asset: Any) -> tuple:
+    # an inline script is registered once with filename None and once with "" (same body): one key for both
+    filename = getattr(asset, "filename", asset)
+    return (filename or "", tuple(sorted(getattr(asset, "attributes", {}).items())))
+
+
+def _unique(assets: list[Any]) -> list[Any]:
+    seen: set[tuple] = set()
+    unique = []
+    for asset in assets:
+        if _asset_key(asset) not in seen:
+            seen.add(_asset_key(asset))
+            unique.append(asset)
+    return unique
+
+
 def _dedupe_assets(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
-    """Drop repeated <script>/<link> entries: extensions that register assets in ``env-before-read-docs``
-    (sphinx-thebe, sphinx-togglebutton) add them again when that event fires twice, and a repeated
-    ``const THEBE_JS_URL`` declaration is a JavaScript error on every page."""
+    """Drop repeated <script>/<link> entries: sphinx-thebe and sphinx-togglebutton register their inline
+    scripts again when ``env-before-read-docs`` fires twice, and a repeated ``const THEBE_JS_URL`` declaration
+    is a JavaScript error on every page."""
     for key in ("script_files", "css_files"):
-        assets = context.get(key)
-        if not assets:
-            continue
-        seen: set[tuple] = set()
-        unique = []
-        for asset in assets:
-            ident = (
-                str(getattr(asset, "filename", asset)),
-                tuple(sorted(getattr(asset, "attributes", {}).items())),
-            )
-            if ident not in seen:
-                seen.add(ident)
-                unique.append(asset)
-        context[key] = unique
+        if context.get(key):
+            context[key] = _unique(list(context[key]))
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
