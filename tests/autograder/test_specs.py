@@ -144,3 +144,29 @@ def test_a3_end_to_end_with_a_cheat(tmp_path: Path) -> None:
     assert all(got["cheat"][g] == 0 for g in sgd_cells)
     assert got["cheat"]["test_sgd_errors"] == 1 and got["cheat"]["test_step_lr"] == 1
     assert got["cheat"]["test_clip_grad_norm"] == 2
+
+
+def _assignment_mutations() -> dict[str, list]:
+    """The assignments' own wrong-option submissions (``assignments/tools/mutations.py``)."""
+    import importlib.util
+
+    path = ROOT / "assignments" / "tools" / "mutations.py"
+    module_spec = importlib.util.spec_from_file_location("assignment_mutations", path)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules["assignment_mutations"] = module  # dataclasses look their module up
+    module_spec.loader.exec_module(module)
+    return module.MUTATIONS
+
+
+@pytest.mark.parametrize("assignment", sorted(MUTATIONS))
+def test_specs_agree_with_the_assignments_mutations(assignment: str) -> None:
+    """Each wrong option caught by the notebook's tests is caught by the spec, in exactly the same grade cells."""
+    spec = load_spec(spec_path(assignment))
+    slow_cells = {c.grade_id for c in spec.checks if c.name in SLOW}
+    mutations = _assignment_mutations().get(assignment, [])
+    assert mutations, f"no mutations listed for {assignment}"
+    for mutation in mutations:
+        cells = solution_cells(assignment)
+        assert mutation.old in cells[mutation.cell], mutation.student
+        cells[mutation.cell] = cells[mutation.cell].replace(mutation.old, mutation.new)
+        assert failing_cells(spec, cells) == set(mutation.breaks) - slow_cells, mutation.student
