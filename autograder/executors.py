@@ -128,6 +128,10 @@ class DaskExecutor:
         if scheduler:
             self.client = Client(scheduler)
         else:
+            if gpu:  # one single-threaded worker per GPU, each owning its GPU=1 resource
+                import torch
+
+                workers = min(workers or torch.cuda.device_count(), torch.cuda.device_count())
             self.cluster = LocalCluster(
                 n_workers=workers or os.cpu_count() or 1,
                 threads_per_worker=1,
