@@ -49,6 +49,8 @@ def _configure(app: Sphinx, config: Config) -> None:
     # the widget manager, for pages that embed saved ipywidgets state; no `crossorigin` (breaks file://)
     config.nb_ipywidgets_js = {REQUIRE: {}, EMBED: {}}
     config.html_favicon = str(ASSETS / "favicon.svg")
+    # /favicon.ico at the site root too: browsers ask for it on pages without an icon link (the redirecting index)
+    config.html_extra_path = [*config.html_extra_path, str(ASSETS / "extra")]
     # an explicit colour mode: with none stored, the theme logs "Got invalid theme mode" as a console error
     config.html_context = {**config.html_context, "default_mode": "light"}
 

@@ -4,6 +4,7 @@ the math is typeset, the static explorables react to their controls, the launch/
 from __future__ import annotations
 
 import re
+import time
 import urllib.request
 from urllib.parse import urlparse
 
@@ -26,6 +27,7 @@ def visited(driver, site) -> dict[str, dict]:
     for page in PAGES:
         driver.get(f"{site}/{page}")
         wait_for_page(driver)
+        time.sleep(0.2)  # let late console messages arrive, so that they are attributed to this page
         results[page] = {
             "console": driver.get_log("browser"),
             "network": network_events(driver),
