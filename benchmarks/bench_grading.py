@@ -4,8 +4,9 @@ Generates N submissions of ``a3-sgd-momentum-schedules`` (6 correct, 3 wrong, 1 
 each kind with stock nbgrader (its seconds per submission weighted by the mix) and all N with the autograder, in the
 same run, and prints the seconds per submission of each and their ratio, plus the autograder's per-submission
 overhead above the checks' own compute (the same check functions run in-process on a correct solution).
-Stock nbgrader gets a per-cell timeout (default 30 s: its cells import torch and train a network); the autograder
-applies the spec's per-check limits (a3: 5 s per check, 90 s for the training check).
+Stock nbgrader gets a per-cell timeout of 15 s (enough for its slowest cell, the training; the course's own setting
+is 120 s, which would make stock grading of a hanging submission slower still); the autograder applies the spec's
+per-check limits (a3: 5 s per check, 90 s for the training check).
 """
 
 from __future__ import annotations
@@ -93,9 +94,7 @@ def checks_own_compute() -> float:
         return time.perf_counter() - start
 
 
-def run_bench(
-    n: int = 12, workers: int | None = None, stock_n: int = 3, timeout: int = 15
-) -> dict[str, float]:
+def run_bench(n: int = 20, workers: int | None = None, timeout: int = 15) -> dict[str, float]:
     """Generate, grade both ways, print the table; returns the figures."""
     workers = workers or os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
