@@ -72,6 +72,20 @@ def make_course(n: int, workdir: Path) -> Path:
     return course
 
 
+def _total(course: Path, student: str) -> float:
+    """A student's total automatic score in a course's gradebook."""
+    import sqlite3
+
+    con = sqlite3.connect(course / "gradebook.db")
+    (total,) = con.execute(
+        "SELECT SUM(g.auto_score) FROM grade g JOIN submitted_notebook sn ON g.notebook_id = sn.id "
+        "JOIN submitted_assignment sa ON sn.assignment_id = sa.id WHERE sa.student_id = ?",
+        (student,),
+    ).fetchone()
+    con.close()
+    return float(total or 0.0)
+
+
 def checks_own_compute() -> float:
     """Seconds the a3 checks take in-process on the correct solution (no sandbox, no comparison)."""
     import torch
@@ -154,6 +168,8 @@ def run_bench(n: int = 20, workers: int | None = None, timeout: int = 15) -> dic
             text=True,
         )
         ours_s = time.perf_counter() - start
+        stock_scores = {s: _total(course, s) for s in stock_students}
+        our_scores = {s: _total(ours, s) for s in stock_students}
         sandbox, all_sandbox = [], []
         for student in sorted(p.name for p in (ours / "submitted").iterdir()):
             res = json.loads((ours / "autograded" / student / ASSIGNMENT / "autograder.json").read_text())
@@ -186,6 +202,10 @@ def run_bench(n: int = 20, workers: int | None = None, timeout: int = 15) -> dic
         ("speed-up (stock / autograder, per submission)", f"{per_stock / per_ours:.1f}x (target >= 10x)"),
         ("autograder steady state s / submission (no start-up)", f"{steady:.2f}"),
         ("speed-up in steady state (large N)", f"{per_stock / steady:.1f}x"),
+        (
+            "scores, stock vs autograder (same submissions)",
+            ", ".join(f"{k.split('-')[0]} {stock_scores[k]:g}/{our_scores[k]:g}" for k in stock_students),
+        ),
         ("checks' own compute, in-process (correct)", f"{own:.3f} s"),
         ("sandbox time per correct submission (median)", f"{statistics.median(sandbox):.3f} s"),
         ("overhead above the checks' compute", f"{overhead:.3f} s (target <= 0.1 s)"),
