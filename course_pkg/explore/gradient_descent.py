@@ -147,7 +147,7 @@ def _draw_lr_condition(r: dict[str, Any], fig: Any) -> None:
         ylim=(0, 2),
         xlim=(r["etas"][0], r["etas"][-1]),
     )
-    ax_rho.set_title("contraction per step (η* = 2/(λ_min + λ_max))", fontsize=9)
+    ax_rho.set_title("contraction per step", fontsize=9)
     ax_rho.grid(alpha=0.3, lw=0.4)
 
 
@@ -162,7 +162,7 @@ def lr_condition() -> Explorable:
         },
         compute=_compute_lr_condition,
         draw=_draw_lr_condition,
-        figsize=(10, 3.3),
+        figsize=(8.6, 3.1),
     )
 
 
@@ -241,7 +241,7 @@ def cliff_clipping() -> Explorable:
         },
         compute=_compute_cliff,
         draw=_draw_cliff,
-        figsize=(10, 3.4),
+        figsize=(8.6, 3.2),
     )
 
 
@@ -319,7 +319,7 @@ def saddle_noise() -> Explorable:
         },
         compute=_compute_saddle,
         draw=_draw_saddle,
-        figsize=(10, 3.4),
+        figsize=(8.6, 3.2),
     )
 
 
