@@ -27,10 +27,21 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(COURSE / "tools"))
 
 import build_notebooks  # noqa: E402  (the notebooks' generator, next to the course)
-from mutations import MUTATIONS, mutate  # noqa: E402
+from mutations import MUTATIONS, Mutation, mutate  # noqa: E402
 
 ASSIGNMENTS = sorted(p.name for p in (COURSE / "source").iterdir() if p.is_dir())
 FEEDBACK_ASSIGNMENT = "a3-sgd-momentum-schedules"
+# A submission whose solution cell never finishes: with a short per-cell timeout it must be interrupted, lose the
+# points of the cells that need what it defines, and the rest of the notebook must still be graded (this is what
+# breaks when `interrupt_on_timeout` is set to False). a2's cells all run in seconds, so the timeout can be short.
+TIMEOUT_ASSIGNMENT = "a2-bias-variance-ensembles"
+HANGING = Mutation(
+    "hanging",
+    "bootstrap",
+    "def bootstrap_se(",
+    "while True:  # never finishes\n    pass\n\n\ndef bootstrap_se(",
+    frozenset({"test_bootstrap"}),
+)
 NBGRADER_PRODUCTS = ("release", "submitted", "autograded", "feedback", "gradebook.db")
 
 
@@ -91,9 +102,12 @@ def validate_all(course: Path) -> tuple[int, str]:
     return len(notebooks), nbgrader(course, "validate", *notebooks).stdout
 
 
-def grade_assignment(course: Path, assignment: str) -> dict[str, dict[str, float | None]]:
+def grade_assignment(
+    course: Path, assignment: str, mutations: list[Mutation] | None = None, *options: str
+) -> dict[str, dict[str, float | None]]:
     """Generate ``assignment``, submit blank/solution/wrong students, autograde them in ONE call.
 
+    ``mutations`` defaults to the assignment's entry of ``MUTATIONS``; ``options`` are passed to autograde.
     Returns the autograded score of every grade cell, by student.
     """
     nbgrader(course, "generate_assignment", assignment, "--force")
@@ -101,13 +115,13 @@ def grade_assignment(course: Path, assignment: str) -> dict[str, dict[str, float
     assert released.exists(), "generate_assignment wrote no release notebook"
     source = nbformat.read(source_notebook(assignment), as_version=4)
     students = {"blank": nbformat.read(released, as_version=4), "solution": source}
-    for mutation in MUTATIONS.get(assignment, []):
+    for mutation in MUTATIONS.get(assignment, []) if mutations is None else mutations:
         students[mutation.student] = mutate(source, mutation)
     for student, nb in students.items():
         path = course / "submitted" / student / assignment / f"{assignment}.ipynb"
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, path)
-    nbgrader(course, "autograde", assignment, "--force")
+    nbgrader(course, "autograde", assignment, "--force", *options)
 
     from nbgrader.api import Gradebook
 
@@ -137,10 +151,19 @@ def runs(
             wanted.append(callspec.params["assignment"])
         if item.name == "test_feedback_hides_hidden_tests" and FEEDBACK_ASSIGNMENT not in wanted:
             wanted.append(FEEDBACK_ASSIGNMENT)
+        if (
+            item.name == "test_a_hanging_cell_is_interrupted_and_the_rest_is_graded"
+            and "timeout" not in wanted
+        ):
+            wanted.append("timeout")
 
     def job(name: str, dest: Path):
         course = copy_course(dest)
-        return validate_all(course) if name == "validate" else (course, grade_assignment(course, name))
+        if name == "validate":
+            return validate_all(course)
+        if name == "timeout":
+            return course, grade_assignment(course, TIMEOUT_ASSIGNMENT, [HANGING], "--Execute.timeout=20")
+        return course, grade_assignment(course, name)
 
     pool = ThreadPoolExecutor(max_workers=2)
     futures = {name: pool.submit(job, name, tmp_path_factory.mktemp(name)) for name in wanted}
@@ -246,3 +269,22 @@ def test_feedback_hides_hidden_tests(graded) -> None:
     token = "check_state_dict_roundtrip"
     assert source.count(token) > released.count(token) >= 1
     assert html.count(token) == released.count(token)
+
+
+def test_a_hanging_cell_is_interrupted_and_the_rest_is_graded(runs: dict[str, Future]) -> None:
+    course, grades = runs["timeout"].result()
+    graded_nb = course / "autograded" / "hanging" / TIMEOUT_ASSIGNMENT / f"{TIMEOUT_ASSIGNMENT}.ipynb"
+    cell = next(
+        c
+        for c in nbformat.read(graded_nb, as_version=4).cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") == HANGING.cell
+    )
+    errors = [o.get("ename") for o in cell.outputs if o.output_type == "error"]
+    assert errors and errors[0] in {"KeyboardInterrupt", "CellTimeoutError"}, (
+        errors
+    )  # interrupted, not crashed
+    cells = grade_cells(nbformat.read(source_notebook(TIMEOUT_ASSIGNMENT), as_version=4))
+    auto = {gid: pts for gid, (pts, is_auto) in cells.items() if is_auto}
+    assert {gid: grades["solution"][gid] for gid in auto} == auto
+    expected = {gid: (0.0 if gid in HANGING.breaks else pts) for gid, pts in auto.items()}
+    assert {gid: grades["hanging"][gid] for gid in auto} == expected
