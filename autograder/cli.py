@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     b = sub.add_parser("bench", help="stock nbgrader autograde vs autograder grade on generated submissions")
-    b.add_argument("-n", type=int, default=8, help="number of generated submissions")
+    b.add_argument("-n", type=int, default=40, help="number of generated submissions")
     b.add_argument("--workers", type=int, default=None)
     return parser
 
