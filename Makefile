@@ -19,6 +19,7 @@ help:
 	@echo "make test   - set up, lint, build the book, run every test"
 	@echo "make bench  - benchmarks (optimizer step time, explorable budgets, grading throughput)"
 	@echo "make pdf    - the whole book as _build/pdf/book.pdf (headless Chromium)"
+	@echo "make assets - offline MathJax, require.js and widget manager (npm) into book/_vendor"
 	@echo "make serve  - serve _build/html on http://127.0.0.1:8000"
 	@echo "make assignments - nbgrader release (student) versions of the five assignments in assignments/release/"
 
