@@ -53,7 +53,9 @@ def _empty_draw(result: dict, fig) -> None:
 
 def main() -> None:
     """Print the budget table for every explorable."""
-    reference = Explorable("bench-reference", "reference", {"flag": Toggle(False, "f")}, _empty_compute, _empty_draw)
+    reference = Explorable(
+        "bench-reference", "reference", {"flag": Toggle(False, "f")}, _empty_compute, _empty_draw
+    )
     ref_ms = live_ms(reference, samples=2)
     rows = []
     for key, factory in all_explorables().items():
@@ -77,7 +79,9 @@ def main() -> None:
             f"{static_s:8.1f}{flag}"
         )
     over = sum(1 for r in rows if r[3] > 1 or r[6] > 1)
-    print(f"{len(rows)} explorables, {over} over budget (live ≤ {LIVE_BUDGET_MS:.0f} ms median, static ≤ 2 MB)")
+    print(
+        f"{len(rows)} explorables, {over} over budget (live ≤ {LIVE_BUDGET_MS:.0f} ms median, static ≤ 2 MB)"
+    )
 
 
 if __name__ == "__main__":
