@@ -14,7 +14,6 @@ import hashlib
 import html
 import inspect
 import io
-import itertools
 import json
 import multiprocessing
 import os
@@ -553,8 +552,3 @@ def render_static_html(
     if count:
         uid = f"{uid}-{count}"
     return build_html(explorable, frames_data["images"], frames_data["index"], uid)
-
-
-def iter_index_keys(shape: Sequence[int]) -> list[tuple[int, ...]]:
-    """All grid indices in C order (the order of the frames), for tests and tools."""
-    return list(itertools.product(*(range(n) for n in shape)))
