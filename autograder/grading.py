@@ -319,6 +319,7 @@ def hidden_paths(course: Course, spec: Spec, extra: list[str] | None = None) -> 
         if entry.name not in (package.name, ".venv", ".git"):
             paths.add(str(entry.resolve()))
     paths.add(str(package.parent / ".git"))
+    paths.add(str(package / "specs"))  # every course's hidden specs, not only this one's
     paths.update(extra or [])
     keep = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()]
     return sorted(p for p in paths if not any(k == Path(p) or Path(p) in k.parents for k in keep))
