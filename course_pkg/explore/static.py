@@ -262,11 +262,18 @@ def encode_frames(
 
 
 # -- cache ------------------------------------------------------------------------------------------------------
+#: Rendering modules: what they do to frames is versioned by FORMAT_VERSION, not by their source.
+_NOT_FOLLOWED = {"course_pkg.explore.static", "course_pkg.explore.live"}
+
+
 def _course_modules(fn: Any) -> list[Any]:
     """The module defining ``fn`` and every ``course_pkg`` module it reaches through its globals (transitively).
 
     A change in any of them (a helper, a landscape, an optimizer) changes the cache key; edits elsewhere in the
-    package do not.
+    package do not. The result must not depend on what else happens to be imported: a package's submodules
+    appear as attributes of the package once imported anywhere, so module objects are followed only from plain
+    modules (``import course_pkg.landscapes as L``), never from packages; functions and classes are followed to
+    the module that defines them.
     """
     import sys
     import types
@@ -279,12 +286,21 @@ def _course_modules(fn: Any) -> list[Any]:
         if module.__name__ in seen:
             continue
         seen[module.__name__] = module
+        is_package = hasattr(module, "__path__")
         for value in vars(module).values():
             if isinstance(value, types.ModuleType):
+                if is_package:
+                    continue
                 name = value.__name__
-            else:
+            elif isinstance(value, type) or callable(value):
                 name = getattr(value, "__module__", None) or ""
-            if (name == "course_pkg" or name.startswith("course_pkg.")) and name not in seen:
+            else:
+                continue
+            if (
+                (name == "course_pkg" or name.startswith("course_pkg."))
+                and name not in seen
+                and name not in _NOT_FOLLOWED
+            ):
                 dep = sys.modules.get(name)
                 if dep is not None:
                     todo.append(dep)

@@ -318,3 +318,22 @@ def test_every_course_explorable_is_self_contained_and_within_budget(key: str) -
     assert "http://" not in html and "https://" not in html
     images, index = _frames_of(html)
     assert len(index) == e.n_frames and max(index) < len(images)
+
+
+def test_cache_key_follows_dependencies_and_ignores_unrelated_imports() -> None:
+    from course_pkg.explore import gradient_descent
+
+    e = gradient_descent.lr_condition()
+    modules = [m.__name__ for m in static._course_modules(e.compute)]
+    # the chapter module, the framework class it uses, and the landscapes it computes with
+    assert modules == [
+        "course_pkg.explore.core",
+        "course_pkg.explore.gradient_descent",
+        "course_pkg.landscapes",
+    ]
+    before = static.cache_key(e, 80, static.MAX_BYTES)
+    import course_pkg.explore.live  # noqa: F401 - imported elsewhere in a kernel, or not: same key
+    import course_pkg.optim  # noqa: F401
+
+    all_explorables()
+    assert static.cache_key(e, 80, static.MAX_BYTES) == before
