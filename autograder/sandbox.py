@@ -256,7 +256,13 @@ class Sandbox:
 
     def _start(self) -> subprocess.Popen[bytes]:
         env = dict(os.environ)
-        env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
+        env.update(
+            OMP_NUM_THREADS="1",
+            MKL_NUM_THREADS="1",
+            OPENBLAS_NUM_THREADS="1",
+            MPLBACKEND="Agg",
+            PYTHONDONTWRITEBYTECODE="1",
+        )
         root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
         proc = subprocess.Popen(
@@ -603,6 +609,7 @@ def _runner(job: Job, scratch: str, out_w: int, err_w: int, res_w: int, drop: bo
         TMPDIR=scratch,
         MPLBACKEND="Agg",
         OMP_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
         LANG="C.UTF-8",
     )
     sys.stdout = open(1, "w", buffering=1 << 16, closefd=False)  # noqa: SIM115
