@@ -48,6 +48,7 @@ class StudentResult:
     failed: bool = False
     wall_s: float = 0.0
     sandbox_s: float = 0.0
+    checks_s: float = 0.0
 
     @property
     def total(self) -> float:
@@ -270,6 +271,9 @@ def _fail(res: StudentResult, spec: Spec, name: str, device: str, dtype: str, me
 
 def _judge(spec: Spec, res: StudentResult, name: str, device: str, dtype: str, frame: dict[str, Any]) -> None:
     check = spec.check(name)
+    seconds = frame["data"].get("__seconds__")
+    if type(seconds) is float and 0 <= seconds < 1e6:  # as reported by the sandbox: for benchmarks only
+        res.checks_s += seconds
     if frame["error"] is not None:
         _fail(res, spec, name, device, dtype, "raised an error:\n" + student_traceback(frame["error"]))
         return
