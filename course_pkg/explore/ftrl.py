@@ -61,10 +61,10 @@ def _draw_sparsity(r: dict[str, Any], fig: Any) -> None:
     ax_loss.set_ylim(0.5, 0.75)
     ax_loss.set_xlabel("example $t$")
     ax_loss.set_ylabel("online log-loss (running mean)")
-    ax_loss.legend(fontsize=8)
+    ax_loss.legend(fontsize=8, loc="upper right")
 
     d = r["theta"].size
-    ax_w.bar(np.arange(d), r["theta_star"], color="0.75", width=1.0, label="true θ*")
+    ax_w.vlines(np.arange(d), 0.0, r["theta_star"], color="0.7", lw=1.5, label="true θ*")  # one collection
     nz = r["theta"] != 0
     ax_w.plot(np.flatnonzero(nz), r["theta"][nz], "o", ms=3, color="C0", label="learned θ ≠ 0")
     ax_w.plot(np.flatnonzero(~nz), np.zeros((~nz).sum()), "|", ms=4, color="C3", label="exact zero")
@@ -74,18 +74,15 @@ def _draw_sparsity(r: dict[str, Any], fig: Any) -> None:
     ax_w.set_title(f"{int(nz.sum())} of {d} weights non-zero", fontsize=10)
     ax_w.legend(fontsize=7, loc="lower right", ncol=3)
 
-    grid = r["l1_grid"]
-    x = np.arange(grid.size)
-    ax_trade.plot(x, r["final_nnz"], "o-", color="C0")
-    ax_trade.set_ylabel("non-zero weights", color="C0")
-    ax_trade.set_xticks(x, [f"{g:g}" for g in grid], fontsize=8)
-    ax_trade.set_xlabel("λ₁")
-    twin = ax_trade.twinx()
-    twin.plot(x, r["mean_loss"], "s--", color="C1")
-    twin.set_ylabel("mean online log-loss", color="C1")
-    here = list(grid).index(r["l1"])
-    ax_trade.axvline(here, color="C3", lw=1)
-    ax_trade.set_title(f"α = {r['alpha']:g}, λ₂ = {r['l2']:g}", fontsize=10)
+    here = list(r["l1_grid"]).index(r["l1"])
+    ax_trade.plot(r["final_nnz"], r["mean_loss"], "o-", color="0.6", ms=4)
+    ax_trade.plot(
+        r["final_nnz"][here], r["mean_loss"][here], "o", color="C3", ms=8, label=f"λ₁ = {r['l1']:g}"
+    )
+    ax_trade.set_xlabel("non-zero weights (λ₁ from 20 to 0)")
+    ax_trade.set_ylabel("mean online log-loss")
+    ax_trade.set_title(f"trade-off, α = {r['alpha']:g}, λ₂ = {r['l2']:g}", fontsize=10)
+    ax_trade.legend(fontsize=8, loc="upper right")
 
 
 def ftrl_sparsity() -> Explorable:

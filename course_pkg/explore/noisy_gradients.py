@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from matplotlib.ticker import NullLocator
 
 from course_pkg.experiments import noisy_gradients as N
 from course_pkg.explore import Choice, Explorable, Toggle
@@ -28,7 +29,15 @@ def _draw_accumulation(r: dict[str, Any], fig: Any) -> None:
     upd = r["update_norms"][np.isfinite(r["update_norms"])]
     bins = np.geomspace(0.05, 1e4, 40)
     for values, style in (
-        (micro, {"color": "0.6", "alpha": 0.8, "label": f"micro-batch (b = {r['micro_batch']})"}),
+        (
+            micro,
+            {
+                "color": "0.6",
+                "alpha": 0.8,
+                "histtype": "stepfilled",
+                "label": f"micro-batch (b = {r['micro_batch']})",
+            },
+        ),
         (upd, {"color": "C0", "histtype": "step", "lw": 2, "label": f"accumulated (k = {r['k']})"}),
     ):
         if values.size:
@@ -38,6 +47,7 @@ def _draw_accumulation(r: dict[str, Any], fig: Any) -> None:
     if r["clip"]:
         ax_h.axvline(r["max_norm"], color="C3", ls="--", label="clip threshold")
     ax_h.set_xscale("log")
+    ax_h.xaxis.set_minor_locator(NullLocator())  # minor log ticks cost more to lay out than the rest
     ax_h.set_xlabel(r"gradient norm $\|g\|$")
     ax_h.set_ylabel("fraction of gradients")
     ax_h.set_title(f"residual MLP, depth D = {r['depth']}", fontsize=10)
@@ -48,6 +58,7 @@ def _draw_accumulation(r: dict[str, Any], fig: Any) -> None:
     steps = np.arange(loss.size)
     ax_l.semilogy(steps[finite], loss[finite], color="C0", lw=2)
     ax_l.set_ylim(0.03, 30)
+    ax_l.yaxis.set_minor_locator(NullLocator())
     ax_l.set_xlim(0, loss.size - 1)
     ax_l.set_xlabel("update")
     ax_l.set_ylabel("training loss (all data)")

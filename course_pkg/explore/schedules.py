@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from matplotlib.ticker import NullLocator
 
 from course_pkg.experiments import schedules as X
 from course_pkg.explore import Choice, Explorable, LogGrid
@@ -66,6 +67,7 @@ def _draw_race(r: dict[str, Any], fig: Any) -> None:
     if np.isfinite(r["floor"]):
         ax_loss.axhline(r["floor"], color="C3", ls="--", lw=1, label="noise floor of $\\eta_0$")
     ax_loss.set_ylim(lo, hi)
+    ax_loss.yaxis.set_minor_locator(NullLocator())  # minor log ticks cost more to lay out than the rest
     ax_loss.set_xlabel("step $t$")
     ax_loss.set_ylabel("loss $L(\\theta_t)$")
     final = r["loss"][-1]
