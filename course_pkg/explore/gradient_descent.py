@@ -171,7 +171,7 @@ def lr_condition() -> Explorable:
         name="gd-lr-condition",
         title="Gradient descent on a quadratic: learning rate × condition number",
         params={
-            "lr": LogGrid(0.01, 10**0.5, num=26, default=0.1, label="learning rate η"),
+            "lr": LogGrid(0.01, 10**0.5, num=16, default=0.1, label="learning rate η"),  # 6 per decade
             "kappa": Choice([1, 4, 16, 50], default=16, label="condition number κ"),
         },
         compute=_compute_lr_condition,
