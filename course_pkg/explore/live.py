@@ -83,11 +83,14 @@ class ExplorableWidget(widgets.VBox):
         """Compute and draw the current frame; return it as PNG bytes."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+        if self._positions is None:
+            # the layout of the default frame, measured once and reused: the axes stay still while the controls
+            # move, every frame looks like its static twin, and redraws skip the layout solver
+            first = self.explorable.render(self.explorable.defaults())
+            first.set_dpi(self.dpi)
+            self._positions = axes_positions(first)
         fig = self.explorable.render(self.values(), self._positions)
         FigureCanvasAgg(fig)
-        if self._positions is None:
-            fig.set_dpi(self.dpi)
-            self._positions = axes_positions(fig)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=self.dpi)
         return buf.getvalue()
