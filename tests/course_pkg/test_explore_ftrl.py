@@ -13,6 +13,15 @@ from course_pkg.experiments import ftrl as F
 from course_pkg.explore import ftrl as E
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny tensors: one intra-op thread is fastest and immune to a busy machine's oversubscription."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture(scope="module")
 def stream() -> dict[str, np.ndarray]:
     return F.sparse_logistic_stream(n=600, d=120, active=6, informative=10, seed=3)

@@ -12,6 +12,15 @@ from course_pkg.experiments import noisy_gradients as N
 from course_pkg.explore import noisy_gradients as E
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny tensors: one intra-op thread is fastest and immune to a busy machine's oversubscription."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def _torch_twin(params: list[np.ndarray]):
     """The numpy tanh residual MLP rebuilt in torch (float64), as an independent gradient reference."""
     ts = [torch.tensor(p, requires_grad=True) for p in params]

@@ -11,6 +11,16 @@ from torch.optim import lr_scheduler as tsched
 from course_pkg.experiments import schedules as X
 from course_pkg.explore import schedules as E
 
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny tensors: one intra-op thread is fastest and immune to a busy machine's oversubscription."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 H = X.curvatures(8, 10.0)
 THETA0 = np.linspace(-2.0, 2.0, 8)
 
