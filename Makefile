@@ -12,7 +12,7 @@ export MPLBACKEND := Agg
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: help install install-test browser-deps assets book test lint format bench pdf serve clean assignments
+.PHONY: help install install-test browser-deps assets book test lint format bench pdf serve clean assignments grade-demo
 
 help:
 	@echo "make book   - set up .venv (if needed) and build the book into _build/html"
@@ -22,6 +22,7 @@ help:
 	@echo "make assets - offline MathJax, require.js and widget manager (npm) into book/_vendor"
 	@echo "make serve  - serve _build/html on http://127.0.0.1:8000"
 	@echo "make assignments - nbgrader release (student) versions of the five assignments in assignments/release/"
+	@echo "make grade-demo - grade a demo class (solution, blank, wrong options, a cheater) of a3 into _build/grade-demo"
 
 $(RUNTIME_STAMP): requirements.txt pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -95,6 +96,17 @@ serve: book
 # nbgrader runs from the course directory; it finds `alembic` through PATH (exported above).
 assignments: install
 	cd assignments && for dir in source/*/; do $(BIN)/nbgrader generate_assignment "$$(basename "$$dir")" --force; done
+
+# A demonstration course: a3 released, then graded, fed back and exported with the autograder (README, "Instructors").
+DEMO := _build/grade-demo
+DEMO_ASSIGNMENT ?= a3-sgd-momentum-schedules
+grade-demo: install
+	$(BIN)/python -m autograder.demo $(DEMO) --assignment $(DEMO_ASSIGNMENT)
+	$(BIN)/autograder --course $(DEMO) grade $(DEMO_ASSIGNMENT) --no-progress
+	$(BIN)/autograder --course $(DEMO) feedback $(DEMO_ASSIGNMENT)
+	$(BIN)/autograder --course $(DEMO) export $(DEMO_ASSIGNMENT) --format csv --output $(DEMO)/grades.csv
+	@cat $(DEMO)/grades.csv
+	@echo "feedback pages: $(DEMO)/feedback/<student>/$(DEMO_ASSIGNMENT)/"
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache
