@@ -62,8 +62,15 @@ $(VENDOR)/.stamp-v1:
 
 assets: $(VENDOR)/.stamp-v1
 
+# The execution cache keys on a chapter's own code cells only; when course_pkg changes, chapters that import it must
+# run again, so a change of course_pkg's sources clears the cache (the explorables' frame cache has its own keys).
+PKG_HASH = $(shell cat $$(find course_pkg -name '*.py' | LC_ALL=C sort) | sha256sum | cut -c1-16)
 book: install assets
+	@mkdir -p _build
+	@if [ "$$(cat _build/.course_pkg-hash 2>/dev/null)" != "$(PKG_HASH)" ]; then \
+	  echo "course_pkg changed since the last build: re-executing every chapter"; rm -rf _build/.jupyter_cache; fi
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
+	@echo "$(PKG_HASH)" > _build/.course_pkg-hash
 
 lint: install-test
 	$(BIN)/ruff check .
