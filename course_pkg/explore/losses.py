@@ -116,7 +116,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax1.set_ylim(0, 4)
     ax1.set_xlabel("margin z = y f(x)")
     ax1.set_ylabel("loss φ(z)")
-    ax1.set_title("losses of the margin")
+    ax1.set_title("losses of the margin", y=1.0)
     ax1.legend(fontsize=7)
 
     X, y = r["X"], r["y"]
@@ -137,7 +137,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax2.set_ylim(-4.5, 4.5)
     ax2.set_xlabel("x₁")
     ax2.set_ylabel("x₂")
-    ax2.set_title(f"decision boundaries (λ = {r['lam']:g})")
+    ax2.set_title(f"decision boundaries (λ = {r['lam']:g})", y=1.0)
     ax2.legend(fontsize=7, loc="lower right")
 
     names = list(r["errors"])
@@ -151,10 +151,11 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax3.bar(pos + 0.2, test, 0.4, color=[_COLORS[n] for n in names], edgecolor=edge, label="test")
     for p, v in zip(pos, test):
         ax3.text(p + 0.2, v + 0.3, f"{v:.1f}", ha="center", fontsize=7)
-    ax3.set_xticks(pos, [MARGIN_LOSSES[n].label.replace(" ", "\n") for n in names], fontsize=8)
+    short = {"squared_hinge": "sq.\nhinge", "exponential": "exp."}
+    ax3.set_xticks(pos, [short.get(n, MARGIN_LOSSES[n].label) for n in names], fontsize=8)
     ax3.set_ylim(0, max(max(train), max(test)) * 1.25 + 1)
     ax3.set_ylabel("0-1 error (%)")
-    ax3.set_title("0-1 error reached (light: train)")
+    ax3.set_title("0-1 error reached (light: train)", y=1.0)
 
 
 def surrogate_boundaries() -> Explorable:
@@ -175,7 +176,7 @@ def surrogate_boundaries() -> Explorable:
         },
         compute=_compute,
         draw=_draw,
-        figsize=(11, 3.6),
+        figsize=(9, 3.3),
     )
 
 
