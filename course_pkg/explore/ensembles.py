@@ -40,6 +40,28 @@ X_GRID = np.linspace(0.0, 1.0, 120)
 ROUNDS = (1, 2, 3, 4, 5, 8, 12, 20, 30, 50, 80, 120)
 
 
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _power_label(value: float, _pos: Any = None) -> str:
+    """``10⁻²`` for a power of ten, in plain text (no mathtext)."""
+    exponent = int(round(np.log10(value)))
+    return (
+        "1" if exponent == 0 else ("10" if exponent == 1 else "10" + str(exponent).translate(_SUPERSCRIPTS))
+    )
+
+
+def _plain_log(axis: Any) -> None:
+    """Plain-text power-of-ten labels and no minor ticks on a log axis.
+
+    Mathtext labels and minor ticks cost half a redraw; titles are placed with ``y=1.0`` for the same reason.
+    """
+    from matplotlib import ticker
+
+    axis.set_major_formatter(ticker.FuncFormatter(_power_label))
+    axis.set_minor_locator(ticker.NullLocator())
+
+
 def regression_sets(n_sets: int = N_SETS, n: int = N_POINTS, sigma: float = 0.4, seed: int = 0) -> list:
     """Independent training sets ``(x, y)`` of ``y = sin(2πx) + σ z`` with ``x`` uniform on [0, 1].
 
@@ -118,6 +140,8 @@ def _compute_bagging(n_trees: int, depth: str) -> dict[str, Any]:
 
 
 def _draw_bagging(r: dict[str, Any], fig: Any) -> None:
+    from matplotlib import ticker
+
     ax1, ax2 = fig.subplots(1, 2, width_ratios=[1.3, 1])
     colors = ["#1f77b4", "#ff7f0e", "#2ca02c"]
     for (x, y), fit, c in zip(r["data"], r["fits"], colors):
@@ -127,7 +151,8 @@ def _draw_bagging(r: dict[str, Any], fig: Any) -> None:
     ax1.set_ylim(-2.2, 2.2)
     ax1.set_xlabel("x")
     ax1.set_ylabel("y")
-    ax1.set_title(f"B = {r['n_trees']} trees (depth {r['depth']}) on 3 training sets")
+    trees = "1 tree" if r["n_trees"] == 1 else f"{r['n_trees']} trees"
+    ax1.set_title(f"B = {trees} (depth {r['depth']}) on 3 training sets", y=1.0)
     ax1.legend(loc="lower left", fontsize=7)
     ax2.loglog(r["sizes"], r["measured"], "o-", label="measured variance")
     ax2.loglog(r["sizes"], r["formula"], "k--", label=f"ρσ² + (1−ρ)σ²/B, ρ = {r['rho']:.2f}")
@@ -135,8 +160,13 @@ def _draw_bagging(r: dict[str, Any], fig: Any) -> None:
     ax2.axvline(r["n_trees"], color="red", lw=0.8)
     ax2.set_xlabel("number of bagged trees B")
     ax2.set_ylabel("variance of the ensemble (avg over x)")
-    ax2.set_title("bagging averages away the uncorrelated part")
+    ax2.set_title("the uncorrelated part averages away", y=1.0)
     ax2.legend(fontsize=7)
+    ax2.set_xticks(r["sizes"], labels=[str(v) for v in r["sizes"]])
+    ax2.xaxis.set_minor_locator(ticker.NullLocator())
+    ax2.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax2.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _pos: f"{v:g}"))
+    ax2.yaxis.set_minor_locator(ticker.NullLocator())
 
 
 def bagging_variance() -> Explorable:
@@ -156,7 +186,7 @@ def bagging_variance() -> Explorable:
         },
         compute=_compute_bagging,
         draw=_draw_bagging,
-        figsize=(10, 3.8),
+        figsize=(8.6, 3.4),
     )
 
 
@@ -276,12 +306,14 @@ def _draw_boundary(r: dict[str, Any], fig: Any) -> None:
     fig.colorbar(im, ax=ax1, label="fraction of trees voting class 1")
     ax1.set_xlabel("x₁")
     ax1.set_ylabel("x₂")
-    ax1.set_title(f"B = {r['n_trees']} bagged full trees (label noise {r['flip']:.0%})")
+    trees = "1 full tree" if r["n_trees"] == 1 else f"{r['n_trees']} bagged full trees"
+    ax1.set_title(f"B = {trees} (label noise {r['flip']:.0%})", y=1.0)
     ax2.semilogx(r["sizes"], r["test_err"], color="#2ca02c")
     ax2.axvline(r["n_trees"], color="red", lw=0.8)
     ax2.set_xlabel("number of bagged trees B")
     ax2.set_ylabel("test error (2000 clean points)")
-    ax2.set_title("majority vote: test error against B")
+    ax2.set_title("majority vote: test error against B", y=1.0)
+    _plain_log(ax2.xaxis)
 
 
 def bagging_boundary() -> Explorable:
@@ -301,7 +333,7 @@ def bagging_boundary() -> Explorable:
         },
         compute=_compute_boundary,
         draw=_draw_boundary,
-        figsize=(10, 3.8),
+        figsize=(8.6, 3.4),
     )
 
 
@@ -347,18 +379,18 @@ def _draw_adaboost(r: dict[str, Any], fig: Any) -> None:
     ax1.set_ylim(_G2.min(), _G2.max())
     ax1.set_xlabel("x₁")
     ax1.set_ylabel("x₂")
-    ax1.set_title(f"after {r['rounds']} rounds (size ∝ weight w_t)")
+    ax1.set_title(f"after {r['rounds']} rounds (size ∝ weight wᵢ)", y=1.0)
     ax1.legend(fontsize=7, loc="lower left")
 
     t = np.arange(1, len(r["errors"]) + 1)
-    ax2.semilogy(t, r["bound"], "k--", label="bound ∏ 2√(ε_t(1−ε_t))")
+    ax2.semilogy(t, r["bound"], "k--", label="bound ∏ₜ 2√(εₜ(1−εₜ))")
     ax2.semilogy(
         t, np.where(r["errors"] > 0, r["errors"], np.nan), color="#d62728", label="training error (gaps: 0)"
     )
     ax2.axvline(r["rounds"], color="gray", lw=0.8)
     ax2.set_xlabel("round t")
     ax2.set_ylabel("training error")
-    ax2.set_title("error under its bound")
+    ax2.set_title("error under its bound", y=1.0)
     ax2.legend(fontsize=7)
 
     m = r["margins"]
@@ -367,7 +399,8 @@ def _draw_adaboost(r: dict[str, Any], fig: Any) -> None:
     ax3.set_xlim(-1, 1)
     ax3.set_xlabel("normalised margin y·F(x)/Σα")
     ax3.set_ylabel("fraction of training points ≤ margin")
-    ax3.set_title("margin distribution")
+    ax3.set_title("margin distribution", y=1.0)
+    _plain_log(ax2.yaxis)
 
 
 def adaboost_rounds() -> Explorable:
@@ -387,7 +420,7 @@ def adaboost_rounds() -> Explorable:
         },
         compute=_compute_adaboost,
         draw=_draw_adaboost,
-        figsize=(11, 3.6),
+        figsize=(9, 3.3),
     )
 
 
