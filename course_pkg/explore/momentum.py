@@ -161,7 +161,7 @@ def _draw_map(ax: Any, result: dict[str, Any]) -> None:
     ax.set_xticks(ticks, [f"{10.0**e:g}" for e in ticks])
     ax.set_xlabel("learning rate η (log scale)")
     ax.set_ylabel("momentum β")
-    ax.set_title(f"convergence rate (grey: diverges); here {result['rate']:.4g}", fontsize=9)
+    ax.set_title(f"convergence rate (grey: diverges); here {result['rate']:.4g}", fontsize=9, y=1.0)
     ax.legend(loc="lower left", fontsize=7)
     ax.figure.colorbar(im, ax=ax, label="log₁₀(1 − rate): larger is faster")
 
@@ -204,7 +204,7 @@ def _draw_quadratic(result: dict[str, Any], fig: Any) -> None:
     ax1.set_ylim(y[0], y[-1])
     ax1.set_xlabel("θ₁ (λ₁ = 1)")
     ax1.set_ylabel("θ₂ (λ₂ = 0.01)")
-    ax1.set_title(f"{QUAD_STEPS} steps, η = {result['lr']:.3g}", fontsize=9)
+    ax1.set_title(f"{QUAD_STEPS} steps, η = {result['lr']:.3g}", fontsize=9, y=1.0)
     ax1.legend(loc="upper right", fontsize=7)
     t = np.arange(tr.shape[0])
     for i, (lam, c) in enumerate(zip(QUAD_EIGS, ["C1", "C2"])):
@@ -216,7 +216,7 @@ def _draw_quadratic(result: dict[str, Any], fig: Any) -> None:
     _fast_log(ax2)
     ax2.set_xlabel("step t")
     ax2.set_ylabel("|error| along eigenvector")
-    ax2.set_title("error per eigencomponent", fontsize=9)
+    ax2.set_title("error per eigencomponent", fontsize=9, y=1.0)
     ax2.legend(fontsize=7, loc="lower left")
     _draw_map(ax3, result)
 
@@ -232,7 +232,7 @@ def momentum_quadratic() -> Explorable:
         },
         compute=_compute_quadratic,
         draw=_draw_quadratic,
-        figsize=(13, 4),
+        figsize=(9.6, 3.4),
     )
 
 
@@ -301,7 +301,7 @@ def _draw_rosenbrock(result: dict[str, Any], fig: Any) -> None:
     ax1.set_xlabel("x")
     ax1.set_ylabel("y")
     kind = "Nesterov" if result["nesterov"] else "heavy ball"
-    ax1.set_title(f"{kind}, η = {result['lr']:.3g}, β = {result['beta']:g}", fontsize=9)
+    ax1.set_title(f"{kind}, η = {result['lr']:.3g}, β = {result['beta']:g}", fontsize=9, y=1.0)
     t = np.arange(tr.shape[0])
     for i, c in enumerate(["C2", "C1"]):
         err = np.abs(result["components"][:, i])
@@ -311,10 +311,10 @@ def _draw_rosenbrock(result: dict[str, Any], fig: Any) -> None:
     _fast_log(ax2)
     ax2.set_xlabel("step t")
     ax2.set_ylabel("|error| / loss")
-    ax2.set_title(f"{ROSEN_STEPS} steps from (−1.2, 1)", fontsize=9)
+    ax2.set_title(f"{ROSEN_STEPS} steps from (−1.2, 1)", fontsize=9, y=1.0)
     ax2.legend(fontsize=7, loc="lower left")
     _draw_map(ax3, result)
-    ax3.set_title(f"local rate at (1, 1) (grey: diverges); here {result['rate']:.4g}", fontsize=9)
+    ax3.set_title(f"local rate at (1, 1) (grey: diverges); here {result['rate']:.4g}", fontsize=9, y=1.0)
 
 
 def momentum_rosenbrock() -> Explorable:
@@ -329,7 +329,7 @@ def momentum_rosenbrock() -> Explorable:
         },
         compute=_compute_rosenbrock,
         draw=_draw_rosenbrock,
-        figsize=(13, 4),
+        figsize=(9.6, 3.4),
     )
 
 
