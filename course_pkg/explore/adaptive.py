@@ -202,7 +202,7 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
         ax1.plot(*ts, "r*", ms=10)
         ax1.set_xlabel(names[0])
         ax1.set_ylabel(names[1])
-        ax1.set_title(f"{result['method']}, η = {result['lr']:.3g}", fontsize=9)
+        ax1.set_title(f"{result['method']}, η = {result['lr']:.3g}", fontsize=9, y=1.0)
         ax1.legend(fontsize=7, loc="upper right")
         t = np.arange(th.shape[0])
         for j, c in enumerate(["C1", "C2"]):
@@ -216,8 +216,8 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
         ax2.set_ylim(1e-6, 1e2)
         _fast_log(ax2)
         ax2.set_xlabel("step t")
-        ax2.set_ylabel("|θ_j − θ*_j|")
-        ax2.set_title("error per coordinate", fontsize=9)
+        ax2.set_ylabel("|θⱼ − θ*ⱼ|")
+        ax2.set_title("error per coordinate", fontsize=9, y=1.0)
         ax2.legend(fontsize=6, loc="lower left")
         # log-spaced subsample of the steps: the curves are smooth on a log axis
         te = np.unique(np.geomspace(1, th.shape[0] - 1, 200).astype(int))
@@ -228,7 +228,7 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
         _fast_log(ax3, x=True)
         ax3.set_xlabel("step t")
         ax3.set_ylabel("effective learning rate")
-        ax3.set_title("per-coordinate effective learning rate", fontsize=9)
+        ax3.set_title("per-coordinate effective learning rate", fontsize=9, y=1.0)
         ax3.legend(fontsize=7, loc="upper right")
 
 
@@ -244,7 +244,7 @@ def effective_lr() -> Explorable:
         },
         compute=_compute,
         draw=_draw,
-        figsize=(13, 4),
+        figsize=(9.6, 3.4),
     )
 
 
