@@ -135,21 +135,21 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
     ax1.legend(fontsize=7, loc="upper right")
     t = np.arange(1, th.shape[0])
     for j, c in enumerate(["C1", "C2"]):
-        ax2.loglog(t, np.abs(result["step"][:, j]) / LR, color=c, lw=1, label=f"|Δθ_{j + 1}| / η")
-    ax2.loglog(t, result["lr"] / LR, "k--", lw=0.8, label="η_t / η (warmup)")
+        ax2.loglog(t, np.abs(result["step"][:, j]) / LR, color=c, lw=1, label=f"|Δθ{'₁₂'[j]}| / η")
+    ax2.loglog(t, result["lr"] / LR, "k--", lw=0.8, label="ηₜ / η (warmup)")
     ax2.set_ylim(1e-3, 1e2)
     _fast_log(ax2, x=True)
     ax2.set_xlabel("step t")
     ax2.set_ylabel("step size in units of η")
-    ax2.set_title(f"step sizes (η = {LR})", fontsize=9)
+    ax2.set_title(f"step sizes (η = {LR})", fontsize=9, y=1.0)
     ax2.legend(fontsize=7, loc="lower left")
     ax3.semilogy(result["ref_loss"], color="0.5", lw=0.8, label="defaults")
     ax3.semilogy(result["loss"], color="C0", label="current setting")
     ax3.set_ylim(1e-5, 1e2)
     _fast_log(ax3)
     ax3.set_xlabel("step t")
-    ax3.set_ylabel("loss L(θ_t)")
-    ax3.set_title("loss", fontsize=9)
+    ax3.set_ylabel("loss L(θₜ)")
+    ax3.set_title("loss", fontsize=9, y=1.0)
     ax3.legend(fontsize=7, loc="lower left")
 
 
@@ -166,7 +166,7 @@ def adam_dynamics() -> Explorable:
         },
         compute=_compute,
         draw=_draw,
-        figsize=(13, 4),
+        figsize=(9.6, 3.4),
     )
 
 
