@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+from collections import OrderedDict
 from typing import Any
 
 import ipywidgets as widgets
+import numpy as np
 
 from course_pkg.explore.core import Choice, Explorable, Toggle, axes_positions
 
@@ -53,6 +56,9 @@ class ExplorableWidget(widgets.VBox):
         The explorable to show.
     dpi : float
         Resolution of the figure image.
+    cache_size : int
+        Number of encoded frames kept (least recently used dropped first). ``compute`` and ``draw`` are pure,
+        so a grid point seen before is shown again without recomputing or redrawing it.
 
     Attributes
     ----------
@@ -60,12 +66,28 @@ class ExplorableWidget(widgets.VBox):
         One control per parameter, keyed by parameter name.
     image : ipywidgets.Image
         The current frame as PNG.
+
+    Notes
+    -----
+    What a control change costs (see ``python -m benchmarks explore``): ``compute``, ``draw``, one Agg
+    rasterisation and a PNG encoding. The widget keeps that minimal: the axes positions of the default frame
+    are measured once and reused (no layout solver per frame, and the axes stay still while the controls move);
+    the canvas is rasterised once and its pixels are encoded by Pillow at the fastest zlib level (``savefig``
+    would redraw the figure and compress at level 6 for a few percent fewer bytes); encoded frames are cached by
+    grid point; and when a slider is dragged inside a running kernel, changes that arrive before the next redraw
+    are coalesced into one redraw of the latest values.
     """
 
-    def __init__(self, explorable: Explorable, dpi: float = 80) -> None:
+    def __init__(self, explorable: Explorable, dpi: float = 80, cache_size: int = 64) -> None:
+        if cache_size < 0:
+            raise ValueError(f"cache_size must be >= 0, got {cache_size}")
         self.explorable = explorable
         self.dpi = float(dpi)
+        self.cache_size = int(cache_size)
         self._positions: list[tuple[float, ...]] | None = None
+        self._frames: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self._pending = False
+        self.redraws = 0
         self.controls = {key: make_control(grid) for key, grid in explorable.params.items()}
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
         title = widgets.HTML(f"<b>{explorable.title}</b>")
@@ -80,8 +102,24 @@ class ExplorableWidget(widgets.VBox):
         return {key: control.value for key, control in self.controls.items()}
 
     def render_png(self) -> bytes:
-        """Compute and draw the current frame; return it as PNG bytes."""
+        """Compute and draw the current frame; return it as PNG bytes (from the frame cache when seen before)."""
+        values = self.values()
+        key = tuple(values[k] for k in self.explorable.params)
+        png = self._frames.get(key)
+        if png is not None:
+            self._frames.move_to_end(key)
+            return png
+        png = self._draw_png(values)
+        self.redraws += 1
+        if self.cache_size:
+            self._frames[key] = png
+            while len(self._frames) > self.cache_size:
+                self._frames.popitem(last=False)
+        return png
+
+    def _draw_png(self, values: dict[str, Any]) -> bytes:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from PIL import Image
 
         if self._positions is None:
             # the layout of the default frame, measured once and reused: the axes stay still while the controls
@@ -89,15 +127,30 @@ class ExplorableWidget(widgets.VBox):
             first = self.explorable.render(self.explorable.defaults())
             first.set_dpi(self.dpi)
             self._positions = axes_positions(first)
-        fig = self.explorable.render(self.values(), self._positions)
-        FigureCanvasAgg(fig)
+        fig = self.explorable.render(values, self._positions)
+        fig.set_dpi(self.dpi)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        rgba = np.asarray(canvas.buffer_rgba())
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=self.dpi)
+        Image.fromarray(rgba[..., :3]).save(buf, format="png", compress_level=1)
         return buf.getvalue()
 
     def refresh(self) -> None:
         """Redraw the figure for the current control values."""
-        self.image.value = self.render_png()
+        self._pending = False
+        png = self.render_png()
+        if png != self.image.value:
+            self.image.value = png
 
     def _on_change(self, change: dict[str, Any]) -> None:
-        self.refresh()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (a script, a test): redraw now
+            self.refresh()
+            return
+        # inside a kernel: redraw once the kernel has taken the messages already waiting, so that a dragged
+        # slider redraws its latest value instead of every value it passed over
+        if not self._pending:
+            self._pending = True
+            loop.call_soon(self.refresh)
