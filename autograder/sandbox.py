@@ -408,9 +408,19 @@ def _isolate_filesystem(limits: Limits, hide: list[str], notes: list[str]) -> No
         except OSError as exc:
             if os.path.exists(d):  # vanished meanwhile: nothing to hide
                 notes.append(f"could not hide {d}: {exc}")
-    for d in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
-        if os.path.isdir(d):
-            _mount("tmpfs", d, "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={limits.tmpfs_mb}m,mode=1777")
+    # The private temporary directories would also cover Python and the grader when they live below one of them
+    # (a checkout under /tmp): keep those trees, opened *after* the hiding above so that their hidden submounts
+    # (e.g. autograder/specs) stay hidden, and bind them back into the fresh tmpfs at the same paths.
+    private = [d for d in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock") if os.path.isdir(d)]
+    keep = {str(Path(p).resolve()) for p in (*needed, Path(__file__).resolve().parent)}
+    keep = {p for p in keep if any(Path(d) in Path(p).parents for d in private)}
+    kept = {p: os.open(p, os.O_PATH) for p in sorted(keep) if os.path.isdir(p)}
+    for d in private:
+        _mount("tmpfs", d, "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={limits.tmpfs_mb}m,mode=1777")
+    for p, fd in kept.items():
+        os.makedirs(p, mode=0o755, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", p, None, _MS_BIND | _MS_REC, None)
+        os.close(fd)
 
 
 def _warden(job: Job, resp_fd: int, template_pid: int) -> None:

@@ -59,6 +59,25 @@ def test_hidden_paths_are_unreadable(box: Sandbox, tmp_path: Path) -> None:
     assert (secret / "answers.txt").read_text() == "42"
 
 
+@pytest.mark.skipif(os.getuid() != 0, reason="privilege drop needs root")
+def test_python_and_the_grader_stay_importable(box: Sandbox) -> None:
+    """Modules first imported inside the sandbox (after the private /tmp is mounted) still load, wherever the
+    checkout and its virtual environment live (CI clones under /tmp once lost them: a lazy ``import sklearn``
+    inside a check failed and an honest submission lost the points)."""
+    import sys
+
+    site = next(p for p in sys.path if p.endswith("site-packages") and p.startswith(sys.prefix))
+    import autograder
+
+    grader = os.path.dirname(autograder.__file__)
+    expr = (
+        f"os.path.isdir({site!r}) and os.path.isfile({os.path.join(grader, 'sandbox.py')!r}) "
+        "and __import__('importlib').util.find_spec('sklearn') is not None"
+    )
+    _, frames = run(box, report(expr))
+    assert first(frames) == 1.0
+
+
 def test_no_network(box: Sandbox) -> None:
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
