@@ -303,7 +303,7 @@ def _draw_boundary(r: dict[str, Any], fig: Any) -> None:
     for label, c in ((0, "#1f77b4"), (1, "#d62728")):
         m = r["y"] == label
         ax1.scatter(r["X"][m, 0], r["X"][m, 1], s=10, color=c, edgecolor="k", linewidth=0.3)
-    fig.colorbar(im, ax=ax1, label="fraction of trees voting class 1")
+    fig.colorbar(im, ax=ax1, label="share of votes for class 1")
     ax1.set_xlabel("x₁")
     ax1.set_ylabel("x₂")
     trees = "1 full tree" if r["n_trees"] == 1 else f"{r['n_trees']} bagged full trees"
@@ -311,7 +311,7 @@ def _draw_boundary(r: dict[str, Any], fig: Any) -> None:
     ax2.semilogx(r["sizes"], r["test_err"], color="#2ca02c")
     ax2.axvline(r["n_trees"], color="red", lw=0.8)
     ax2.set_xlabel("number of bagged trees B")
-    ax2.set_ylabel("test error (2000 clean points)")
+    ax2.set_ylabel("test error (clean points)")
     ax2.set_title("majority vote: test error against B", y=1.0)
     _plain_log(ax2.xaxis)
 
