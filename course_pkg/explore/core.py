@@ -329,8 +329,10 @@ class Explorable:
         positions : list of tuple, optional
             Axes positions ``(left, bottom, width, height)`` in figure coordinates, one per axes in creation order,
             as measured on a constrained-layout frame by :func:`axes_positions`. Reusing them skips the layout
-            solver (two thirds of the drawing time) and keeps the axes still from frame to frame. If the frame
-            has a different number of axes, constrained layout is used.
+            solver (two thirds of the drawing time) and keeps the axes still from frame to frame. An optional
+            fifth number fixes the vertical position of the axes titles (in axes coordinates) as measured too,
+            which skips matplotlib's automatic title placement (a second tick-label layout per titled axes). If
+            the frame has a different number of axes, constrained layout is used.
 
         Returns
         -------
@@ -353,7 +355,9 @@ class Explorable:
         if positions:
             if len(fig.axes) == len(positions):
                 for ax, pos in zip(fig.axes, positions):
-                    ax.set_position(pos)
+                    ax.set_position(pos[:4])
+                    if len(pos) > 4:
+                        _fix_title_y(ax, pos[4])
             else:
                 fig.set_layout_engine("constrained")
         return fig
@@ -394,10 +398,26 @@ def axes_positions(fig: Any) -> list[tuple[float, ...]]:
     Returns
     -------
     list of tuple
-        ``(left, bottom, width, height)`` of every axes, in creation order.
+        ``(left, bottom, width, height, title_y)`` of every axes, in creation order: the position in figure
+        coordinates and where matplotlib placed the axes titles (axes coordinates, 1.0 unless decorations on
+        top of the axes pushed them up).
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     canvas.draw()
-    return [tuple(ax.get_position().bounds) for ax in fig.axes]
+    return [(*ax.get_position().bounds, float(ax.title.get_position()[1])) for ax in fig.axes]
+
+
+def _fix_title_y(ax: Any, y: float) -> None:
+    """Place the titles of ``ax`` at height ``y`` (axes coordinates) and turn off their automatic placement.
+
+    Titles that ``draw`` placed itself (``set_title(..., y=...)``) are left where they are.
+    """
+    if getattr(ax, "_autotitlepos", None) is not True:
+        return
+    for title in (ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None)):
+        if title is not None:
+            title.set_y(y)
+    # what ``set_title(..., y=y)`` does; matplotlib then skips re-measuring the top tick labels at every draw
+    ax._autotitlepos = False

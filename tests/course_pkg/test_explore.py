@@ -337,3 +337,28 @@ def test_cache_key_follows_dependencies_and_ignores_unrelated_imports() -> None:
 
     all_explorables()
     assert static.cache_key(e, 80, static.MAX_BYTES) == before
+
+
+def _draw_titled(result: dict, fig) -> None:
+    ax1, ax2 = fig.subplots(1, 2)
+    ax1.plot([0, 1], [0, result["a"]])
+    ax1.set_title(f"auto title a = {result['a']:g}")
+    ax2.plot([0, 1], [1, 0])
+    ax2.xaxis.tick_top()  # top tick labels: matplotlib lifts this title above them
+    ax2.set_title("lifted title")
+
+
+def test_measured_title_heights_reproduce_the_automatic_title_placement() -> None:
+    """Frames drawn with the measured title heights (no automatic placement) have exactly the pixels of frames
+    where matplotlib places the titles itself."""
+    params = {"a": LinGrid(1, 2, 3, 1, "a"), "flag": Toggle(False, "f")}
+    e = Explorable("test-titles", "titles", params, _compute_ignores_flag, _draw_titled, figsize=(5, 2.5))
+    positions = static.default_positions(e, 50)
+    assert positions[0][4] == 1.0 and positions[1][4] > 1.0  # the second title sits above the top labels
+    boxes_only = [pos[:4] for pos in positions]
+    for a in (1.0, 1.5, 2.0):
+        fast = static.render_rgb(e, {"a": a}, 50, positions)
+        auto = static.render_rgb(e, {"a": a}, 50, boxes_only)
+        np.testing.assert_array_equal(fast, auto)
+    fig = e.render({"a": 1.5}, positions)
+    assert not fig.axes[0]._autotitlepos and fig.axes[1].title.get_position()[1] == positions[1][4]
