@@ -421,3 +421,20 @@ def _fix_title_y(ax: Any, y: float) -> None:
             title.set_y(y)
     # what ``set_title(..., y=y)`` does; matplotlib then skips re-measuring the top tick labels at every draw
     ax._autotitlepos = False
+
+
+def plain_log_ticks(axis: Any) -> None:
+    """Plain-text labels (``1e-02``) and no minor ticks on a log-scaled axis, for cheap redraws.
+
+    Matplotlib's default log labels are mathtext (``$10^{-2}$``) and its minor log ticks are a dozen tick objects
+    per decade; both are laid out at every draw and cost about as much as the rest of a typical frame.
+
+    Parameters
+    ----------
+    axis : matplotlib.axis.Axis
+        ``ax.xaxis`` or ``ax.yaxis`` of a log-scaled axes.
+    """
+    from matplotlib import ticker
+
+    axis.set_major_formatter(ticker.LogFormatter(labelOnlyBase=True))
+    axis.set_minor_locator(ticker.NullLocator())

@@ -59,7 +59,7 @@ def _draw_sparsity(r: dict[str, Any], fig: Any) -> None:
     ax_loss.plot(t, r["avg_loss_l1_0"], color="0.6", lw=1.5, label="λ₁ = 0")
     ax_loss.plot(t, r["avg_loss"], color="C0", lw=2, label=f"λ₁ = {r['l1']:g}")
     ax_loss.set_ylim(0.5, 0.75)
-    ax_loss.set_xlabel("example $t$")
+    ax_loss.set_xlabel("example t")
     ax_loss.set_ylabel("online log-loss (running mean)")
     ax_loss.legend(fontsize=8, loc="upper right")
 
@@ -69,8 +69,8 @@ def _draw_sparsity(r: dict[str, Any], fig: Any) -> None:
     ax_w.plot(np.flatnonzero(nz), r["theta"][nz], "o", ms=3, color="C0", label="learned θ ≠ 0")
     ax_w.plot(np.flatnonzero(~nz), np.zeros((~nz).sum()), "|", ms=4, color="C3", label="exact zero")
     ax_w.set_ylim(-2.8, 2.8)
-    ax_w.set_xlabel("feature $i$ (frequent → rare)")
-    ax_w.set_ylabel("weight $\\theta_i$")
+    ax_w.set_xlabel("feature i (frequent → rare)")
+    ax_w.set_ylabel("weight θᵢ")
     ax_w.set_title(f"{int(nz.sum())} of {d} weights non-zero", fontsize=10)
     ax_w.legend(fontsize=7, loc="lower right", ncol=3)
 

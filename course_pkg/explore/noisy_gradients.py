@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from matplotlib.ticker import NullLocator
 
 from course_pkg.experiments import noisy_gradients as N
 from course_pkg.explore import Choice, Explorable, Toggle
+from course_pkg.explore.core import plain_log_ticks
 
 __all__ = ["accumulation_histogram", "EXPLORABLES"]
 
@@ -47,8 +47,8 @@ def _draw_accumulation(r: dict[str, Any], fig: Any) -> None:
     if r["clip"]:
         ax_h.axvline(r["max_norm"], color="C3", ls="--", label="clip threshold")
     ax_h.set_xscale("log")
-    ax_h.xaxis.set_minor_locator(NullLocator())  # minor log ticks cost more to lay out than the rest
-    ax_h.set_xlabel(r"gradient norm $\|g\|$")
+    plain_log_ticks(ax_h.xaxis)  # mathtext labels and minor log ticks cost more to lay out than the rest
+    ax_h.set_xlabel("gradient norm ‖g‖")
     ax_h.set_ylabel("fraction of gradients")
     ax_h.set_title(f"residual MLP, depth D = {r['depth']}", fontsize=10)
     ax_h.legend(fontsize=7, loc="upper right")
@@ -58,7 +58,7 @@ def _draw_accumulation(r: dict[str, Any], fig: Any) -> None:
     steps = np.arange(loss.size)
     ax_l.semilogy(steps[finite], loss[finite], color="C0", lw=2)
     ax_l.set_ylim(0.03, 30)
-    ax_l.yaxis.set_minor_locator(NullLocator())
+    plain_log_ticks(ax_l.yaxis)
     ax_l.set_xlim(0, loss.size - 1)
     ax_l.set_xlabel("update")
     ax_l.set_ylabel("training loss (all data)")

@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from matplotlib.ticker import NullLocator
 
 from course_pkg.experiments import schedules as X
 from course_pkg.explore import Choice, Explorable, LogGrid
+from course_pkg.explore.core import plain_log_ticks
 
 __all__ = ["schedule_race", "EXPLORABLES", "HORIZON", "DIM", "KAPPA"]
 
@@ -50,10 +50,10 @@ def _compute_race(schedule: str, lr: float, sigma: float) -> dict[str, Any]:
 def _draw_race(r: dict[str, Any], fig: Any) -> None:
     ax_lr, ax_loss = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.4]})
     t = np.arange(1, r["etas"].size + 1)
-    ax_lr.plot(t, np.full_like(r["etas"], r["lr"]), color="0.6", lw=1.5, label="constant $\\eta_0$")
+    ax_lr.plot(t, np.full_like(r["etas"], r["lr"]), color="0.6", lw=1.5, label="constant η₀")
     ax_lr.plot(t, r["etas"], color="C0", lw=2, label=r["schedule"])
-    ax_lr.set_xlabel("step $t$")
-    ax_lr.set_ylabel("learning rate $\\eta_t$")
+    ax_lr.set_xlabel("step t")
+    ax_lr.set_ylabel("learning rate ηₜ")
     ax_lr.set_ylim(0, 1.08 * r["lr"])
     ax_lr.set_title("schedule")
     ax_lr.legend(loc="upper right", fontsize=8)
@@ -62,17 +62,17 @@ def _draw_race(r: dict[str, Any], fig: Any) -> None:
     lo, hi = 1e-4, 10 * r["initial"]
     clip = lambda v: np.clip(np.nan_to_num(v, nan=hi, posinf=hi), lo, hi)  # noqa: E731
     ax_loss.semilogy(steps, clip(r["sample"]), color="C0", lw=0.6, alpha=0.35, label="one SGD run")
-    ax_loss.semilogy(steps, clip(r["const_loss"]), color="0.6", lw=1.5, label="constant $\\eta_0$ (expected)")
+    ax_loss.semilogy(steps, clip(r["const_loss"]), color="0.6", lw=1.5, label="constant η₀ (expected)")
     ax_loss.semilogy(steps, clip(r["loss"]), color="C0", lw=2, label=f"{r['schedule']} (expected)")
     if np.isfinite(r["floor"]):
-        ax_loss.axhline(r["floor"], color="C3", ls="--", lw=1, label="noise floor of $\\eta_0$")
+        ax_loss.axhline(r["floor"], color="C3", ls="--", lw=1, label="noise floor of η₀")
     ax_loss.set_ylim(lo, hi)
-    ax_loss.yaxis.set_minor_locator(NullLocator())  # minor log ticks cost more to lay out than the rest
-    ax_loss.set_xlabel("step $t$")
-    ax_loss.set_ylabel("loss $L(\\theta_t)$")
+    plain_log_ticks(ax_loss.yaxis)  # mathtext labels and minor log ticks cost more to lay out than the rest
+    ax_loss.set_xlabel("step t")
+    ax_loss.set_ylabel("loss L(θₜ)")
     final = r["loss"][-1]
     status = f"final E[L] = {final:.2e}" if np.isfinite(final) and final < hi else "diverges"
-    ax_loss.set_title(f"noisy quadratic, $\\sigma$ = {r['sigma']:g}: {status}", fontsize=10)
+    ax_loss.set_title(f"noisy quadratic, σ = {r['sigma']:g}: {status}", fontsize=10)
     ax_loss.legend(loc="lower left", fontsize=7)
 
 

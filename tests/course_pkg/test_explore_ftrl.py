@@ -105,4 +105,4 @@ def test_explorable(stream) -> None:
     assert np.count_nonzero(r["theta"]) == r["final_nnz"][E.L1_GRID.index(3.0)]
     fig = Figure()
     E._draw_sparsity(r, fig)
-    assert fig.axes[0].get_xlabel() == "example $t$"
+    assert fig.axes[0].get_xlabel() == "example t"

@@ -139,4 +139,4 @@ def test_explorable_grid_and_drawing() -> None:
     for params in ({"k": 1, "depth": 8, "clip": False}, {"k": 16, "depth": 2, "clip": True}):
         fig = Figure()
         E._draw_accumulation(E._compute_accumulation(**params), fig)
-        assert [ax.get_xlabel() for ax in fig.axes] == [r"gradient norm $\|g\|$", "update"]
+        assert [ax.get_xlabel() for ax in fig.axes] == ["gradient norm ‖g‖", "update"]

@@ -113,5 +113,5 @@ def test_explorable_grid_and_drawing() -> None:
     fig = Figure()
     E._draw_race(E._compute_race("warmup+cosine", 1.6, 0.1), fig)
     labels = [ax.get_xlabel() for ax in fig.axes]
-    assert labels == ["step $t$", "step $t$"]
+    assert labels == ["step t", "step t"]
     assert E.EXPLORABLES == [E.schedule_race]
