@@ -86,11 +86,14 @@ test: install-test browser-deps lint book
 # The whole book as one PDF: one long page (singlehtml), printed by headless Chromium once MathJax has typeset.
 pdf: install assets browser-deps
 	$(BIN)/jupyter-book build . --builder singlehtml --keep-going
+	@# The single page is written to book/intro.html (the TOC root) but links _static/ and _images/ as if it sat
+	@# at the top: give its folder those links.
+	for d in _static _images; do [ ! -d _build/singlehtml/$$d ] || ln -sfn ../$$d _build/singlehtml/book/$$d; done
 	mkdir -p _build/pdf
 	profile=$$(mktemp -d) && chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 	  --disable-background-networking --disable-component-update --disable-sync --user-data-dir=$$profile \
 	  --run-all-compositor-stages-before-draw --virtual-time-budget=30000 --no-pdf-header-footer \
-	  --print-to-pdf=$(abspath _build/pdf/book.pdf) file://$(abspath _build/singlehtml/index.html) \
+	  --print-to-pdf=$(abspath _build/pdf/book.pdf) file://$(abspath _build/singlehtml/book/intro.html) \
 	  && rm -rf $$profile
 	@ls -l _build/pdf/book.pdf
 

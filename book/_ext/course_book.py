@@ -80,10 +80,23 @@ def _dedupe_assets(app: Sphinx, pagename: str, templatename: str, context: dict,
             context[key] = _unique(list(context[key]))
 
 
+def _singlehtml_inherits_html(app: Sphinx) -> None:
+    """Give the single-page builder (``make pdf``) every HTML node visitor it lacks.
+
+    Sphinx falls back from a builder's own node handlers to its format's only when the builder has none at all;
+    sphinx-exercise registers ``singlehtml`` handlers, so e.g. myst-nb's hidden-input cells (registered for
+    ``html`` only) would break the single-page build."""
+    handlers = app.registry.translation_handlers
+    single = handlers.setdefault("singlehtml", {})
+    for node, visitors in handlers.get("html", {}).items():
+        single.setdefault(node, visitors)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the book's configuration hooks."""
     os.environ["COURSE_EXPLORE_MODE"] = "static"
     os.environ.setdefault("COURSE_EXPLORE_CACHE", str(ROOT / "_build" / ".explore-cache"))
     app.connect("config-inited", _configure, priority=900)
     app.connect("html-page-context", _dedupe_assets, priority=900)
+    app.connect("builder-inited", _singlehtml_inherits_html)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
