@@ -68,7 +68,7 @@ PKG_HASH = $(shell cat $$(find course_pkg -name '*.py' | LC_ALL=C sort) | sha256
 book: install assets
 	@mkdir -p _build
 	@if [ "$$(cat _build/.course_pkg-hash 2>/dev/null)" != "$(PKG_HASH)" ]; then \
-	  echo "course_pkg changed since the last build: re-executing every chapter"; rm -rf _build/.jupyter_cache; fi
+	  echo "course_pkg changed since the last build: re-executing every chapter"; rm -rf _build/.jupyter_cache _build/.doctrees; fi
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 	@echo "$(PKG_HASH)" > _build/.course_pkg-hash
 
