@@ -11,10 +11,12 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
+from scipy.special import expit
 
 from course_pkg.data import make_blobs_2d
 from course_pkg.explore import Choice, Explorable, Toggle
-from course_pkg.learning.losses import MARGIN_LOSSES, error_rate, fit_linear_classifier
+from course_pkg.learning.losses import MARGIN_LOSSES, error_rate
 
 __all__ = ["EXPLORABLES", "LAMBDAS", "SURROGATES", "classification_data", "fit_all", "surrogate_boundaries"]
 
@@ -52,9 +54,72 @@ def classification_data(outliers: bool) -> tuple[np.ndarray, np.ndarray, np.ndar
     return X, y, Xt, yt
 
 
+def _smooth_terms(name: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(φ(z), φ'(z), φ''(z))`` elementwise for the smooth surrogates (the formulas of :data:`MARGIN_LOSSES`)."""
+    if name == "logistic":
+        s = expit(-z)
+        return np.logaddexp(0.0, -z), -s, s * (1.0 - s)
+    if name == "exponential":
+        e = np.exp(-z)
+        return e, -e, e
+    r = np.maximum(0.0, 1.0 - z)  # squared hinge: piecewise quadratic, generalized Hessian
+    return r * r, -2.0 * r, 2.0 * (r > 0)
+
+
+def _fit_newton(Z: np.ndarray, name: str, lam: float, n_iter: int = 100, tol: float = 1e-10) -> np.ndarray:
+    """Damped Newton on J(θ) = mean φ(Z θ) + λ/2 ‖w‖² (rows of Z are y_i (x_i, 1)); the intercept is not penalized."""
+    n, d = Z.shape
+    reg = np.full(d, float(lam))
+    reg[-1] = 0.0
+    theta = np.zeros(d)
+
+    def objective(th: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        v, d1, d2 = _smooth_terms(name, Z @ th)
+        return float(v.mean() + 0.5 * lam * th[:-1] @ th[:-1]), d1, d2
+
+    val, d1, d2 = objective(theta)
+    for _ in range(n_iter):
+        grad = Z.T @ d1 / n + reg * theta
+        if np.max(np.abs(grad)) < tol:
+            break
+        hess = (Z.T * d2) @ Z / n + np.diag(reg) + 1e-12 * np.eye(d)
+        step = np.linalg.solve(hess, grad)
+        t = 1.0
+        while True:  # Armijo backtracking
+            cand = theta - t * step
+            cval, cd1, cd2 = objective(cand)
+            if cval <= val - 1e-4 * t * (grad @ step) or t < 1e-10:
+                break
+            t *= 0.5
+        theta, val, d1, d2 = cand, cval, cd1, cd2
+    return theta
+
+
+def _fit_hinge(Z: np.ndarray, lam: float, n_iter: int = 1500) -> np.ndarray:
+    """The subgradient method of :func:`~course_pkg.learning.losses.fit_linear_classifier` for the hinge loss
+    (step 1/(λ(t + 1)), best iterate), with the objective inlined (the same iterates, a fraction of the time)."""
+    n, d = Z.shape
+    theta = np.zeros(d)
+    best, best_val = theta, np.inf
+    for t in range(1, n_iter + 1):
+        z = Z @ theta
+        w = theta[:-1]
+        val = float(np.maximum(0.0, 1.0 - z).mean() + 0.5 * lam * (w @ w))
+        if val < best_val:
+            best, best_val = theta, val
+        g = -((z < 1.0) @ Z) / n
+        g[:-1] += lam * w
+        theta = theta - g / (lam * (t + 1))
+    return best
+
+
 @lru_cache(maxsize=8)
 def fit_all(outliers: bool, lam: float) -> dict[str, np.ndarray]:
     """Fit a linear classifier with every surrogate of :data:`SURROGATES`.
+
+    The minimizers are those of :func:`~course_pkg.learning.losses.fit_linear_classifier` (same objective; the
+    hinge loss by the same subgradient iterates, 1500 steps), computed faster for live redraws: the smooth
+    surrogates by a damped Newton method on the 3 parameters instead of L-BFGS.
 
     Parameters
     ----------
@@ -69,7 +134,11 @@ def fit_all(outliers: bool, lam: float) -> dict[str, np.ndarray]:
         Surrogate name → fitted ``(w1, w2, b)``.
     """
     X, y, _, _ = classification_data(bool(outliers))
-    return {name: fit_linear_classifier(X, y, name, lam=float(lam), n_iter=1500) for name in SURROGATES}
+    Z = y[:, None] * np.column_stack([X, np.ones(len(X))])
+    return {
+        name: _fit_hinge(Z, float(lam)) if name == "hinge" else _fit_newton(Z, name, float(lam))
+        for name in SURROGATES
+    }
 
 
 def _compute(loss: str, lam: float, outliers: bool) -> dict[str, Any]:
@@ -114,6 +183,8 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
             label=MARGIN_LOSSES[name].label,
         )
     ax1.set_ylim(0, 4)
+    ax1.set_xticks([-3, -1.5, 0, 1.5, 3], ["−3", "−1.5", "0", "1.5", "3"])
+    ax1.set_yticks([0, 1, 2, 3, 4], ["0", "1", "2", "3", "4"])
     ax1.set_xlabel("margin z = y f(x)")
     ax1.set_ylabel("loss φ(z)")
     ax1.set_title("losses of the margin", y=1.0)
@@ -135,6 +206,9 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
         )
     ax2.set_xlim(-4.5, 4.5)
     ax2.set_ylim(-4.5, 4.5)
+    ticks, labels = [-4, -2, 0, 2, 4], ["−4", "−2", "0", "2", "4"]
+    ax2.set_xticks(ticks, labels)
+    ax2.set_yticks(ticks, labels)
     ax2.set_xlabel("x₁")
     ax2.set_ylabel("x₂")
     ax2.set_title(f"decision boundaries (λ = {r['lam']:g})", y=1.0)
@@ -154,6 +228,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     short = {"squared_hinge": "sq.\nhinge", "exponential": "exp."}
     ax3.set_xticks(pos, [short.get(n, MARGIN_LOSSES[n].label) for n in names], fontsize=8)
     ax3.set_ylim(0, max(max(train), max(test)) * 1.25 + 1)
+    ax3.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
     ax3.set_ylabel("0-1 error (%)")
     ax3.set_title("0-1 error reached (light: train)", y=1.0)
 

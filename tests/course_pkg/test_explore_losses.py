@@ -39,3 +39,19 @@ def test_draw_smoke():
     fig = e.figure(loss="exponential", outliers=True)
     axes = fig.get_axes()
     assert len(axes) == 3 and all(ax.get_ylabel() for ax in axes)
+
+
+def test_fast_fits_match_the_chapter_fitter():
+    """The Newton / inlined-subgradient fits of the explorable reach the minimizers of fit_linear_classifier."""
+    from course_pkg.learning.losses import fit_linear_classifier, regularized_objective
+
+    for outliers in (False, True):
+        X, y, _, _ = losses.classification_data(outliers)
+        for lam in (1e-3, 1.0):
+            thetas = losses.fit_all(outliers, lam)
+            for name in losses.SURROGATES:
+                ref = fit_linear_classifier(X, y, name, lam=lam, n_iter=1500)
+                np.testing.assert_allclose(thetas[name], ref, rtol=1e-6, atol=1e-6)
+                assert regularized_objective(thetas[name], X, y, name, lam)[0] <= (
+                    regularized_objective(ref, X, y, name, lam)[0] + 1e-12
+                )
