@@ -106,3 +106,15 @@ def test_explorable(stream) -> None:
     fig = Figure()
     E._draw_sparsity(r, fig)
     assert fig.axes[0].get_xlabel() == "example t"
+
+
+def test_grid_paths_match_ftrl_proximal_path() -> None:
+    """The one-pass (α, λ₂, λ₁) grid of the explorable equals the chapter's path function at each (α, λ₂)."""
+    stream = F.sparse_logistic_stream(n=E.STREAM_LENGTH, seed=0)
+    for alpha, l2 in [(0.05, 0.0), (1.0, 1.0)]:
+        ref = F.ftrl_proximal_path(stream, np.array(E.L1_GRID), alpha=alpha, beta=1.0, l2=l2, record_every=50)
+        got = E._path(alpha, l2)
+        np.testing.assert_allclose(got["losses"], ref["losses"], rtol=1e-12)
+        np.testing.assert_allclose(got["theta"], ref["theta"], rtol=1e-12, atol=1e-15)
+        np.testing.assert_array_equal(got["nnz"], ref["nnz"])
+        np.testing.assert_array_equal(got["nnz_t"], ref["nnz_t"])
