@@ -11,6 +11,8 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.ticker import MaxNLocator
 
 from course_pkg.explore import Choice, Explorable
 from course_pkg.learning.bias_variance import BiasVarianceResult, bias_variance_decomposition
@@ -170,14 +172,18 @@ _COLORS = {"bias²": "#1f77b4", "variance": "#ff7f0e", "noise": "#7f7f7f"}
 
 def _draw(r: dict[str, Any], fig: Any) -> None:
     ax1, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.6, 0.7, 1.3])
-    for fit in r["fits"]:
-        ax1.plot(r["x"], fit, color="#ff7f0e", alpha=0.25, lw=0.8)
+    # one collection for the 25 fits (each drawn on its own, so overlaps still darken as with 25 lines)
+    segments = np.stack([np.broadcast_to(r["x"], r["fits"].shape), r["fits"]], axis=-1)
+    ax1.add_collection(LineCollection(segments, colors="#ff7f0e", alpha=0.25, linewidths=0.8))
     ax1.plot(r["x"], r["f"], color="black", lw=2, label="true f(x)")
     ax1.plot(r["x"], r["mean_fit"], color="#1f77b4", lw=2, ls="--", label="mean fit f̄(x)")
     ax1.scatter(
         r["x_example"], r["y_example"], s=10, color="black", alpha=0.5, zorder=3, label="one training set"
     )
+    ax1.set_xlim(-0.05, 1.05)
     ax1.set_ylim(-2.5, 2.5)
+    ax1.set_xticks([0, 0.5, 1], ["0", "0.5", "1"])
+    ax1.set_yticks([-2, -1, 0, 1, 2], ["−2", "−1", "0", "1", "2"])
     ax1.set_xlabel("x")
     ax1.set_ylabel("y")
     ax1.set_title(f"25 fits, degree {r['degree']}, n = {r['n']}, σ = {r['sigma']}", y=1.0)
@@ -191,6 +197,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax2.set_xlim(-0.6, 0.6)
     ax2.set_xticks([])
     ax2.set_ylim(0, max(1.8 * bottom, 1.8 * r["measured"], 0.1))  # room for the legend above the bar
+    ax2.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
     ax2.set_ylabel("expected squared error")
     ax2.set_title("decomposition", y=1.0)
     ax2.legend(fontsize=7, loc="upper center")
