@@ -140,7 +140,48 @@ def decompose_polynomial(
 
 @lru_cache(maxsize=16)
 def _sweep(sigma: float, n: int) -> dict[int, BiasVarianceResult]:
-    return {d: decompose_polynomial(d, sigma, n) for d in DEGREES}
+    """:func:`decompose_polynomial` for every degree of :data:`DEGREES`, batched over the training sets.
+
+    The fits do not consume random numbers, so every degree sees the same training sets and test noise: they are
+    drawn once in the order of :func:`~course_pkg.learning.bias_variance.bias_variance_decomposition` (per round:
+    inputs, label noise, test noise), and each degree's 60 least-squares fits are solved as one batch.
+    """
+    m = X_TEST.size
+    rng = np.random.default_rng(0)
+    x_tr, z_tr, z_te = np.empty((N_ROUNDS, n)), np.empty((N_ROUNDS, n)), np.empty((N_ROUNDS, m))
+    for r in range(N_ROUNDS):
+        x_tr[r] = rng.uniform(0.0, 1.0, size=n)
+        z_tr[r] = rng.standard_normal(n)
+        z_te[r] = rng.standard_normal(m)
+    y_tr = np.sin(2.0 * np.pi * x_tr) + sigma * z_tr
+    f_test = true_function(X_TEST)
+    y_test = f_test + np.sqrt(sigma**2) * z_te
+    noise = np.full(m, sigma**2)
+    out = {}
+    for d in DEGREES:
+        q, rr = np.linalg.qr(
+            np.polynomial.legendre.legvander(2.0 * x_tr - 1.0, d)
+        )  # (R, n, d+1), (R, d+1, d+1)
+        coef = np.linalg.solve(rr, (q.transpose(0, 2, 1) @ y_tr[:, :, None]))[..., 0]
+        preds = coef @ np.polynomial.legendre.legvander(2.0 * X_TEST - 1.0, d).T
+        sq_err = (y_test - preds) ** 2
+        mean_pred = preds.mean(axis=0)
+        bias2, variance, err = (f_test - mean_pred) ** 2, preds.var(axis=0), sq_err.mean(axis=0)
+        out[d] = BiasVarianceResult(
+            bias2=float(bias2.mean()),
+            variance=float(variance.mean()),
+            noise=float(noise.mean()),
+            expected_error=float(err.mean()),
+            expected_error_se=float(sq_err.mean(axis=1).std(ddof=1) / np.sqrt(N_ROUNDS)),
+            bias2_pointwise=bias2,
+            variance_pointwise=variance,
+            noise_pointwise=noise,
+            expected_error_pointwise=err,
+            predictions=preds,
+            mean_prediction=mean_pred,
+            f_test=f_test,
+        )
+    return out
 
 
 def _compute(degree: int, sigma: float, n: int) -> dict[str, Any]:
