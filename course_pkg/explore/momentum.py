@@ -24,6 +24,7 @@ import math
 from typing import Any
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator, NullLocator
 
 from course_pkg.explore import Choice, Explorable, Toggle
 
@@ -160,10 +161,13 @@ def _draw_map(ax: Any, result: dict[str, Any]) -> None:
     ticks = [e for e in range(int(np.floor(lx[0])), int(np.ceil(lx[-1])) + 1) if lx[0] <= e <= lx[-1]]
     ax.set_xticks(ticks, [f"{10.0**e:g}" for e in ticks])
     ax.set_xlabel("learning rate η (log scale)")
+    ax.set_yticks([0.0, 0.5, 0.9], ["0", "0.5", "0.9"])
     ax.set_ylabel("momentum β")
     ax.set_title(f"convergence rate (grey: diverges); here {result['rate']:.4g}", fontsize=9, y=1.0)
     ax.legend(loc="lower left", fontsize=7)
-    ax.figure.colorbar(im, ax=ax, label="log₁₀(1 − rate): larger is faster")
+    cbar = ax.figure.colorbar(im, ax=ax, label="log₁₀(1 − rate): larger is faster")
+    cbar.ax.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
+    cbar.ax.yaxis.set_minor_locator(NullLocator())
 
 
 # --- the ill-conditioned quadratic ---------------------------------------------------------------------------
@@ -202,6 +206,8 @@ def _draw_quadratic(result: dict[str, Any], fig: Any) -> None:
     ax1.plot(0, 0, "r*", ms=10)
     ax1.set_xlim(x[0], x[-1])
     ax1.set_ylim(y[0], y[-1])
+    ax1.set_xticks([-1, 0, 1], ["−1", "0", "1"])
+    ax1.set_yticks([0, 1], ["0", "1"])
     ax1.set_xlabel("θ₁ (λ₁ = 1)")
     ax1.set_ylabel("θ₂ (λ₂ = 0.01)")
     ax1.set_title(f"{QUAD_STEPS} steps, η = {result['lr']:.3g}", fontsize=9, y=1.0)
@@ -214,6 +220,7 @@ def _draw_quadratic(result: dict[str, Any], fig: Any) -> None:
         ax2.semilogy(t, rate_i**t, color=c, ls=":", lw=1, label=f"rateᵗ = {rate_i:.3g}ᵗ")
     ax2.set_ylim(1e-10, 1e3)
     _fast_log(ax2)
+    ax2.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10], integer=True))
     ax2.set_xlabel("step t")
     ax2.set_ylabel("|error| along eigenvector")
     ax2.set_title("error per eigencomponent", fontsize=9, y=1.0)
@@ -298,6 +305,8 @@ def _draw_rosenbrock(result: dict[str, Any], fig: Any) -> None:
     ax1.plot(1, 1, "r*", ms=10)
     ax1.set_xlim(x[0], x[-1])
     ax1.set_ylim(y[0], y[-1])
+    ax1.set_xticks([-2, -1, 0, 1, 2], ["−2", "−1", "0", "1", "2"])
+    ax1.set_yticks([-1, 0, 1, 2, 3], ["−1", "0", "1", "2", "3"])
     ax1.set_xlabel("x")
     ax1.set_ylabel("y")
     kind = "Nesterov" if result["nesterov"] else "heavy ball"
@@ -309,6 +318,7 @@ def _draw_rosenbrock(result: dict[str, Any], fig: Any) -> None:
     ax2.semilogy(t, result["loss"], color="k", lw=0.8, label="loss f(x, y)")
     ax2.set_ylim(1e-12, 1e4)
     _fast_log(ax2)
+    ax2.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10], integer=True))
     ax2.set_xlabel("step t")
     ax2.set_ylabel("|error| / loss")
     ax2.set_title(f"{ROSEN_STEPS} steps from (−1.2, 1)", fontsize=9, y=1.0)
