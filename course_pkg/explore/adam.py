@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from course_pkg.explore import Choice, Explorable, Toggle
 
@@ -125,6 +126,8 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
     ax1.plot(0, 0, "r*", ms=10)
     ax1.set_xlim(x[0], x[-1])
     ax1.set_ylim(y[0], y[-1])
+    ax1.set_xticks([-2, -1, 0, 1, 2], ["−2", "−1", "0", "1", "2"])
+    ax1.set_yticks([-1, 0, 1, 2, 3], ["−1", "0", "1", "2", "3"])
     ax1.set_xlabel("θ₁ (curvature 1)")
     ax1.set_ylabel("θ₂ (curvature 0.01)")
     corr = "with" if result["bias_correction"] else "without"
@@ -147,6 +150,7 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
     ax3.semilogy(result["loss"], color="C0", label="current setting")
     ax3.set_ylim(1e-5, 1e2)
     _fast_log(ax3)
+    ax3.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10], integer=True))
     ax3.set_xlabel("step t")
     ax3.set_ylabel("loss L(θₜ)")
     ax3.set_title("loss", fontsize=9, y=1.0)
