@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from course_pkg.explore import Choice, Explorable
 
@@ -200,6 +201,8 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
         )
         ax1.plot(th[:, 0], th[:, 1], "-", color="C0", lw=0.8, label=result["method"])
         ax1.plot(*ts, "r*", ms=10)
+        ax1.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
+        ax1.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
         ax1.set_xlabel(names[0])
         ax1.set_ylabel(names[1])
         ax1.set_title(f"{result['method']}, η = {result['lr']:.3g}", fontsize=9, y=1.0)
@@ -215,6 +218,7 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
             )
         ax2.set_ylim(1e-6, 1e2)
         _fast_log(ax2)
+        ax2.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10], integer=True))
         ax2.set_xlabel("step t")
         ax2.set_ylabel("|θⱼ − θ*ⱼ|")
         ax2.set_title("error per coordinate", fontsize=9, y=1.0)
