@@ -17,6 +17,7 @@ trajectory, error per coordinate (against plain SGD), and the effective learning
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -136,6 +137,17 @@ def sparse_problem(seed: int = 0) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=16)
+def _reference_run(problem: str, method: str, lr: float) -> dict[str, Any]:
+    """The SGD reference of a frame: it depends only on the problem and its η, so every method shares it."""
+    prob = quadratic_problem() if problem == "quadratic" else sparse_problem()
+    run = adaptive_run(method, lr, prob["gradients"], prob["theta0"], prob["steps"])
+    for value in run.values():
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+    return run
+
+
 def _compute(problem: str, method: str, lr: float) -> dict[str, Any]:
     prob = quadratic_problem() if problem == "quadratic" else sparse_problem()
     run = adaptive_run(method, lr, prob["gradients"], prob["theta0"], prob["steps"])
@@ -143,7 +155,7 @@ def _compute(problem: str, method: str, lr: float) -> dict[str, Any]:
     # deterministic quadratic, decaying like η/√t on the noisy stream (what online convergence needs)
     sgd_lr = lr if method != "Adadelta" else 0.1
     ref_method = "SGD" if problem == "quadratic" else "SGD-sqrt"
-    ref = adaptive_run(ref_method, sgd_lr, prob["gradients"], prob["theta0"], prob["steps"])
+    ref = _reference_run(problem, ref_method, float(sgd_lr))
     return {
         "problem": problem,
         "method": method,
