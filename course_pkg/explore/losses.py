@@ -95,22 +95,27 @@ def _fit_newton(Z: np.ndarray, name: str, lam: float, n_iter: int = 100, tol: fl
     return theta
 
 
-def _fit_hinge(Z: np.ndarray, lam: float, n_iter: int = 1500) -> np.ndarray:
+@lru_cache(maxsize=2)
+def _fit_hinge_all(outliers: bool, n_iter: int = 1500) -> np.ndarray:
     """The subgradient method of :func:`~course_pkg.learning.losses.fit_linear_classifier` for the hinge loss
-    (step 1/(λ(t + 1)), best iterate), with the objective inlined (the same iterates, a fraction of the time)."""
+    (step 1/(λ(t + 1)), best iterate), run for every λ of :data:`LAMBDAS` at once (one column each) with the
+    objective inlined: the same iterates, a fraction of the time. Returns shape ``(len(LAMBDAS), 3)``."""
+    X, y, _, _ = classification_data(bool(outliers))
+    Z = y[:, None] * np.column_stack([X, np.ones(len(X))])
     n, d = Z.shape
-    theta = np.zeros(d)
-    best, best_val = theta, np.inf
+    lam = np.array(LAMBDAS)
+    theta = np.zeros((d, lam.size))
+    best, best_val = theta.copy(), np.full(lam.size, np.inf)
     for t in range(1, n_iter + 1):
         z = Z @ theta
         w = theta[:-1]
-        val = float(np.maximum(0.0, 1.0 - z).mean() + 0.5 * lam * (w @ w))
-        if val < best_val:
-            best, best_val = theta, val
-        g = -((z < 1.0) @ Z) / n
+        val = np.maximum(0.0, 1.0 - z).mean(axis=0) + 0.5 * lam * (w * w).sum(axis=0)
+        better = val < best_val
+        best[:, better], best_val[better] = theta[:, better], val[better]
+        g = -((z < 1.0).T @ Z).T / n
         g[:-1] += lam * w
         theta = theta - g / (lam * (t + 1))
-    return best
+    return best.T
 
 
 @lru_cache(maxsize=8)
@@ -135,10 +140,8 @@ def fit_all(outliers: bool, lam: float) -> dict[str, np.ndarray]:
     """
     X, y, _, _ = classification_data(bool(outliers))
     Z = y[:, None] * np.column_stack([X, np.ones(len(X))])
-    return {
-        name: _fit_hinge(Z, float(lam)) if name == "hinge" else _fit_newton(Z, name, float(lam))
-        for name in SURROGATES
-    }
+    hinge = _fit_hinge_all(bool(outliers))[LAMBDAS.index(float(lam))]
+    return {name: hinge if name == "hinge" else _fit_newton(Z, name, float(lam)) for name in SURROGATES}
 
 
 def _compute(loss: str, lam: float, outliers: bool) -> dict[str, Any]:
