@@ -96,6 +96,38 @@ def check_lr(lr: float | Tensor) -> None:
         raise ValueError(f"Invalid learning rate: {lr}")
 
 
+def check_adam_hyperparameters(
+    lr: float | Tensor, eps: float, betas: tuple[float | Tensor, float | Tensor], weight_decay: float
+) -> None:
+    """Raise ``torch.optim``'s errors for the hyperparameters the Adam family shares (Adam, AdamW, NAdam, RAdam).
+
+    Parameters
+    ----------
+    lr : float or Tensor
+        The learning rate η.
+    eps : float
+        ε, added to the denominator.
+    betas : tuple
+        (β₁, β₂), each in [0, 1).
+    weight_decay : float
+        The weight-decay coefficient λ ≥ 0.
+
+    Raises
+    ------
+    ValueError
+        With torch's message for the first invalid value, checked in torch's order.
+    """
+    check_lr(lr)
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
 class ReferenceOptimizer(torch.optim.Optimizer):
     """A :class:`torch.optim.Optimizer` whose ``step`` is one loop over the parameters that have a gradient.
 

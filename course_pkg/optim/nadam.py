@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._base import ReferenceOptimizer, as_scalar, check_lr, new_step_counter
+from ._base import ReferenceOptimizer, as_scalar, check_adam_hyperparameters, new_step_counter
 
 __all__ = ["NAdam", "nadam_update"]
 
@@ -121,15 +121,7 @@ class NAdam(ReferenceOptimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_adam_hyperparameters(lr, eps, betas, weight_decay)
         if not 0.0 <= momentum_decay:
             raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
         defaults = {

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._base import ReferenceOptimizer, as_scalar, check_lr, new_step_counter
+from ._base import ReferenceOptimizer, as_scalar, check_adam_hyperparameters, new_step_counter
 
 __all__ = ["RAdam", "radam_update"]
 
@@ -119,15 +119,7 @@ class RAdam(ReferenceOptimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_adam_hyperparameters(lr, eps, betas, weight_decay)
         defaults = {
             "lr": lr,
             "betas": betas,
