@@ -56,3 +56,17 @@ def test_draw_smoke():
     fig = e.figure(k=cvx.N, seed=4)
     axes = fig.get_axes()
     assert len(axes) == 3 and all(ax.get_xlabel() for ax in axes)
+
+
+@pytest.mark.parametrize("k, seed", [(3, 4), (20, 0), (cvx.N, 0)])
+def test_cv_curve_equals_the_library_cross_val_curve(k, seed):
+    """The explorable's fast CV curve (features built once) is course_pkg.learning's cross_val_curve."""
+    from course_pkg.learning.cv import cross_val_curve
+
+    x, y, _, _ = cvx.regression_data()
+    ref = cross_val_curve(
+        cvx.polynomial_learner, cvx.DEGREES, cvx.mse_score, x, y, k=k, shuffle=True, seed=seed
+    )
+    mean, se = cvx.cv_curve(k, seed)
+    np.testing.assert_allclose(mean, ref.mean, rtol=1e-9)
+    np.testing.assert_allclose(se, ref.std / np.sqrt(k), rtol=1e-7)
