@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 from course_pkg.explore import Explorable, Toggle, all_explorables
+from course_pkg.explore.core import FrameRenderer
 from course_pkg.explore.live import ExplorableWidget
 from course_pkg.explore.static import MAX_BYTES
 
@@ -54,12 +55,13 @@ def live_ms(explorable: Explorable, samples: int = SAMPLES, seed: int = 0) -> tu
 def breakdown_ms(explorable: Explorable, samples: int = 3, seed: int = 1) -> dict[str, float]:
     """Median CPU milliseconds of each stage of a live redraw: compute, draw, Agg rasterisation, PNG encoding.
 
-    The stages are run as :class:`~course_pkg.explore.live.ExplorableWidget` runs them, timed separately.
+    The stages are run as :class:`~course_pkg.explore.live.ExplorableWidget` runs them (a
+    :class:`~course_pkg.explore.core.FrameRenderer` reusing its figure), timed separately.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
-    widget = ExplorableWidget(explorable)
+    renderer = FrameRenderer(explorable)
+    renderer.rgb({})
     points = [p for p in explorable.grid_points() if p[0] != explorable.default_indices()]
     rng = np.random.default_rng(seed)
     stages: dict[str, list[float]] = {"compute": [], "draw": [], "raster": [], "png": []}
@@ -68,13 +70,13 @@ def breakdown_ms(explorable: Explorable, samples: int = 3, seed: int = 1) -> dic
         t0 = time.process_time()
         explorable.compute(**values)
         t1 = time.process_time()
-        fig = explorable.render(values, widget._positions)  # compute again + draw
-        fig.set_dpi(widget.dpi)
+        fig = renderer.figure(values)  # compute again (now cached where the explorable caches) + draw
         t2 = time.process_time()
-        canvas = FigureCanvasAgg(fig)
-        canvas.draw()
+        fig.canvas.draw()
         t3 = time.process_time()
-        Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]).save(io.BytesIO(), "png", compress_level=1)
+        Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3]).save(
+            io.BytesIO(), "png", compress_level=1
+        )
         t4 = time.process_time()
         stages["compute"].append((t1 - t0) * 1000)
         stages["draw"].append(max(0.0, (t2 - t1) - (t1 - t0)) * 1000)
@@ -86,14 +88,15 @@ def breakdown_ms(explorable: Explorable, samples: int = 3, seed: int = 1) -> dic
 def savefig_ms(explorable: Explorable, samples: int = SAMPLES, seed: int = 0) -> float:
     """Median CPU milliseconds of the straightforward redraw, at the points :func:`live_ms` samples.
 
-    The reference pipeline (what the widget did before it was tuned): compute + draw with the measured axes
-    boxes but automatic title placement, then ``fig.savefig(format="png")`` (matplotlib's print machinery
-    around the draw, zlib level 6). Compute caches are warm from :func:`live_ms` here, which favours it.
+    The reference pipeline (what the widget did before it was tuned): compute + draw on a fresh figure with the
+    measured axes boxes but automatic title placement, then ``fig.savefig(format="png")`` (matplotlib's print
+    machinery around the draw, zlib level 6). Compute caches are warm from :func:`live_ms` here, which favours
+    it.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     widget = ExplorableWidget(explorable)
-    boxes = [pos[:4] for pos in widget._positions]
+    boxes = [pos[:4] for pos in widget.renderer.positions]
     points = [p for p in explorable.grid_points() if p[0] != explorable.default_indices()]
     rng = np.random.default_rng(seed)
     cpu = []

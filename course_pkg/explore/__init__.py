@@ -5,7 +5,7 @@ Declare an explorable once, in a module ``course_pkg/explore/<chapter>.py``::
     from course_pkg.explore import Explorable, LogGrid, LinGrid, Choice, Toggle
 
     def _compute(lr: float, kappa: float, clip: bool) -> dict: ...   # module-level, pure, seeded, fast
-    def _draw(result: dict, fig) -> None: ...                         # draws on a fresh matplotlib Figure
+    def _draw(result: dict, fig) -> None: ...                         # adds its axes: fig.subplots(...)
 
     def lr_condition() -> Explorable:
         return Explorable(
@@ -34,6 +34,7 @@ from course_pkg.explore.core import (
     MODE_ENV,
     Choice,
     Explorable,
+    FrameRenderer,
     LinGrid,
     LogGrid,
     Toggle,
@@ -44,6 +45,7 @@ __all__ = [
     "MODE_ENV",
     "Choice",
     "Explorable",
+    "FrameRenderer",
     "LinGrid",
     "LogGrid",
     "Toggle",

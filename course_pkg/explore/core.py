@@ -3,7 +3,8 @@
 An explorable is a pure function of a few named parameters, each ranging over a *finite* grid, split into
 
 - ``compute(**params) -> result``: module-level, pure, deterministic (seeded), fast; returns plain data;
-- ``draw(result, fig) -> None``: draws ``result`` on a fresh :class:`matplotlib.figure.Figure`.
+- ``draw(result, fig) -> None``: draws ``result`` on a :class:`matplotlib.figure.Figure` without axes (a new
+  one, or the previous frame's emptied by :class:`FrameRenderer`).
 
 The same object renders two ways (chosen by :func:`rendering_mode`):
 
@@ -13,6 +14,7 @@ The same object renders two ways (chosen by :func:`rendering_mode`):
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import os
@@ -235,9 +237,16 @@ class Explorable:
     compute : callable
         ``compute(**params) -> result``; module-level (picklable), pure and deterministic.
     draw : callable
-        ``draw(result, fig) -> None``; draws on a fresh :class:`matplotlib.figure.Figure` (adds its own axes).
+        ``draw(result, fig) -> None``; draws on a :class:`matplotlib.figure.Figure` without axes (adds its own,
+        with ``fig.subplots(...)``; see ``reuse_figure``).
     figsize : tuple of float
         Figure size in inches.
+    reuse_figure : bool
+        Whether the live rendering may redraw frames into one reused figure (:class:`FrameRenderer`): the axes
+        ``draw`` created for the previous frame are emptied and handed to it again, which skips creating axes and
+        ticks and makes a control change about a third cheaper. ``draw`` must then produce the same picture on a
+        reused figure as on a fresh one; ``tests/course_pkg/test_explore_frames.py`` checks this for every
+        explorable of the course. Set ``False`` for a ``draw`` that cannot (every frame then gets a fresh figure).
 
     Notes
     -----
@@ -253,6 +262,7 @@ class Explorable:
         compute: Callable[..., Any],
         draw: Callable[[Any, Any], None],
         figsize: tuple[float, float] = (8, 4),
+        reuse_figure: bool = True,
     ) -> None:
         if not name or not all(c.isalnum() or c == "-" for c in name) or name != name.lower():
             raise ValueError(f"Explorable name must be lower-case letters, digits and dashes, got {name!r}")
@@ -275,6 +285,7 @@ class Explorable:
         self.compute = compute
         self.draw = draw
         self.figsize = (float(figsize[0]), float(figsize[1]))
+        self.reuse_figure = bool(reuse_figure)
         self.live_widget: Any = None
 
     # -- the grid ---------------------------------------------------------------------------------------------
@@ -438,3 +449,258 @@ def plain_log_ticks(axis: Any) -> None:
 
     axis.set_major_formatter(ticker.LogFormatter(labelOnlyBase=True))
     axis.set_minor_locator(ticker.NullLocator())
+
+
+# -- frames drawn into one reused figure ----------------------------------------------------------------------------
+class FrameRenderer:
+    """Draws the frames of one explorable, one after the other, into one figure that is kept and reused.
+
+    Drawing a frame on a fresh figure pays for creating its axes and their ticks (matplotlib builds a tick, with
+    its line and label, for every tick location, at every draw of a new axes): about a third of a typical frame.
+    A ``FrameRenderer`` keeps the figure of the previous frame; before the next frame it empties the axes that
+    ``draw`` made (data artists, legends, titles, axis labels, scales, locators, limits and autoscaling back to
+    a new axes' state) and, when ``draw`` asks for axes with the same ``fig.subplots(...)`` call as before,
+    hands it the emptied axes again. Axes made any other way (a colour bar's, a twin) are recycled the same way
+    when ``fig.colorbar`` is called again for the same position, or removed and made again. The figure is
+    rasterised by a canvas that keeps the text it has rendered (:mod:`course_pkg.explore._textcache`: tick
+    labels, titles and legends are mostly the same strings from frame to frame), which halves what is left of
+    the Agg time. The picture is the one a fresh figure gives, pixel for pixel (checked for every explorable of
+    the course by ``tests/course_pkg/test_explore_frames.py``).
+
+    Parameters
+    ----------
+    explorable : Explorable
+        The explorable whose frames are drawn.
+    dpi : float
+        Resolution of the rasterised frames.
+    positions : list of tuple, optional
+        Axes positions as returned by :func:`axes_positions` (see :meth:`Explorable.render`). Default: measured
+        on the default frame under constrained layout.
+
+    Notes
+    -----
+    When ``explorable.reuse_figure`` is false, or a frame has a different number of axes than ``positions``,
+    that frame is drawn on a fresh figure (:meth:`Explorable.render`) and nothing is reused.
+    """
+
+    def __init__(
+        self, explorable: Explorable, dpi: float = 80, positions: list[tuple[float, ...]] | None = None
+    ):
+        self.explorable = explorable
+        self.dpi = float(dpi)
+        if positions is None:
+            first = explorable.render(explorable.defaults())
+            first.set_dpi(self.dpi)
+            positions = axes_positions(first)
+        self.positions = positions
+        self._fig: Any = None
+
+    def figure(self, params: dict[str, Any]) -> Any:
+        """Draw the frame of ``params`` (missing parameters take their defaults) and return its figure.
+
+        The figure is the renderer's own and is reused by the next call: read it (or :meth:`rgb`) before that.
+
+        Raises
+        ------
+        ValueError
+            If a parameter name is unknown.
+        """
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        e = self.explorable
+        unknown = set(params) - set(e.params)
+        if unknown:
+            raise ValueError(f"unknown parameter(s) {sorted(unknown)} for explorable {e.name!r}")
+        values = {**e.defaults(), **params}
+        if not e.reuse_figure:
+            return self._fresh(values)
+        if self._fig is None:
+            from course_pkg.explore._textcache import TextCachingCanvasAgg, text_cache_supported
+
+            self._fig = _recycling_figure_class()(figsize=e.figsize, layout=None)
+            self._fig.set_dpi(self.dpi)
+            (TextCachingCanvasAgg if text_cache_supported() else FigureCanvasAgg)(self._fig)
+        fig = self._fig
+        fig.begin_frame()
+        try:
+            e.draw(e.compute(**values), fig)
+        except BaseException:
+            self._fig = None  # half-drawn: start again from a fresh figure next time
+            raise
+        fig.end_frame()
+        if len(fig.axes) != len(self.positions):
+            self._fig = None
+            return self._fresh(values)
+        for ax, pos in zip(fig.axes, self.positions):
+            ax.set_position(pos[:4])
+            if len(pos) > 4:
+                _fix_title_y(ax, pos[4])
+        return fig
+
+    def rgb(self, params: dict[str, Any]) -> np.ndarray:
+        """Draw the frame of ``params`` and rasterise it: a new ``(height, width, 3)`` uint8 RGB array."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        fig = self.figure(params)
+        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+        canvas.draw()
+        return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+    def _fresh(self, values: dict[str, Any]) -> Any:
+        fig = self.explorable.render(values, self.positions)
+        fig.set_dpi(self.dpi)
+        return fig
+
+
+@functools.cache
+def _recycling_figure_class() -> type:
+    """The :class:`matplotlib.figure.Figure` subclass behind :class:`FrameRenderer` (matplotlib imported lazily)."""
+    import matplotlib as mpl
+    from matplotlib import cbook
+    from matplotlib.figure import Figure
+
+    def call_key(index: int, args: tuple, kwargs: dict) -> str:
+        return repr((index, args, sorted(kwargs.items())))
+
+    class RecyclingFigure(Figure):
+        """A figure whose axes are emptied and handed out again, frame after frame (see :class:`FrameRenderer`)."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self._kept_subplots: dict[str, Any] = {}  # call key -> what fig.subplots returned
+            self._kept_colorbar_axes: dict[int, Any] = {}  # colorbar call index -> its axes
+            self._subplots_calls = 0
+            self._colorbar_calls = 0
+            self._unclaimed: list[Any] = []
+            self._order: list[Any] = []  # this frame's axes in the order a fresh figure would have made them
+
+        def _kept_axes(self) -> list[Any]:
+            kept = [ax for axs in self._kept_subplots.values() for ax in np.ravel(axs)]
+            return kept + list(self._kept_colorbar_axes.values())
+
+        def begin_frame(self) -> None:
+            """Empty the figure for the next frame: keep the recyclable axes (emptied), remove the rest."""
+            kept = {id(ax) for ax in self._kept_axes()}
+            for ax in list(self.axes):
+                if id(ax) not in kept:
+                    self.delaxes(ax)
+            for ax in self.axes:
+                _empty_axes(ax)
+            for artist in [*self.texts, *self.legends, *self.images, *self.lines, *self.patches]:
+                artist.remove()
+            for name in ("_suptitle", "_supxlabel", "_supylabel"):
+                if getattr(self, name, None) is not None:
+                    getattr(self, name).remove()
+                    setattr(self, name, None)
+            self._unclaimed = list(self.axes)
+            self._order = []
+            self._subplots_calls = self._colorbar_calls = 0
+
+        def end_frame(self) -> None:
+            """Remove the kept axes this frame did not ask for (``draw`` took another branch); order the rest."""
+            self._note_new_axes()
+            for ax in self._unclaimed:
+                # not ``ax.remove()``: a colour bar's would give its parent axes (maybe gone) their room back
+                self.delaxes(ax)
+                self._kept_subplots = {
+                    k: v for k, v in self._kept_subplots.items() if all(a is not ax for a in np.ravel(v))
+                }
+                self._kept_colorbar_axes = {k: v for k, v in self._kept_colorbar_axes.items() if v is not ax}
+            self._unclaimed = []
+            # the axes in creation order, as on a fresh figure: positions are applied, and axes drawn, in this order
+            # (matplotlib keeps the order twice: ``fig.axes`` from the axes stack, drawing from ``_localaxes``)
+            stack = getattr(getattr(self, "_axstack", None), "_axes", None)
+            if isinstance(stack, dict) and len(stack) == len(self._order) == len(
+                getattr(self, "_localaxes", ())
+            ):
+                self._axstack._axes = {ax: stack[ax] for ax in self._order}
+                self._localaxes[:] = self._order
+
+        def _note_new_axes(self) -> None:
+            """Record the axes made since the last call (twins, say) in creation order."""
+            for ax in self.axes:
+                if all(ax is not a for a in self._order) and all(ax is not a for a in self._unclaimed):
+                    self._order.append(ax)
+
+        def _claim(self, axes: Any) -> None:
+            self._note_new_axes()
+            for ax in np.ravel(axes):
+                self._unclaimed = [a for a in self._unclaimed if a is not ax]
+                self._order.append(ax)
+
+        def subplots(self, *args: Any, **kwargs: Any) -> Any:
+            key = call_key(self._subplots_calls, args, kwargs)
+            self._subplots_calls += 1
+            if key in self._kept_subplots:
+                self._claim(self._kept_subplots[key])
+                return self._kept_subplots[key]
+            self._note_new_axes()
+            axes = super().subplots(*args, **kwargs)
+            self._note_new_axes()
+            self._kept_subplots[key] = axes
+            return axes
+
+        def colorbar(self, mappable: Any, cax: Any = None, ax: Any = None, **kwargs: Any) -> Any:
+            index = self._colorbar_calls
+            self._colorbar_calls += 1
+            if cax is None and index in self._kept_colorbar_axes:
+                kept = self._kept_colorbar_axes[index]
+                self._claim(kept)
+                # a colour bar chains the ``remove`` of its axes to the previous one's: start a fresh chain, so
+                # that the colour bars (and images) of past frames are not kept alive through it
+                kept._remove_method = self.delaxes
+                kept.set_axes_locator(kept._course_colorbar_locator)  # (its axes locator chains the same way)
+                # the colour bar's own settings that making its axes would have returned
+                kwargs.setdefault("orientation", kept._course_colorbar_orientation)
+                kwargs.setdefault("ticklocation", kept._course_colorbar_ticklocation)
+                return super().colorbar(mappable, cax=kept, **kwargs)
+            self._note_new_axes()
+            cbar = super().colorbar(mappable, cax=cax, ax=ax, **kwargs)
+            self._note_new_axes()
+            if cax is None:
+                cbar.ax._course_colorbar_orientation = cbar.orientation
+                cbar.ax._course_colorbar_ticklocation = cbar.ticklocation
+                cbar.ax._course_colorbar_locator = getattr(cbar.ax.get_axes_locator(), "_orig_locator", None)
+                self._kept_colorbar_axes[index] = cbar.ax
+            return cbar
+
+    def _empty_axes(ax: Any) -> None:
+        """Put ``ax`` back in the state of a new axes, keeping its Axis objects and their ticks."""
+        for artist in [
+            *ax.lines,
+            *ax.collections,
+            *ax.patches,
+            *ax.images,
+            *ax.texts,
+            *ax.tables,
+            *ax.artists,
+            *ax.child_axes,
+        ]:
+            artist.remove()
+        ax.containers.clear()
+        if ax.legend_ is not None:
+            ax.legend_.remove()
+        # what a new axes has; also drops what past frames connected (a colour bar's limit callbacks)
+        ax.callbacks = cbook.CallbackRegistry(signals=["xlim_changed", "ylim_changed", "zlim_changed"])
+        ax.set_prop_cycle(None)
+        # scales back to linear also reset the locators and formatters; limits back to (0, 1), autoscaled
+        ax.set_xscale("linear")
+        ax.set_yscale("linear")
+        ax.set_xlim(0, 1, auto=True)
+        ax.set_ylim(0, 1, auto=True)
+        ax.relim()
+        ax.set_xmargin(mpl.rcParams["axes.xmargin"])
+        ax.set_ymargin(mpl.rcParams["axes.ymargin"])
+        ax.use_sticky_edges = True
+        if hasattr(ax, "_tight"):
+            ax._tight = None
+        ax.grid(False)
+        ax.set_aspect("auto")
+        ax.set_axis_on()
+        for title in (ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None)):
+            if title is not None:
+                title.set_text("")
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+
+    return RecyclingFigure

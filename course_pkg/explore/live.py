@@ -8,9 +8,8 @@ from collections import OrderedDict
 from typing import Any
 
 import ipywidgets as widgets
-import numpy as np
 
-from course_pkg.explore.core import Choice, Explorable, Toggle, axes_positions
+from course_pkg.explore.core import Choice, Explorable, FrameRenderer, Toggle
 
 _STYLE = {"description_width": "initial"}
 
@@ -70,12 +69,14 @@ class ExplorableWidget(widgets.VBox):
     Notes
     -----
     What a control change costs (see ``python -m benchmarks explore``): ``compute``, ``draw``, one Agg
-    rasterisation and a PNG encoding. The widget keeps that minimal: the axes positions of the default frame
-    are measured once and reused (no layout solver per frame, and the axes stay still while the controls move);
-    the canvas is rasterised once and its pixels are encoded by Pillow at the fastest zlib level (``savefig``
-    would redraw the figure and compress at level 6 for a few percent fewer bytes); encoded frames are cached by
-    grid point; and when a slider is dragged inside a running kernel, changes that arrive before the next redraw
-    are coalesced into one redraw of the latest values.
+    rasterisation and a PNG encoding. The widget keeps that minimal: frames are drawn by a
+    :class:`~course_pkg.explore.core.FrameRenderer`, which reuses the previous frame's figure and axes (no new
+    axes and ticks per frame) at the axes positions of the default frame, measured once (no layout solver per
+    frame, and the axes stay still while the controls move); the canvas is rasterised once and its pixels are
+    encoded by Pillow at the fastest zlib level (``savefig`` would redraw the figure and compress at level 6 for
+    a few percent fewer bytes); encoded frames are cached by grid point; and when a slider is dragged inside a
+    running kernel, changes that arrive before the next redraw are coalesced into one redraw of the latest
+    values.
     """
 
     def __init__(self, explorable: Explorable, dpi: float = 80, cache_size: int = 64) -> None:
@@ -84,7 +85,7 @@ class ExplorableWidget(widgets.VBox):
         self.explorable = explorable
         self.dpi = float(dpi)
         self.cache_size = int(cache_size)
-        self._positions: list[tuple[float, ...]] | None = None
+        self._renderer: FrameRenderer | None = None
         self._frames: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
         self._pending = False
         self.redraws = 0
@@ -117,23 +118,18 @@ class ExplorableWidget(widgets.VBox):
                 self._frames.popitem(last=False)
         return png
 
+    @property
+    def renderer(self) -> FrameRenderer:
+        """The frame renderer (made at the first redraw, which measures the default frame's layout)."""
+        if self._renderer is None:
+            self._renderer = FrameRenderer(self.explorable, dpi=self.dpi)
+        return self._renderer
+
     def _draw_png(self, values: dict[str, Any]) -> bytes:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from PIL import Image
 
-        if self._positions is None:
-            # the layout of the default frame, measured once and reused: the axes stay still while the controls
-            # move, every frame looks like its static twin, and redraws skip the layout solver
-            first = self.explorable.render(self.explorable.defaults())
-            first.set_dpi(self.dpi)
-            self._positions = axes_positions(first)
-        fig = self.explorable.render(values, self._positions)
-        fig.set_dpi(self.dpi)
-        canvas = FigureCanvasAgg(fig)
-        canvas.draw()
-        rgba = np.asarray(canvas.buffer_rgba())
         buf = io.BytesIO()
-        Image.fromarray(rgba[..., :3]).save(buf, format="png", compress_level=1)
+        Image.fromarray(self.renderer.rgb(values)).save(buf, format="png", compress_level=1)
         return buf.getvalue()
 
     def refresh(self) -> None:

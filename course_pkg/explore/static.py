@@ -3,8 +3,10 @@
 The figure needs no kernel and no network: frames are WebP images in ``data:`` URIs, controls are plain HTML
 (``<input type="range">`` for grids, ``<select>`` for choices, ``<input type="checkbox">`` for toggles) and a few
 lines of inline JavaScript swap the image when a control moves. Frames are rendered in parallel (a process pool,
-``spawn`` context so that a parent which used OpenMP or CUDA is never forked) and the finished HTML is cached on
-disk, keyed by the explorable's name and a hash of its parameters, figure options and the source code it depends on.
+``spawn`` context so that a parent which used OpenMP or CUDA is never forked; each task draws a run of consecutive
+grid points into one reused figure, see :class:`~course_pkg.explore.core.FrameRenderer`) and the finished HTML is
+cached on disk, keyed by the explorable's name and a hash of its parameters, figure options and the source code it
+depends on.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from course_pkg.explore.core import Choice, Explorable, Toggle, axes_positions
+from course_pkg.explore.core import Choice, Explorable, FrameRenderer, Toggle, axes_positions
 
 #: Size budget of one static explorable in the page, in bytes.
 MAX_BYTES = 2_000_000
@@ -51,7 +53,10 @@ def render_rgb(
     dpi: float,
     positions: list[tuple[float, ...]] | None = None,
 ) -> np.ndarray:
-    """Compute and draw one frame and rasterize it.
+    """Compute and draw one frame on a new figure and rasterize it with matplotlib's own Agg canvas.
+
+    The reference the frames of :class:`~course_pkg.explore.core.FrameRenderer` (reused figure, text cache) are
+    tested against, pixel for pixel.
 
     Parameters
     ----------
@@ -78,8 +83,13 @@ def render_rgb(
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
-def _render_one(args: tuple[Explorable, dict[str, Any], float, list[tuple[float, ...]] | None]) -> np.ndarray:
-    return render_rgb(*args)
+def _render_chunk(
+    args: tuple[Explorable, list[dict[str, Any]], float, list[tuple[float, ...]] | None],
+) -> list[np.ndarray]:
+    """Render consecutive grid points with one :class:`~course_pkg.explore.core.FrameRenderer` (one reused figure)."""
+    explorable, points, dpi, positions = args
+    renderer = FrameRenderer(explorable, dpi, positions)
+    return [renderer.rgb(params) for params in points]
 
 
 def _worker_init() -> None:
@@ -194,11 +204,13 @@ def render_frames(explorable: Explorable, dpi: float = 80, workers: int | None =
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     positions = default_positions(explorable, dpi)
-    tasks = [(explorable, params, dpi, positions) for _, params in explorable.grid_points()]
-    if workers == 1 or len(tasks) < 4 or not _spawn_safe():
-        return [_render_one(t) for t in tasks]
-    chunksize = max(1, len(tasks) // (4 * workers))
-    return list(_executor(workers).map(_render_one, tasks, chunksize=chunksize))
+    points = [params for _, params in explorable.grid_points()]
+    if workers == 1 or len(points) < 4 or not _spawn_safe():
+        return _render_chunk((explorable, points, dpi, positions))
+    # consecutive grid points per task: each task draws its frames into one reused figure
+    size = max(1, -(-len(points) // (4 * workers)))
+    tasks = [(explorable, points[i : i + size], dpi, positions) for i in range(0, len(points), size)]
+    return [frame for chunk in _executor(workers).map(_render_chunk, tasks) for frame in chunk]
 
 
 def encode_frames(

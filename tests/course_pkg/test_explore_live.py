@@ -115,7 +115,7 @@ def test_live_frame_has_the_pixels_of_savefig() -> None:
 
     e = gradient_descent.lr_condition()
     w = ExplorableWidget(e, dpi=80)
-    fig = e.render(e.defaults(), w._positions)
+    fig = e.render(e.defaults(), w.renderer.positions)
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=80)

@@ -1,0 +1,135 @@
+"""An Agg canvas that remembers the text it has rasterised, for figures redrawn frame after frame.
+
+Text is about half of what Agg spends on a typical explorable frame: for every tick label, title, axis label and
+legend entry matplotlib shapes the string (HarfBuzz/FreeType layout) and renders each glyph with FreeType. From one
+frame to the next most strings are the same, so :class:`TextCachingCanvasAgg` keeps
+
+- the layout of each string (glyphs and their offsets), keyed by string, font, size, resolution, font features,
+  language and hinting; and
+- each rendered glyph bitmap, keyed by font, size, resolution, glyph, angle, hinting, antialiasing and the
+  sub-pixel part of its position (FreeType renders a glyph moved by whole pixels as the same bitmap, moved).
+
+It draws exactly what :class:`matplotlib.backends.backend_agg.FigureCanvasAgg` draws, pixel for pixel (the tests
+compare both on every explorable of the course). The cache relies on the glyph-level text path of the Agg
+renderer of matplotlib 3.11 (``FT2Font._layout``, ``FT2Font._render_glyph``); with a matplotlib without it,
+:func:`text_cache_supported` is false and callers use the plain canvas.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
+from matplotlib.font_manager import fontManager, get_font
+from matplotlib.ft2font import FT2Font
+
+#: Most entries each cache keeps (least recently used dropped first); a frame has a few hundred glyphs.
+MAX_ENTRIES = 20_000
+
+
+def text_cache_supported() -> bool:
+    """Whether this matplotlib renders Agg text glyph by glyph as the cache expects (matplotlib >= 3.11)."""
+    try:
+        from matplotlib.ft2font import RenderMode  # noqa: F401
+    except ImportError:
+        return False
+    return all(hasattr(FT2Font, name) for name in ("_layout", "_render_glyph", "_set_transform")) and hasattr(
+        RendererAgg, "_draw_text_glyphs_and_boxes"
+    )
+
+
+class _LRU(OrderedDict):
+    def get_or(self, key: Any, make: Any) -> Any:
+        value = self.get(key)
+        if value is None:
+            value = make()
+            self[key] = value
+            if len(self) > MAX_ENTRIES:
+                self.popitem(last=False)
+        else:
+            self.move_to_end(key)
+        return value
+
+
+_LAYOUTS = _LRU()
+_GLYPHS = _LRU()
+
+
+class TextCachingRendererAgg(RendererAgg):
+    """:class:`~matplotlib.backends.backend_agg.RendererAgg` whose plain (non-math) text comes from the caches."""
+
+    def draw_text(
+        self,
+        gc: Any,
+        x: float,
+        y: float,
+        s: str,
+        prop: Any,
+        angle: float,
+        ismath: Any = False,
+        mtext: Any = None,
+    ) -> None:
+        if ismath:
+            return super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+        from matplotlib.ft2font import RenderMode
+
+        font = get_font(fontManager._find_fonts_by_props(prop))
+        size = prop.get_size_in_points()
+        flags = get_hinting_flag()
+        features = mtext.get_fontfeatures() if mtext is not None else None
+        language = mtext.get_language() if mtext is not None else None
+
+        def layout() -> list[tuple[Any, int, float, float]]:
+            font.clear()
+            font.set_size(size, self.dpi)
+            return [
+                (item.ft_object, item.glyph_index, item.x, item.y)
+                for item in font._layout(s, flags=flags, features=features, language=language)
+            ]
+
+        features_key = tuple(features) if isinstance(features, list) else features
+        items = _LAYOUTS.get_or(
+            (s, font.fname, id(font), size, self.dpi, features_key, language, flags), layout
+        )
+        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        matrix = (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int)
+        antialiased = bool(gc.get_antialiased())
+        mode = RenderMode.NORMAL if antialiased else RenderMode.MONO
+        height = self.height
+        for ft, glyph, dx, dy in items:
+            px = round(0x40 * (x + dx * cos - dy * sin))
+            py = round(0x40 * (height - y + dx * sin + dy * cos))  # FreeType's y is upwards
+
+            def render(
+                ft: Any = ft, glyph: int = glyph, px: int = px, py: int = py
+            ) -> tuple[np.ndarray, int, int]:
+                ft.set_size(size, self.dpi)
+                ft._set_transform(matrix, [px & 63, py & 63])  # the sub-pixel part only
+                bitmap = ft._render_glyph(glyph, flags, mode)
+                buffer = np.array(bitmap.buffer, copy=True)
+                if not antialiased:
+                    buffer *= 0xFF
+                return buffer, bitmap.left, bitmap.top
+
+            key = (id(ft), ft.fname, size, self.dpi, glyph, angle, flags, antialiased, px & 63, py & 63)
+            buffer, left, top = _GLYPHS.get_or(key, render)
+            # whole pixels of the position shift the bitmap; draw_text_image's y is downwards, at the bitmap bottom
+            self._renderer.draw_text_image(
+                buffer, left + (px >> 6), int(height) - (top + (py >> 6)) + buffer.shape[0], 0, gc
+            )
+        return None
+
+
+class TextCachingCanvasAgg(FigureCanvasAgg):
+    """:class:`~matplotlib.backends.backend_agg.FigureCanvasAgg` drawing with :class:`TextCachingRendererAgg`."""
+
+    def get_renderer(self) -> RendererAgg:
+        w, h = self.get_width_height(physical=True)
+        key = w, h, self.figure.dpi
+        if self._lastKey != key:
+            self.renderer = TextCachingRendererAgg(w, h, self.figure.dpi)
+            self._lastKey = key
+        return self.renderer
