@@ -12,7 +12,7 @@ export MPLBACKEND := Agg
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: help install install-test browser-deps assets book test lint format bench pdf serve clean assignments grade-demo
+.PHONY: help install install-test browser-deps assets book test lint format bench pdf serve clean assignments grade-demo notebooks
 
 help:
 	@echo "make book   - set up .venv (if needed) and build the book into _build/html"
@@ -21,6 +21,7 @@ help:
 	@echo "make pdf    - the whole book as _build/pdf/book.pdf (headless Chromium)"
 	@echo "make assets - offline MathJax, require.js and widget manager (npm) into book/_vendor"
 	@echo "make serve  - serve _build/html on http://127.0.0.1:8000"
+	@echo "make notebooks - the .ipynb twin of every chapter (what the launch buttons open); run after editing a chapter"
 	@echo "make assignments - nbgrader release (student) versions of the five assignments in assignments/release/"
 	@echo "make grade-demo - grade a demo class (solution, blank, wrong options, a cheater) of a3 into _build/grade-demo"
 
@@ -102,6 +103,11 @@ bench: install-test
 
 serve: book
 	cd _build/html && $(BIN)/python -m http.server 8000 --bind 127.0.0.1
+
+# The .ipynb twin of every chapter, which the launch buttons (Colab, Binder, JupyterHub) open; run after editing a
+# chapter (a test fails while one is out of date).
+notebooks: install
+	$(BIN)/python book/_ext/launch_notebooks.py
 
 # nbgrader runs from the course directory; it finds `alembic` through PATH (exported above).
 assignments: install

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 import time
+import urllib.parse
 import urllib.request
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -13,6 +15,7 @@ from browser_helpers import network_events, toc_pages, wait_for_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = toc_pages()
 CHAPTER = next(
     (p for p in PAGES if p.endswith("gradient_descent.html")), "book/optimization/gradient_descent.html"
@@ -149,6 +152,11 @@ def test_launch_and_download_buttons(driver, site) -> None:
         "hub/user-redirect/git-pull",
     ):
         assert any(service in h for h in hrefs), f"no launch button for {service}"
+    # every launch button opens the chapter's .ipynb twin (Colab opens nothing else), which is in the repository
+    launch = [h for h in hrefs if any(s in h for s in ("mybinder.org", "colab.research", "user-redirect"))]
+    twin = CHAPTER.replace(".html", ".ipynb")
+    assert launch and all(twin in urllib.parse.unquote(h) for h in launch), launch
+    assert (ROOT / twin).is_file()
     assert any("github.com/optdl-course/optdl-course" in h for h in hrefs), "no repository button"
     sources = [h for h in hrefs if "/_sources/" in h and h.endswith(".md")]
     assert sources, "no download button for the chapter source"
