@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only check that the notebooks are up to date")
     args = parser.parse_args(argv)
     stale = []
-    for chapter in chapters():
+    every = chapters()
+    for chapter in every:
         target = chapter.with_suffix(".ipynb")
         text = notebook_text(chapter)
         current = target.read_text(encoding="utf-8") if target.is_file() else None
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         print("out of date (run `make notebooks`):", *map(str, stale), sep="\n  ", file=sys.stderr)
         return 1
     if not args.check:
-        print(f"{len(stale)} notebook(s) written, {len(chapters()) - len(stale)} already up to date")
+        print(f"{len(stale)} notebook(s) written, {len(every) - len(stale)} already up to date")
     return 0
 
 

@@ -42,10 +42,11 @@ def text_cache_supported() -> bool:
 
 
 class _LRU(OrderedDict):
-    def get_or(self, key: Any, make: Any) -> Any:
+    def get_or(self, key: Any, make: Any, *args: Any) -> Any:
+        """The value of ``key``, made by ``make(*args)`` (and kept) when missing."""
         value = self.get(key)
         if value is None:
-            value = make()
+            value = make(*args)
             self[key] = value
             if len(self) > MAX_ENTRIES:
                 self.popitem(last=False)
@@ -56,6 +57,40 @@ class _LRU(OrderedDict):
 
 _LAYOUTS = _LRU()
 _GLYPHS = _LRU()
+
+
+def _layout(font: Any, s: str, size: float, dpi: float, flags: Any, features: Any, language: Any) -> list:
+    """The glyphs of ``s`` with their offsets: ``(font object, glyph index, x, y)`` each."""
+    font.clear()
+    font.set_size(size, dpi)
+    return [
+        (item.ft_object, item.glyph_index, item.x, item.y)
+        for item in font._layout(s, flags=flags, features=features, language=language)
+    ]
+
+
+def _render_glyph(
+    ft: Any,
+    glyph: int,
+    size: float,
+    dpi: float,
+    angle: float,
+    sub_x: int,
+    sub_y: int,
+    flags: Any,
+    antialiased: bool,
+) -> tuple[np.ndarray, int, int]:
+    """The bitmap of one glyph at the sub-pixel position ``(sub_x, sub_y)`` (64ths), with its left and top."""
+    from matplotlib.ft2font import RenderMode
+
+    cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    ft.set_size(size, dpi)
+    ft._set_transform((0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int), [sub_x, sub_y])
+    bitmap = ft._render_glyph(glyph, flags, RenderMode.NORMAL if antialiased else RenderMode.MONO)
+    buffer = np.array(bitmap.buffer, copy=True)
+    if not antialiased:
+        buffer *= 0xFF
+    return buffer, bitmap.left, bitmap.top
 
 
 class TextCachingRendererAgg(RendererAgg):
@@ -74,48 +109,31 @@ class TextCachingRendererAgg(RendererAgg):
     ) -> None:
         if ismath:
             return super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
-        from matplotlib.ft2font import RenderMode
-
         font = get_font(fontManager._find_fonts_by_props(prop))
         size = prop.get_size_in_points()
         flags = get_hinting_flag()
         features = mtext.get_fontfeatures() if mtext is not None else None
         language = mtext.get_language() if mtext is not None else None
-
-        def layout() -> list[tuple[Any, int, float, float]]:
-            font.clear()
-            font.set_size(size, self.dpi)
-            return [
-                (item.ft_object, item.glyph_index, item.x, item.y)
-                for item in font._layout(s, flags=flags, features=features, language=language)
-            ]
-
         features_key = tuple(features) if isinstance(features, list) else features
         items = _LAYOUTS.get_or(
-            (s, font.fname, id(font), size, self.dpi, features_key, language, flags), layout
+            (s, font.fname, id(font), size, self.dpi, features_key, language, flags),
+            _layout,
+            *(font, s, size, self.dpi, flags, features, language),
         )
         cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
-        matrix = (0x10000 * np.array([[cos, -sin], [sin, cos]])).round().astype(int)
         antialiased = bool(gc.get_antialiased())
-        mode = RenderMode.NORMAL if antialiased else RenderMode.MONO
         height = self.height
         for ft, glyph, dx, dy in items:
             px = round(0x40 * (x + dx * cos - dy * sin))
             py = round(0x40 * (height - y + dx * sin + dy * cos))  # FreeType's y is upwards
-
-            def render(
-                ft: Any = ft, glyph: int = glyph, px: int = px, py: int = py
-            ) -> tuple[np.ndarray, int, int]:
-                ft.set_size(size, self.dpi)
-                ft._set_transform(matrix, [px & 63, py & 63])  # the sub-pixel part only
-                bitmap = ft._render_glyph(glyph, flags, mode)
-                buffer = np.array(bitmap.buffer, copy=True)
-                if not antialiased:
-                    buffer *= 0xFF
-                return buffer, bitmap.left, bitmap.top
-
-            key = (id(ft), ft.fname, size, self.dpi, glyph, angle, flags, antialiased, px & 63, py & 63)
-            buffer, left, top = _GLYPHS.get_or(key, render)
+            sub_x, sub_y = (
+                px & 63,
+                py & 63,
+            )  # FreeType renders a glyph moved by whole pixels as the same bitmap
+            key = (id(ft), ft.fname, size, self.dpi, glyph, angle, flags, antialiased, sub_x, sub_y)
+            buffer, left, top = _GLYPHS.get_or(
+                key, _render_glyph, *(ft, glyph, size, self.dpi, angle, sub_x, sub_y, flags, antialiased)
+            )
             # whole pixels of the position shift the bitmap; draw_text_image's y is downwards, at the bitmap bottom
             self._renderer.draw_text_image(
                 buffer, left + (px >> 6), int(height) - (top + (py >> 6)) + buffer.shape[0], 0, gc

@@ -357,21 +357,25 @@ class Explorable:
         """
         from matplotlib.figure import Figure
 
+        values = self.values(params)
+        fig = Figure(figsize=self.figsize, layout=None if positions else "constrained")
+        self.draw(self.compute(**values), fig)
+        if positions and not _place_axes(fig, positions):
+            fig.set_layout_engine("constrained")
+        return fig
+
+    def values(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Every parameter's value: ``params``, and the default of each parameter it leaves out.
+
+        Raises
+        ------
+        ValueError
+            If a parameter name is unknown.
+        """
         unknown = set(params) - set(self.params)
         if unknown:
             raise ValueError(f"unknown parameter(s) {sorted(unknown)} for explorable {self.name!r}")
-        values = {**self.defaults(), **params}
-        fig = Figure(figsize=self.figsize, layout=None if positions else "constrained")
-        self.draw(self.compute(**values), fig)
-        if positions:
-            if len(fig.axes) == len(positions):
-                for ax, pos in zip(fig.axes, positions):
-                    ax.set_position(pos[:4])
-                    if len(pos) > 4:
-                        _fix_title_y(ax, pos[4])
-            else:
-                fig.set_layout_engine("constrained")
-        return fig
+        return {**self.defaults(), **params}
 
     # -- renderings -------------------------------------------------------------------------------------------
     def static_html(self, **options: Any) -> str:
@@ -418,6 +422,36 @@ def axes_positions(fig: Any) -> list[tuple[float, ...]]:
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     canvas.draw()
     return [(*ax.get_position().bounds, float(ax.title.get_position()[1])) for ax in fig.axes]
+
+
+def default_positions(explorable: Explorable, dpi: float) -> list[tuple[float, ...]]:
+    """Axes positions of the default frame under constrained layout (see :func:`axes_positions`), reused for every
+    frame."""
+    fig = explorable.render({})
+    fig.set_dpi(dpi)
+    return axes_positions(fig)
+
+
+def rasterize(fig: Any) -> np.ndarray:
+    """Draw ``fig`` with its Agg canvas (a plain ``FigureCanvasAgg`` if it has none): a new ``(height, width, 3)``
+    uint8 RGB array."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def _place_axes(fig: Any, positions: list[tuple[float, ...]]) -> bool:
+    """Put the axes of ``fig`` at ``positions`` (and their titles at the measured height); ``False``, and nothing
+    moved, when the figure has another number of axes."""
+    if len(fig.axes) != len(positions):
+        return False
+    for ax, pos in zip(fig.axes, positions):
+        ax.set_position(pos[:4])
+        if len(pos) > 4:
+            _fix_title_y(ax, pos[4])
+    return True
 
 
 def _fix_title_y(ax: Any, y: float) -> None:
@@ -488,11 +522,7 @@ class FrameRenderer:
     ):
         self.explorable = explorable
         self.dpi = float(dpi)
-        if positions is None:
-            first = explorable.render(explorable.defaults())
-            first.set_dpi(self.dpi)
-            positions = axes_positions(first)
-        self.positions = positions
+        self.positions = default_positions(explorable, self.dpi) if positions is None else positions
         self._fig: Any = None
 
     def figure(self, params: dict[str, Any]) -> Any:
@@ -508,10 +538,7 @@ class FrameRenderer:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         e = self.explorable
-        unknown = set(params) - set(e.params)
-        if unknown:
-            raise ValueError(f"unknown parameter(s) {sorted(unknown)} for explorable {e.name!r}")
-        values = {**e.defaults(), **params}
+        values = e.values(params)
         if not e.reuse_figure:
             return self._fresh(values)
         if self._fig is None:
@@ -528,23 +555,14 @@ class FrameRenderer:
             self._fig = None  # half-drawn: start again from a fresh figure next time
             raise
         fig.end_frame()
-        if len(fig.axes) != len(self.positions):
+        if not _place_axes(fig, self.positions):
             self._fig = None
             return self._fresh(values)
-        for ax, pos in zip(fig.axes, self.positions):
-            ax.set_position(pos[:4])
-            if len(pos) > 4:
-                _fix_title_y(ax, pos[4])
         return fig
 
     def rgb(self, params: dict[str, Any]) -> np.ndarray:
         """Draw the frame of ``params`` and rasterise it: a new ``(height, width, 3)`` uint8 RGB array."""
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-        fig = self.figure(params)
-        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-        canvas.draw()
-        return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+        return rasterize(self.figure(params))
 
     def _fresh(self, values: dict[str, Any]) -> Any:
         fig = self.explorable.render(values, self.positions)

@@ -26,7 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from course_pkg.explore.core import Choice, Explorable, FrameRenderer, Toggle, axes_positions
+from course_pkg.explore.core import (
+    Choice,
+    Explorable,
+    FrameRenderer,
+    Toggle,
+    default_positions,
+    rasterize,
+)
 
 #: Size budget of one static explorable in the page, in bytes.
 MAX_BYTES = 2_000_000
@@ -74,13 +81,9 @@ def render_rgb(
     numpy.ndarray
         ``(height, width, 3)`` uint8 RGB image.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     fig = explorable.render(params, positions)
     fig.set_dpi(dpi)
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    return rasterize(fig)
 
 
 def _render_chunk(
@@ -97,13 +100,6 @@ def _worker_init() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def default_positions(explorable: Explorable, dpi: float) -> list[tuple[float, ...]]:
-    """Axes positions of the default frame under constrained layout, reused for every frame."""
-    fig = explorable.render({})
-    fig.set_dpi(dpi)
-    return axes_positions(fig)
 
 
 def encode_webp(rgb: np.ndarray, setting: str) -> bytes:
