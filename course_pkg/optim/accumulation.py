@@ -1,17 +1,18 @@
 r"""Gradient accumulation: emulate a batch :math:`k` times larger than what fits in memory.
 
-The gradient of the mean loss over a batch :math:`B` split into :math:`k` micro-batches :math:`B_1, \dots, B_k`
-of equal size is the mean of the micro-batch gradients:
+The gradient of the mean loss over a minibatch :math:`\mathcal B_t` of size :math:`B`, split into :math:`k`
+micro-batches :math:`\mathcal B^{(1)}, \dots, \mathcal B^{(k)}` of equal size, is the mean of the micro-batch
+gradients:
 
 .. math::
-    \nabla_\theta \frac{1}{|B|} \sum_{i \in B} \ell_i(\theta)
-    = \sum_{j=1}^{k} \nabla_\theta \frac{L_j(\theta)}{k}, \qquad
-    L_j(\theta) = \frac{1}{|B_j|} \sum_{i \in B_j} \ell_i(\theta).
+    \nabla_\theta \hat R_{\mathcal B_t}(\theta) = \nabla_\theta \frac{1}{B} \sum_{i \in \mathcal B_t} \ell_i(\theta)
+    = \sum_{j=1}^{k} \nabla_\theta \frac{\hat R_{\mathcal B^{(j)}}(\theta)}{k}, \qquad
+    \hat R_{\mathcal B^{(j)}}(\theta) = \frac{1}{|\mathcal B^{(j)}|} \sum_{i \in \mathcal B^{(j)}} \ell_i(\theta).
 
-Because ``backward()`` *adds* into ``.grad``, calling ``(L_j / k).backward()`` for every micro-batch and then
+Because ``backward()`` *adds* into ``.grad``, calling ``(loss_j / k).backward()`` for every micro-batch and then
 ``optimizer.step()`` once gives the large-batch update (up to floating-point summation order), with the memory of
-one micro-batch. Unequal micro-batches need the weights :math:`|B_j| / |B|` instead of :math:`1/k`. Layers whose
-output depends on the whole batch (batch normalisation) break the identity.
+one micro-batch. Unequal micro-batches need the weights :math:`|\mathcal B^{(j)}| / B` instead of :math:`1/k`.
+Layers whose output depends on the whole batch (batch normalisation) break the identity.
 """
 
 from __future__ import annotations
@@ -33,9 +34,10 @@ def accumulate(
 ) -> Tensor:
     r"""Add the gradient of the whole-batch mean loss into ``.grad``, one micro-batch at a time.
 
-    For each micro-batch :math:`B_j`, evaluates :math:`L_j` = ``loss_fn(B_j)`` (the *mean* loss over the
-    micro-batch) and back-propagates :math:`w_j L_j`, with :math:`w_j = 1/k` or, when ``sizes`` are given,
-    :math:`w_j = |B_j| / \sum_i |B_i|`. Gradients are *added* to the existing ``.grad``: call
+    For each micro-batch :math:`\mathcal B^{(j)}`, evaluates :math:`\hat R_{\mathcal B^{(j)}}` =
+    ``loss_fn(micro_batch)`` (the *mean* loss over the micro-batch) and back-propagates
+    :math:`w_j \hat R_{\mathcal B^{(j)}}`, with :math:`w_j = 1/k` or, when ``sizes`` are given,
+    :math:`w_j = |\mathcal B^{(j)}| / \sum_l |\mathcal B^{(l)}|`. Gradients are *added* to the existing ``.grad``: call
     ``optimizer.zero_grad()`` before and ``optimizer.step()`` after.
 
     Parameters
@@ -50,7 +52,7 @@ def accumulate(
     Returns
     -------
     Tensor
-        The whole-batch mean loss :math:`\sum_j w_j L_j` (detached).
+        The whole-batch mean loss :math:`\sum_j w_j \hat R_{\mathcal B^{(j)}}` (detached).
 
     Raises
     ------
@@ -82,7 +84,7 @@ def accumulate(
 class GradientAccumulator:
     r"""Step an optimizer once every ``accumulation_steps`` micro-batches, in an ordinary training loop.
 
-    ``backward(loss)`` back-propagates :math:`L_j / k`; on every :math:`k`-th call it also runs
+    ``backward(loss)`` back-propagates ``loss / k`` (the micro-batch's mean loss divided by :math:`k`); on every :math:`k`-th call it also runs
     ``optimizer.step()`` and ``optimizer.zero_grad()``::
 
         acc = GradientAccumulator(optimizer, accumulation_steps=4)

@@ -35,7 +35,7 @@ def adadelta_update(
     state : dict
         ``step``, ``square_avg`` (v_{t-1}) and ``acc_delta`` (u_{t-1}); updated in place.
     lr, rho, eps, weight_decay : float
-        η, the decay rate ρ, ε and λ.
+        η, the decay rate β₂ (torch's ``rho``), ε and λ.
     maximize : bool
         Ascend instead of descend.
     """
@@ -60,9 +60,9 @@ class Adadelta(ReferenceOptimizer):
     For t = 1, 2, ... with g_t = ∇_θ L(θ_{t-1}) (negated when ``maximize``) and v_0 = u_0 = 0:
 
     1. weight decay:  g_t ← g_t + λ θ_{t-1}
-    2. mean squared gradient:  v_t = ρ v_{t-1} + (1 - ρ) g_t²
+    2. mean squared gradient:  v_t = β₂ v_{t-1} + (1 - β₂) g_t²   (β₂ is torch's ``rho``)
     3. step:  Δ_t = √(u_{t-1} + ε) / √(v_t + ε) · g_t   (RMS of past steps over RMS of gradients)
-    4. mean squared step:  u_t = ρ u_{t-1} + (1 - ρ) Δ_t²
+    4. mean squared step:  u_t = β₂ u_{t-1} + (1 - β₂) Δ_t²
     5. update:  θ_t = θ_{t-1} - η Δ_t   (Zeiler's original has η = 1)
 
     State per parameter: ``step`` (t), ``square_avg`` (v_t) and ``acc_delta`` (u_t).
@@ -74,7 +74,7 @@ class Adadelta(ReferenceOptimizer):
     lr : float, optional
         Scale η of the step (default 1.0).
     rho : float, optional
-        Decay rate ρ of both moving averages (default 0.9).
+        Decay rate β₂ of both moving averages (default 0.9).
     eps : float, optional
         ε inside both square roots (default 1e-6).
     weight_decay : float, optional
@@ -85,7 +85,7 @@ class Adadelta(ReferenceOptimizer):
     Raises
     ------
     ValueError
-        For a negative lr, eps or weight_decay, or ρ outside [0, 1] (torch's messages).
+        For a negative lr, eps or weight_decay, or rho outside [0, 1] (torch's messages).
     """
 
     def __init__(

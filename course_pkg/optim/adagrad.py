@@ -35,7 +35,7 @@ def adagrad_update(
     state : dict
         ``step`` (t-1, a 0-dim tensor) and ``sum`` (s_{t-1}); updated in place.
     lr, lr_decay, weight_decay, eps : float
-        η, the decay γ of the learning rate, λ and ε.
+        η, the learning-rate decay (no symbol), λ and ε.
     maximize : bool
         Ascend instead of descend.
     """
@@ -59,7 +59,7 @@ class Adagrad(ReferenceOptimizer):
     For t = 1, 2, ... with g_t = ∇_θ L(θ_{t-1}) (negated when ``maximize``) and s_0 = the initial accumulator value:
 
     1. weight decay:  g_t ← g_t + λ θ_{t-1}
-    2. decayed learning rate:  η_t = η / (1 + (t - 1) γ)
+    2. decayed learning rate:  η_t = η / (1 + (t - 1) · lr_decay)
     3. accumulator:  s_t = s_{t-1} + g_t²   (element-wise)
     4. step:  θ_t = θ_{t-1} - η_t g_t / (√s_t + ε)
 
@@ -74,7 +74,7 @@ class Adagrad(ReferenceOptimizer):
     lr : float, optional
         Learning rate η (default 1e-2).
     lr_decay : float, optional
-        Learning-rate decay γ (default 0).
+        Learning-rate decay: η_t = η / (1 + (t - 1) · lr_decay) (default 0).
     weight_decay : float, optional
         L2 penalty λ (default 0).
     initial_accumulator_value : float, optional

@@ -1,14 +1,16 @@
 r"""Gradient clipping, written to reproduce ``torch.nn.utils.clip_grad_norm_`` and ``clip_grad_value_``.
 
-Clipping by norm rescales *all* gradients together so that their joint norm is at most :math:`c`:
+Clipping by norm rescales *all* gradients together so that their joint norm is at most the threshold :math:`\tau`
+(``max_norm``):
 
 .. math::
-    \|g_t\|_p = \Bigl\| \bigl(\|g_t^{(1)}\|_p, \dots, \|g_t^{(k)}\|_p\bigr) \Bigr\|_p, \qquad
-    g_t \leftarrow g_t \cdot \min\Bigl(1, \frac{c}{\|g_t\|_p + 10^{-6}}\Bigr),
+    \|g_t\| = \Bigl\| \bigl(\|g_t^{(1)}\|, \dots, \|g_t^{(J)}\|\bigr) \Bigr\|, \qquad
+    g_t \leftarrow g_t \cdot \min\Bigl(1, \frac{\tau}{\|g_t\| + 10^{-6}}\Bigr),
 
-where :math:`g_t^{(i)}` is the gradient of the :math:`i`-th parameter tensor (the norm of the norms equals the
-norm of all gradients concatenated into one vector). The direction of the update is kept; only its length is
-capped. Clipping by value clamps every coordinate into :math:`[-c, c]` instead, which changes the direction.
+where :math:`g_t^{(l)}` is the gradient of the :math:`l`-th of :math:`J` parameter tensors and every norm is of
+order ``norm_type`` (2 by default; the norm of the norms equals the norm of all gradients concatenated into one
+vector). The direction of the update is kept; only its length is capped. Clipping by value clamps every coordinate
+into :math:`[-\tau, \tau]` instead, which changes the direction.
 """
 
 from __future__ import annotations
@@ -43,16 +45,16 @@ def clip_grad_norm_(
     error_if_nonfinite: bool = False,
     foreach: bool | None = None,
 ) -> Tensor:
-    r"""Rescale the gradients in place so that their total :math:`p`-norm is at most ``max_norm``.
+    r"""Rescale the gradients in place so that their total norm (of order ``norm_type``) is at most ``max_norm``.
 
     Parameters
     ----------
     parameters : Tensor or iterable of Tensors
         Parameters whose ``.grad`` are clipped (those with ``grad is None`` are ignored).
     max_norm : float
-        Largest allowed total norm :math:`c \ge 0`.
+        Largest allowed total norm, the clipping threshold :math:`\tau \ge 0`.
     norm_type : float or "inf", default 2.0
-        The :math:`p` of the norm, :math:`p > 0`; ``float("inf")`` or ``"inf"`` for the max-norm.
+        The order of the norm, a positive number; ``float("inf")`` or ``"inf"`` for the max-norm.
     error_if_nonfinite : bool, default False
         Raise instead of scaling when the total norm is NaN or infinite.
     foreach : bool or None, default None
@@ -100,14 +102,14 @@ def clip_grad_norm_(
 def clip_grad_value_(
     parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None
 ) -> None:
-    r"""Clamp every gradient coordinate into :math:`[-c, c]`, in place.
+    r"""Clamp every gradient coordinate into :math:`[-\tau, \tau]`, in place.
 
     Parameters
     ----------
     parameters : Tensor or iterable of Tensors
         Parameters whose ``.grad`` are clipped (those with ``grad is None`` are ignored).
     clip_value : float
-        The bound :math:`c \ge 0`.
+        The bound :math:`\tau \ge 0`.
     foreach : bool or None, default None
         Accepted for compatibility with torch and ignored.
 

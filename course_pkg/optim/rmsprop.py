@@ -35,10 +35,10 @@ def rmsprop_update(
     grad : Tensor
         Its gradient g_t (not modified).
     state : dict
-        ``step``, ``square_avg`` (v_{t-1}), ``momentum_buffer`` (b_{t-1}, if μ > 0) and ``grad_avg``
+        ``step``, ``square_avg`` (v_{t-1}), ``momentum_buffer`` (b_{t-1}, if β > 0) and ``grad_avg``
         (m_{t-1}, if centered); updated in place.
     lr, alpha, eps, weight_decay, momentum : float
-        η, the decay rate α (a β₂), ε, λ and μ.
+        η, the decay rate β₂ (torch's ``alpha``), ε, λ and the momentum coefficient β.
     centered, maximize : bool
         Subtract the squared mean gradient from v_t; ascend instead of descend.
     """
@@ -72,12 +72,12 @@ class RMSprop(ReferenceOptimizer):
     For t = 1, 2, ... with g_t = ∇_θ L(θ_{t-1}) (negated when ``maximize``) and v_0 = m_0 = b_0 = 0:
 
     1. weight decay:  g_t ← g_t + λ θ_{t-1}
-    2. mean square:  v_t = α v_{t-1} + (1 - α) g_t²
-    3. centered only:  m_t = α m_{t-1} + (1 - α) g_t  and  v_t is replaced by  v_t - m_t²  (a variance)
-    4. scaled gradient:  u_t = g_t / (√v_t + ε)
-    5. with momentum μ > 0:  b_t = μ b_{t-1} + u_t,  θ_t = θ_{t-1} - η b_t;  otherwise  θ_t = θ_{t-1} - η u_t
+    2. mean square:  v_t = β₂ v_{t-1} + (1 - β₂) g_t²   (β₂ is torch's ``alpha``)
+    3. centered only:  m_t = β₂ m_{t-1} + (1 - β₂) g_t  and  v_t is replaced by  v_t - m_t²  (a variance)
+    4. scaled gradient:  g̃_t = g_t / (√v_t + ε)
+    5. with momentum β > 0:  b_t = β b_{t-1} + g̃_t,  θ_t = θ_{t-1} - η b_t;  otherwise  θ_t = θ_{t-1} - η g̃_t
 
-    State per parameter: ``step`` (t), ``square_avg`` (v_t), ``momentum_buffer`` (b_t, only if μ > 0) and
+    State per parameter: ``step`` (t), ``square_avg`` (v_t), ``momentum_buffer`` (b_t, only if β > 0) and
     ``grad_avg`` (m_t, only if centered).
 
     Parameters
@@ -87,13 +87,13 @@ class RMSprop(ReferenceOptimizer):
     lr : float, optional
         Learning rate η (default 1e-2).
     alpha : float, optional
-        Decay rate α of the moving averages (default 0.99).
+        Decay rate β₂ of the moving averages (default 0.99).
     eps : float, optional
         ε added to the denominator (default 1e-8).
     weight_decay : float, optional
         L2 penalty λ (default 0).
     momentum : float, optional
-        Momentum factor μ (default 0).
+        Momentum coefficient β (default 0).
     centered : bool, optional
         Normalize by an estimate of the gradient's variance instead of its second moment (default False).
     maximize : bool, optional

@@ -35,7 +35,7 @@ def sgd_update(
     state : dict
         ``{"momentum_buffer": b_{t-1}}`` after the first step with momentum, ``{}`` before; updated in place.
     lr, momentum, dampening, weight_decay : float
-        η, μ, τ and λ.
+        η, β, the dampening (no symbol) and λ.
     nesterov, maximize : bool
         Use Nesterov momentum; ascend instead of descend.
     """
@@ -59,14 +59,14 @@ def sgd_update(
 class SGD(ReferenceOptimizer):
     r"""Stochastic gradient descent, optionally with momentum (same interface and numbers as ``torch.optim.SGD``).
 
-    For t = 1, 2, ... with g_t = ∇_θ L(θ_{t-1}) on the current batch B (negated when ``maximize``):
+    For t = 1, 2, ... with g_t = ∇_θ L(θ_{t-1}) on the current minibatch 𝓑_t (negated when ``maximize``):
 
     1. weight decay (an L2 penalty λ/2 ‖θ‖²):  g_t ← g_t + λ θ_{t-1}
-    2. momentum buffer (only if μ ≠ 0):  b_1 = g_1,  b_t = μ b_{t-1} + (1 - τ) g_t  for t > 1
-    3. direction:  d_t = g_t + μ b_t (Nesterov),  d_t = b_t (heavy ball),  d_t = g_t (μ = 0)
-    4. step:  θ_t = θ_{t-1} - η d_t
+    2. momentum buffer (only if β ≠ 0):  b_1 = g_1,  b_t = β b_{t-1} + (1 - dampening) g_t  for t > 1
+    3. direction:  g̃_t = g_t + β b_t (Nesterov),  g̃_t = b_t (heavy ball),  g̃_t = g_t (β = 0)
+    4. step:  θ_t = θ_{t-1} - η g̃_t
 
-    State per parameter: ``momentum_buffer`` (b_t), present only when μ ≠ 0.
+    State per parameter: ``momentum_buffer`` (b_t), present only when β ≠ 0.
 
     Parameters
     ----------
@@ -75,13 +75,13 @@ class SGD(ReferenceOptimizer):
     lr : float, optional
         Learning rate η (default 1e-3).
     momentum : float, optional
-        Momentum factor μ (default 0).
+        Momentum coefficient β (default 0).
     dampening : float, optional
-        Dampening τ of the momentum (default 0).
+        Dampening of the momentum, the weight 1 - dampening of g_t in b_t (default 0).
     weight_decay : float, optional
         L2 penalty λ (default 0).
     nesterov : bool, optional
-        Use Nesterov momentum (default False); needs μ > 0 and τ = 0.
+        Use Nesterov momentum (default False); needs β > 0 and no dampening.
     maximize : bool, optional
         Maximize the objective instead of minimizing it (default False).
 
