@@ -8,9 +8,12 @@ filter-normalised directions (Li et al. 2018), and a learning-rate × batch-size
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -28,6 +31,8 @@ __all__ = [
     "random_direction_losses",
     "interpolation_losses",
     "stability_grid",
+    "large_batch_comparison",
+    "cached",
 ]
 
 
@@ -353,3 +358,76 @@ def stability_grid(
         "lrs": np.asarray(lrs, dtype=float),
         "batch_sizes": np.asarray(batch_sizes),
     }
+
+
+def large_batch_comparison(
+    data: DigitsSplit,
+    seed: int,
+    small: int = 16,
+    large: int = 512,
+    lr: float = 0.1,
+    epochs: int = 30,
+    hidden: int = 128,
+    eps: float = 1e-3,
+    max_epochs: int = 1500,
+) -> dict[str, Any]:
+    """One seed of the small-batch vs large-batch experiment (Keskar et al. 2017; Hoffer et al. 2017).
+
+    Trains three networks from the same initialisation (``seed``): small batches for ``epochs`` epochs ("sb"),
+    large batches for ``epochs`` epochs ("lb"), and large batches until the training loss falls below the
+    small-batch run's final loss, at most ``max_epochs`` epochs ("lb_long").
+
+    Returns
+    -------
+    dict
+        For each of "sb", "lb", "lb_long": ``epochs``, ``steps``, ``train_loss`` (final), ``test_accuracy`` and
+        ``sharpness`` (:func:`epsilon_sharpness` in percent, box size ``eps``); and ``barrier``, the largest
+        training loss on the segment between the "sb" and "lb_long" solutions minus the larger of its two ends.
+    """
+    sb = train_mlp(data, batch_size=small, lr=lr, epochs=epochs, hidden=hidden, seed=seed)
+    lb = train_mlp(data, batch_size=large, lr=lr, epochs=epochs, hidden=hidden, seed=seed)
+    lb_long = train_mlp(
+        data,
+        batch_size=large,
+        lr=lr,
+        epochs=max_epochs,
+        hidden=hidden,
+        seed=seed,
+        target_loss=sb.train_loss[-1],
+    )
+    out: dict[str, Any] = {}
+    for name, r in [("sb", sb), ("lb", lb), ("lb_long", lb_long)]:
+        out[name] = {
+            "epochs": len(r.train_loss) - 1,
+            "steps": r.steps,
+            "train_loss": r.train_loss[-1],
+            "test_accuracy": r.test_accuracy,
+            "sharpness": epsilon_sharpness(r.model, data.X_train, data.y_train, eps=eps),
+        }
+    line = interpolation_losses(
+        sb.model, lb_long.model, data.X_train, data.y_train, np.linspace(0.0, 1.0, 21)
+    )
+    out["barrier"] = float(line.max() - max(line[0], line[-1]))
+    return out
+
+
+def cached(path: str | Path, config: dict[str, Any], compute: Callable[[], Any]) -> Any:
+    """Return ``compute()``, stored as JSON in ``path`` together with ``config``.
+
+    A file whose stored config equals ``config`` is read instead of computing again; otherwise (no file, another
+    config, unreadable JSON) the result is computed and the file (re)written. ``compute`` must return
+    JSON-serialisable data (floats ``inf``/``nan`` are allowed); ``config`` must be JSON-serialisable and is
+    compared after a JSON round trip.
+    """
+    path = Path(path)
+    config = json.loads(json.dumps(config))
+    try:
+        stored = json.loads(path.read_text())
+        if stored.get("config") == config:
+            return stored["result"]
+    except (OSError, ValueError, AttributeError):
+        pass
+    result = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"config": config, "result": result}, indent=1) + "\n")
+    return json.loads(json.dumps(result))
