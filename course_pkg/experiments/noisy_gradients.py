@@ -2,10 +2,11 @@ r"""Experiments of the chapter "Noisy gradients, gradient accumulation and clipp
 
 Two implementations of the same kind of network, a residual MLP
 
-.. math:: h_0 = x W_{\text{in}}, \qquad h_{l} = h_{l-1} + \phi(h_{l-1} W_l) \;(l = 1, \dots, D), \qquad
-          \hat y = h_D W_{\text{out}},
+.. math:: h_0 = x W_{\text{in}}, \qquad h_{l} = h_{l-1} + \phi(h_{l-1} W_l) \;(l = 1, \dots, N), \qquad
+          \hat y = h_N W_{\text{out}},
 
-with depth :math:`D` (number of residual blocks) and activation :math:`\phi`:
+with depth :math:`N` (the number of residual blocks; the book keeps :math:`D` for the training set) and
+activation :math:`\phi`:
 
 - :class:`ResidualMLP` in torch (ReLU blocks), for the digits experiments: gradient variance at
   initialisation (:func:`gradient_variance`), training with gradient accumulation and clipping (:func:`train`);
@@ -34,12 +35,12 @@ __all__ = [
 
 
 class ResidualMLP(nn.Module):
-    r"""Residual MLP: ``D`` blocks :math:`h \leftarrow h + W_2\,\mathrm{ReLU}(W_1 h)` between two linear maps.
+    r"""Residual MLP: ``depth`` blocks :math:`h \leftarrow h + W_2\,\mathrm{ReLU}(W_1 h)` between two linear maps.
 
     Parameters
     ----------
     depth : int
-        Number of residual blocks :math:`D \ge 0`.
+        Number of residual blocks :math:`N \ge 0`.
     width : int
         Width of the hidden representation :math:`h`.
     in_dim, out_dim : int
@@ -176,7 +177,7 @@ NP_IN, NP_WIDTH, NP_N = 8, 16, 256
 
 
 def regression_data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    r"""Noisy non-linear regression: :math:`x \sim \mathcal N(0, I_8)`, :math:`y = \sin(x^\top u) + 0.3\,\epsilon`."""
+    r"""Noisy non-linear regression: :math:`x \sim \mathcal N(0, I_8)`, :math:`y = \sin(2 x^\top u) + 0.3\,\xi`."""
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((NP_N, NP_IN))
     u = rng.standard_normal(NP_IN) / np.sqrt(NP_IN)

@@ -4,10 +4,10 @@ Clipping by norm rescales *all* gradients together so that their joint norm is a
 (``max_norm``):
 
 .. math::
-    \|g_t\| = \Bigl\| \bigl(\|g_t^{(1)}\|, \dots, \|g_t^{(J)}\|\bigr) \Bigr\|, \qquad
+    \|g_t\| = \Bigl\| \bigl(\|g_t^{(1)}\|, \|g_t^{(2)}\|, \dots\bigr) \Bigr\|, \qquad
     g_t \leftarrow g_t \cdot \min\Bigl(1, \frac{\tau}{\|g_t\| + 10^{-6}}\Bigr),
 
-where :math:`g_t^{(l)}` is the gradient of the :math:`l`-th of :math:`J` parameter tensors and every norm is of
+where :math:`g_t^{(l)}` is the gradient of the :math:`l`-th parameter tensor and every norm is of
 order ``norm_type`` (2 by default; the norm of the norms equals the norm of all gradients concatenated into one
 vector). The direction of the update is kept; only its length is capped. Clipping by value clamps every coordinate
 into :math:`[-\tau, \tau]` instead, which changes the direction.
