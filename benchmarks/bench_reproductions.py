@@ -4,6 +4,8 @@
   FTRL-Proximal's best online log-loss, for FTRL-Proximal, online gradient descent with FOBOS truncation and with an
   L1 subgradient. The chapter runs seed 0 and quotes this table; the benchmark fails if the ordering
   FTRL-Proximal < FOBOS <= subgradient does not hold on every seed.
+- Choosing chapter, exercise ch-ex-seeds: the tuned digits race for seeds 0, 1, 2; fails if the ranking of the
+  optimizers is the same for every seed (the chapter says it changes).
 Run with ``python -m benchmarks reproductions``.
 """
 
@@ -43,3 +45,28 @@ def main() -> None:
     for seed, row in rows.items():
         if not row["FTRL-Proximal"] < row["fobos"] <= row["subgradient"]:
             raise AssertionError(f"seed {seed}: the sparsity ordering does not hold: {row}")
+    main_digits()
+
+
+def digits_seeds() -> dict[int, dict[str, float]]:
+    """Choosing chapter, exercise ch-ex-seeds: tuned test accuracy of each optimizer for seeds 0, 1, 2."""
+    import torch
+
+    from course_pkg.explore import choosing as race
+
+    torch.set_num_threads(1)
+    return {
+        seed: {n: r["best"].test_accuracy for n, r in race.digits_race(seed=seed).items()}
+        for seed in range(3)
+    }
+
+
+def main_digits() -> None:
+    rows = digits_seeds()
+    names = list(rows[0])
+    print("choosing chapter: tuned test accuracy on digits, seeds 0-2")
+    for seed, row in rows.items():
+        print(f"{seed:5d}" + "".join(f"{row[n]:10.3f}" for n in names))
+    rankings = {seed: tuple(sorted(row, key=row.get)) for seed, row in rows.items()}
+    if len(set(rankings.values())) == 1:
+        raise AssertionError(f"the ranking of the tuned optimizers is the same for every seed: {rankings}")
