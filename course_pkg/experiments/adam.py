@@ -7,7 +7,10 @@
 - :func:`logistic_regression_race`: Kingma & Ba (2015) §6.1 on digits — L2-regularised multinomial logistic
   regression trained with Adam, Adagrad and SGD with Nesterov momentum, each with its own tuned step size and the
   paper's α_t = α/√t decay.
-- :func:`warmup_race`: Adam without warmup, Adam with linear warmup and RAdam at a high learning rate on a small MLP.
+- :func:`warmup_race`: Adam without warmup, Adam with a warmup schedule and RAdam at a high learning rate on a small
+  MLP, with the fraction of dead ReLU units at the end.
+- :func:`reddi_gradients`, :func:`projected_adam`, :func:`online_regret`: Reddi et al.'s (2018) one-dimensional
+  online problem on which Adam converges to the worst point of [−1, 1] and AMSGrad to the best.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ __all__ = [
     "adaptive_lr_variance",
     "logistic_regression_race",
     "warmup_race",
+    "reddi_gradients",
+    "projected_adam",
+    "online_regret",
 ]
 
 
@@ -173,7 +179,7 @@ def logistic_regression_race(
 
 def warmup_race(
     data: DigitsSplit,
-    runs: dict[str, tuple[Callable[..., torch.optim.Optimizer], int]],
+    runs: dict[str, tuple[Callable[..., torch.optim.Optimizer], int | Callable[[int], float]]],
     lr: float,
     epochs: int = 10,
     batch_size: int = 32,
@@ -187,7 +193,8 @@ def warmup_race(
     ----------
     data : DigitsSplit
     runs : dict
-        Name → (optimizer class, warmup steps W); W > 0 multiplies the learning rate by min(1, t/W) at step t.
+        Name → (optimizer class, warmup). An integer W > 0 multiplies the learning rate by min(1, t/W) at step
+        t = 1, 2, … (linear warmup; 0: none); a callable f multiplies it by f(t).
     lr : float
         Peak learning rate η.
     epochs, batch_size, hidden, depth
@@ -199,12 +206,21 @@ def warmup_race(
     -------
     dict
         Name → ``{"loss": (len(seeds), steps) minibatch losses, "train_loss": (len(seeds),) final full-batch
-        training losses, "test_accuracy": (len(seeds),) array}``.
+        training losses, "test_accuracy": (len(seeds),) array, "dead": (len(seeds), depth) fraction of the
+        units of each hidden layer that are zero on every training example at the end ("dead" ReLUs)}``.
     """
     n = data.X_train.shape[0]
     out: dict[str, dict[str, Any]] = {}
     for name, (cls, warmup) in runs.items():
-        losses, finals, accs = [], [], []
+        if callable(warmup):
+            factor = warmup
+        else:
+            w = max(int(warmup), 0)
+
+            def factor(t: int, w: int = w) -> float:
+                return 1.0 if w == 0 else min(1.0, t / w)
+
+        losses, finals, accs, dead = [], [], [], []
         for seed in seeds:
             torch.manual_seed(seed)
             layers: list[nn.Module] = []
@@ -214,10 +230,8 @@ def warmup_race(
                 width = hidden
             model = nn.Sequential(*layers, nn.Linear(width, 10))
             opt = cls(model.parameters(), lr=lr)
-            w = max(int(warmup), 0)
-            sched = torch.optim.lr_scheduler.LambdaLR(
-                opt, lambda k, w=w: 1.0 if w == 0 else min(1.0, (k + 1) / w)
-            )
+            # LambdaLR's counter k starts at 0 for the first step: the multiplier of step t = k + 1 is factor(t)
+            sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k, f=factor: f(k + 1))
             gen = torch.Generator().manual_seed(seed)
             curve = []
             for _ in range(epochs):
@@ -234,9 +248,94 @@ def warmup_race(
             final = full_loss(model, data.X_train, data.y_train)
             finals.append(final if math.isfinite(final) else math.inf)
             accs.append(accuracy(model, data.X_test, data.y_test))
+            with torch.no_grad():
+                h, frac = data.X_train, []
+                for module in model:
+                    h = module(h)
+                    if isinstance(module, nn.ReLU):
+                        frac.append(float((h > 0).sum(dim=0).eq(0).double().mean()))
+            dead.append(frac)
         out[name] = {
             "loss": np.array(losses),
             "train_loss": np.array(finals),
             "test_accuracy": np.array(accs),
+            "dead": np.array(dead),
         }
     return out
+
+
+def reddi_gradients(
+    steps: int,
+    C: float = 1010.0,
+    period: int = 101,
+    stochastic: bool = False,
+    n_runs: int = 1,
+    seed: int = 0,
+) -> np.ndarray:
+    """Gradients of Reddi et al.'s (2018, §5) linear losses f_t(x) = g_t x on the interval [−1, 1].
+
+    Online version: g_t = C when t mod ``period`` = 1, −10 otherwise (t = 1, 2, …). Stochastic version: g_t = C
+    with probability 1/``period``, −10 otherwise, independently. With the defaults the average gradient is
+    positive ((C − 10(period − 1))/period = 0.099 online, 0.2 in expectation), so the best point is x = −1; the
+    large, rare gradient is the only one pointing there.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_runs, steps)``.
+    """
+    if steps < 1 or period < 2 or n_runs < 1:
+        raise ValueError(f"need steps >= 1, period >= 2, n_runs >= 1; got {steps}, {period}, {n_runs}")
+    if not stochastic:
+        t = np.arange(1, steps + 1)
+        return np.tile(np.where(t % period == 1, C, -10.0), (n_runs, 1))
+    rng = np.random.default_rng(seed)
+    return np.where(rng.random((n_runs, steps)) < 1.0 / period, C, -10.0)
+
+
+def projected_adam(
+    grads: np.ndarray,
+    lr: float,
+    betas: tuple[float, float] = (0.9, 0.99),
+    eps: float = 1e-8,
+    amsgrad: bool = False,
+    radius: float = 1.0,
+) -> np.ndarray:
+    """Adam or AMSGrad on linear losses over [−radius, radius], step size α_t = ``lr``/√t, from x_0 = 0.
+
+    The update is ``torch.optim.Adam``'s (bias-corrected moments; with ``amsgrad`` the running maximum of v_t in
+    the denominator), followed by a projection (clipping) onto the interval, as in Reddi et al. (2018). The
+    gradients do not depend on x, so many runs advance at once, one per row of ``grads``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape of ``grads``: the iterates x_1, …, x_T of every run.
+    """
+    grads = np.atleast_2d(np.asarray(grads, dtype=np.float64))
+    beta1, beta2 = betas
+    x = np.zeros(grads.shape[0])
+    m, v, v_max = np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)
+    xs = np.empty_like(grads)
+    for t in range(1, grads.shape[1] + 1):
+        g = grads[:, t - 1]
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        if amsgrad:
+            v_max = np.maximum(v_max, v)
+        denom = np.sqrt(v_max if amsgrad else v) / math.sqrt(1 - beta2**t) + eps
+        x = np.clip(x - lr / math.sqrt(t) * (m / (1 - beta1**t)) / denom, -radius, radius)
+        xs[:, t - 1] = x
+    return xs
+
+
+def online_regret(grads: np.ndarray, xs: np.ndarray, radius: float = 1.0) -> np.ndarray:
+    """Average regret R_T/T of the iterates on linear losses, for every horizon T (shape of ``grads``).
+
+    The learner suffers f_t(x_{t−1}) = g_t x_{t−1} (x_0 = 0); the best fixed point of [−radius, radius] in
+    hindsight suffers −radius·|Σ_{s≤T} g_s|.
+    """
+    grads = np.atleast_2d(grads)
+    prev = np.concatenate([np.zeros((xs.shape[0], 1)), xs[:, :-1]], axis=1)
+    T = np.arange(1, grads.shape[1] + 1)
+    return (np.cumsum(grads * prev, axis=1) + radius * np.abs(np.cumsum(grads, axis=1))) / T

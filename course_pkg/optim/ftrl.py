@@ -52,7 +52,7 @@ def ftrl_update(
 class FTRL(ReferenceOptimizer):
     r"""FTRL-Proximal with L1 and L2 regularization, per coordinate (McMahan et al., 2013, Algorithm 1).
 
-    "Follow the regularized leader": θ_{t+1} minimizes the linearized losses seen so far plus a proximal term that
+    "Follow the regularized leader": θ_t minimizes the linearized losses seen so far plus a proximal term that
     keeps it near the past iterates, plus λ₁‖θ‖₁ + ½λ₂‖θ‖². The minimizer has a closed form per coordinate,
     kept through two numbers z and n. For t = 1, 2, ... with g_t = ∇_θ L(θ_{t-1}) and z_0 = n_0 = 0:
 

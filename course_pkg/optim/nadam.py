@@ -36,10 +36,10 @@ def nadam_update(
     grad : Tensor
         Its gradient g_t (not modified).
     state : dict
-        ``step`` (t-1), ``mu_product`` (μ_1 ⋯ μ_{t-1}, a 0-dim tensor), ``exp_avg`` (m_{t-1}) and
+        ``step`` (t-1), ``mu_product`` (β_{1,1} ⋯ β_{1,t-1}, a 0-dim tensor), ``exp_avg`` (m_{t-1}) and
         ``exp_avg_sq`` (v_{t-1}); updated in place.
     lr, beta1, beta2, eps, weight_decay, momentum_decay : float
-        η, β₁, β₂, ε, λ and ψ.
+        η, β₁, β₂, ε, λ and c.
     decoupled_weight_decay, maximize : bool
         Decay θ directly (as AdamW) instead of adding λθ to g_t; ascend instead of descend.
     """
@@ -76,12 +76,12 @@ class NAdam(ReferenceOptimizer):
     For t = 1, 2, ... with g_t = ∇_θ L(θ_{t-1}) (negated when ``maximize``) and m_0 = v_0 = 0:
 
     1. weight decay λ:  g_t ← g_t + λ θ_{t-1},  or with ``decoupled_weight_decay``  θ_{t-1} ← (1 - η λ) θ_{t-1}
-    2. momentum schedule:  μ_t = β₁ (1 - ½ · 0.96^(t ψ))   (ψ = ``momentum_decay``)
+    2. momentum schedule:  β_{1,t} = β₁ (1 - ½ · 0.96^(t c))   (c = ``momentum_decay``; Dozat writes μ_t)
     3. moments:  m_t = β₁ m_{t-1} + (1 - β₁) g_t,   v_t = β₂ v_{t-1} + (1 - β₂) g_t²,   v̂_t = v_t / (1 - β₂ᵗ)
-    4. step:  θ_t = θ_{t-1} - η [ (1 - μ_t) g_t / (1 - ∏_{i≤t} μ_i)  +  μ_{t+1} m_t / (1 - ∏_{i≤t+1} μ_i) ]
+    4. step:  θ_t = θ_{t-1} - η [ (1 - β_{1,t}) g_t / (1 - ∏_{i≤t} β_{1,i})  +  β_{1,t+1} m_t / (1 - ∏_{i≤t+1} β_{1,i}) ]
        / (√v̂_t + ε)
 
-    State per parameter: ``step`` (t), ``mu_product`` (∏_{i≤t} μ_i, a 0-dim CPU tensor), ``exp_avg`` (m_t) and
+    State per parameter: ``step`` (t), ``mu_product`` (∏_{i≤t} β_{1,i}, a 0-dim CPU tensor), ``exp_avg`` (m_t) and
     ``exp_avg_sq`` (v_t).
 
     Parameters
@@ -97,7 +97,7 @@ class NAdam(ReferenceOptimizer):
     weight_decay : float, optional
         Weight decay λ (default 0).
     momentum_decay : float, optional
-        ψ, how fast μ_t rises to β₁ (default 4e-3).
+        c, how fast β_{1,t} rises to β₁ (default 4e-3).
     decoupled_weight_decay : bool, optional
         Decay the weights directly, as AdamW (default False).
     maximize : bool, optional

@@ -6,11 +6,13 @@ proceeds. The scheduler is *attached* to an optimizer, and every call to :meth:`
 and writes the new :math:`\eta_t` into each ``param_group["lr"]``.
 
 Like torch, the torch-named schedules (:class:`StepLR`, :class:`MultiStepLR`, :class:`ExponentialLR`,
-:class:`CosineAnnealingLR`, :class:`LinearLR`, :class:`PolynomialLR`) are written in *chainable* (recursive)
+:class:`CosineAnnealingLR`, :class:`LinearLR`, :class:`PolynomialLR`, :class:`MultiplicativeLR`,
+:class:`ConstantLR`) are written in *chainable* (recursive)
 form: the new rate is computed from the rate currently in the optimizer, so that two schedulers attached to the
 same optimizer compose, and the floating-point sequence is identical to torch's. Each class also exposes its
 closed form :math:`\eta_t = f(t)` in ``closed_form_lr``, which the tests compare against. :class:`LambdaLR`,
-:class:`WarmupCosine` and :class:`InverseTimeLR` are closed forms by definition.
+:class:`WarmupCosine`, :class:`InverseTimeLR`, :class:`CosineAnnealingWarmRestarts` (torch's formula, with its
+restart bookkeeping) and :class:`WarmupStableDecay` are closed forms by definition.
 
 Notation: :math:`\eta_0` is the initial learning rate of a group (``base_lrs``), :math:`t` is ``last_epoch``.
 """
@@ -40,6 +42,10 @@ __all__ = [
     "LambdaLR",
     "WarmupCosine",
     "InverseTimeLR",
+    "MultiplicativeLR",
+    "ConstantLR",
+    "CosineAnnealingWarmRestarts",
+    "WarmupStableDecay",
     "lr_sequence",
 ]
 
@@ -546,6 +552,278 @@ class InverseTimeLR(LRScheduler):
         """Return :math:`\\eta_0 / (1 + t/\\tau)^p` for every group."""
         factor = (1.0 + self.last_epoch / self.tau) ** (-self.power)
         return [base * factor for base in self.base_lrs]
+
+
+class MultiplicativeLR(LRScheduler):
+    r"""Multiply the learning rate by a user factor at every step: :math:`\eta_t = \eta_{t-1}\, \lambda(t)`.
+
+    .. math:: \eta_t = \eta_0 \prod_{k=1}^{t} \lambda(k)
+
+    Unlike :class:`LambdaLR` (:math:`\eta_t = \eta_0 \lambda(t)`), the factors *compound*: a constant
+    :math:`\lambda(k) = \gamma` gives :class:`ExponentialLR`.
+
+    Parameters
+    ----------
+    optimizer : torch.optim.Optimizer
+        Wrapped optimizer.
+    lr_lambda : callable or list of callables
+        The factor :math:`\lambda(t)` applied at step :math:`t \ge 1`, one function for all groups or one per group.
+    last_epoch : int, default -1
+        Index of the last step (``-1``: fresh start).
+
+    Raises
+    ------
+    ValueError
+        If a list of functions does not have one entry per param group.
+    TypeError
+        If a factor is not callable.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+        last_epoch: int = -1,
+    ) -> None:
+        self.optimizer = optimizer
+        if isinstance(lr_lambda, list | tuple):
+            if len(lr_lambda) != len(optimizer.param_groups):
+                raise ValueError(
+                    f"Expected {len(optimizer.param_groups)} lr_lambdas, but got {len(lr_lambda)}"
+                )
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
+        for fn in self.lr_lambdas:
+            if not callable(fn):
+                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float | Tensor]:
+        r"""Multiply the current rates by :math:`\lambda(t)` (except in the constructor's step)."""
+        if self._is_initial:
+            return _current_lrs(self.optimizer)
+        return [
+            group["lr"] * fn(self.last_epoch)
+            for fn, group in zip(self.lr_lambdas, self.optimizer.param_groups, strict=True)
+        ]
+
+    def closed_form_lr(self) -> list[float | Tensor]:
+        r"""The product :math:`\eta_0 \prod_{k=1}^{t} \lambda(k)` at ``t = last_epoch``."""
+        out = []
+        for fn, base in zip(self.lr_lambdas, self.base_lrs, strict=True):
+            factor = 1.0
+            for k in range(1, self.last_epoch + 1):
+                factor *= fn(k)
+            out.append(base * factor)
+        return out
+
+    state_dict = LambdaLR.state_dict
+    load_state_dict = LambdaLR.load_state_dict
+
+
+class ConstantLR(LRScheduler):
+    r"""Multiply the learning rate by a constant ``factor`` for the first ``total_iters`` steps.
+
+    .. math:: \eta_t = \begin{cases} c\, \eta_0 & t < N, \\ \eta_0 & t \ge N, \end{cases}
+
+    with :math:`c` = ``factor`` and :math:`N` = ``total_iters``: a *constant* warmup (Goyal et al. 2017's first,
+    rejected variant; He et al. 2016 used :math:`c = 0.1` for their 110-layer ResNet).
+
+    Parameters
+    ----------
+    optimizer : torch.optim.Optimizer
+        Wrapped optimizer.
+    factor : float, default 1/3
+        Factor :math:`c \in [0, 1]`.
+    total_iters : int, default 5
+        Number of steps :math:`N` at the reduced rate.
+    last_epoch : int, default -1
+        Index of the last step (``-1``: fresh start).
+
+    Raises
+    ------
+    ValueError
+        If ``factor`` is not in [0, 1].
+    """
+
+    def __init__(
+        self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5, last_epoch: int = -1
+    ) -> None:
+        if factor > 1.0 or factor < 0:
+            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+        self.factor = factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float | Tensor]:
+        """Scale by ``factor`` at t = 0 and by 1/``factor`` at t = ``total_iters``; otherwise keep the rates."""
+        if self.last_epoch == 0:
+            return [group["lr"] * self.factor for group in self.optimizer.param_groups]
+        if self.last_epoch != self.total_iters:
+            return _current_lrs(self.optimizer)
+        return [group["lr"] * (1.0 / self.factor) for group in self.optimizer.param_groups]
+
+    def closed_form_lr(self) -> list[float | Tensor]:
+        r"""The closed form :math:`c\,\eta_0` before :math:`N`, :math:`\eta_0` from :math:`N` on."""
+        return [base * (self.factor if self.last_epoch < self.total_iters else 1.0) for base in self.base_lrs]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    r"""Cosine annealing with warm restarts (SGDR, Loshchilov & Hutter 2017).
+
+    .. math:: \eta_t = \eta_{\min} + \tfrac12 (\eta_0 - \eta_{\min})
+              \bigl(1 + \cos(\pi\, T_{\text{cur}} / T_i)\bigr)
+
+    where :math:`T_{\text{cur}}` counts the steps since the last restart and :math:`T_i` is the length of the
+    current cycle: :math:`T_0` for the first, multiplied by :math:`T_{\text{mult}}` at every restart. At a restart
+    the rate jumps back to :math:`\eta_0`. Cycle :math:`i` (from 0) starts at step
+    :math:`T_0 (T_{\text{mult}}^i - 1)/(T_{\text{mult}} - 1)` (:math:`i T_0` when :math:`T_{\text{mult}} = 1`).
+
+    Parameters
+    ----------
+    optimizer : torch.optim.Optimizer
+        Wrapped optimizer.
+    T_0 : int
+        Length of the first cycle, in steps (a positive integer).
+    T_mult : int, default 1
+        Growth factor of the cycle length (an integer :math:`\ge 1`).
+    eta_min : float, default 0.0
+        Minimum learning rate :math:`\eta_{\min}`.
+    last_epoch : int, default -1
+        Index of the last step (``-1``: fresh start).
+
+    Raises
+    ------
+    ValueError
+        With torch's messages, if ``T_0`` or ``T_mult`` is not a valid integer or ``eta_min`` is not a number.
+    """
+
+    def __init__(
+        self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0, last_epoch: int = -1
+    ) -> None:
+        if T_0 <= 0 or not isinstance(T_0, int):
+            raise ValueError(f"Expected positive integer T_0, but got {T_0}")
+        if T_mult < 1 or not isinstance(T_mult, int):
+            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
+        if not isinstance(eta_min, float | int):
+            raise ValueError(f"Expected float or int eta_min, but got {eta_min} of type {type(eta_min)}")
+        self.T_0 = T_0
+        self.T_i = T_0
+        self.T_mult = T_mult
+        self.eta_min = eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def step(self) -> None:
+        r"""Advance :math:`T_{\text{cur}}` by one step, restarting when it reaches :math:`T_i`."""
+        if self.last_epoch < 0:
+            self.T_cur = 0
+        else:
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:
+                self.T_cur = self.T_cur % self.T_i
+                self.T_i = self.T_i * self.T_mult
+        super().step()
+
+    def get_lr(self) -> list[float | Tensor]:
+        r"""The cosine of the current cycle at :math:`T_{\text{cur}}`."""
+        cos = 1 + math.cos(math.pi * self.T_cur / self.T_i)
+        return [self.eta_min + (base - self.eta_min) * cos / 2 for base in self.base_lrs]
+
+    def closed_form_lr(self) -> list[float | Tensor]:
+        r"""The rate at ``t = last_epoch`` from the cycle arithmetic alone (no running counters)."""
+        t, T_0, mult = self.last_epoch, self.T_0, self.T_mult
+        if mult == 1:
+            T_i, T_cur = T_0, t % T_0
+        else:
+            start, T_i = 0, T_0
+            while t >= start + T_i:
+                start, T_i = start + T_i, T_i * mult
+            T_cur = t - start
+        cos = 1 + math.cos(math.pi * T_cur / T_i)
+        return [self.eta_min + (base - self.eta_min) * cos / 2 for base in self.base_lrs]
+
+
+class WarmupStableDecay(LRScheduler):
+    r"""Warmup–stable–decay ("trapezoidal") schedule: linear warmup, a long constant phase, a short linear decay.
+
+    .. math::
+        \eta_t = \begin{cases}
+            \eta_0 \, \dfrac{t + 1}{W} & 0 \le t < W, \\[1ex]
+            \eta_0 & W \le t < T - D, \\[1ex]
+            \eta_{\min} + (\eta_0 - \eta_{\min}) \, \dfrac{T - t}{D} & T - D \le t \le T, \\[1ex]
+            \eta_{\min} & t > T.
+        \end{cases}
+
+    The warmup is :class:`WarmupCosine`'s; the decay falls in equal decrements from :math:`\eta_0` at
+    :math:`t = T - D` to :math:`\eta_{\min}` at :math:`t = T`. Because the constant phase does not depend on
+    :math:`T`, a run can be continued from any checkpoint of the stable phase and decayed later (Hu et al. 2024;
+    Hägele et al. 2024). Torch has no such class; ``SequentialLR`` of ``LinearLR`` pieces gives the same rates.
+
+    Parameters
+    ----------
+    optimizer : torch.optim.Optimizer
+        Wrapped optimizer.
+    warmup_steps : int
+        Length :math:`W \ge 0` of the warmup.
+    decay_steps : int
+        Length :math:`D \ge 1` of the final decay.
+    total_steps : int
+        Step :math:`T \ge W + D` at which the decay reaches :math:`\eta_{\min}`.
+    eta_min : float, default 0.0
+        Final learning rate :math:`\eta_{\min} \ge 0`.
+    last_epoch : int, default -1
+        Index of the last step (``-1``: fresh start).
+
+    Raises
+    ------
+    ValueError
+        If ``warmup_steps < 0``, ``decay_steps < 1``, ``total_steps < warmup_steps + decay_steps`` or
+        ``eta_min < 0``.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        warmup_steps: int,
+        decay_steps: int,
+        total_steps: int,
+        eta_min: float = 0.0,
+        last_epoch: int = -1,
+    ) -> None:
+        if warmup_steps < 0:
+            raise ValueError(f"Invalid warmup_steps: {warmup_steps} (must be >= 0)")
+        if decay_steps < 1:
+            raise ValueError(f"Invalid decay_steps: {decay_steps} (must be >= 1)")
+        if total_steps < warmup_steps + decay_steps:
+            raise ValueError(
+                f"Invalid total_steps: {total_steps} (must be at least warmup_steps + decay_steps = "
+                f"{warmup_steps + decay_steps})"
+            )
+        if eta_min < 0:
+            raise ValueError(f"Invalid eta_min: {eta_min} (must be >= 0)")
+        self.warmup_steps = warmup_steps
+        self.decay_steps = decay_steps
+        self.total_steps = total_steps
+        self.eta_min = eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float | Tensor]:
+        """Return the warmup, stable or decay value at ``t = last_epoch`` for every group."""
+        t, W, D, T, eta_min = (
+            self.last_epoch,
+            self.warmup_steps,
+            self.decay_steps,
+            self.total_steps,
+            self.eta_min,
+        )
+        if t < W:
+            return [base * (t + 1) / W for base in self.base_lrs]
+        if t < T - D:
+            return list(self.base_lrs)
+        remaining = max(T - t, 0) / D
+        return [eta_min + (base - eta_min) * remaining for base in self.base_lrs]
 
 
 def lr_sequence(

@@ -113,3 +113,74 @@ def test_warmup_race_shapes_and_reproducibility():
     # warmup: the first step uses η/10, so the second minibatch loss moves less than without warmup
     first_change = lambda r: np.abs(r["loss"][:, 1] - r["loss"][:, 0])  # noqa: E731
     assert np.all(first_change(a["Adam+warmup"]) <= first_change(a["Adam"]) + 0.05)
+
+
+def test_warmup_race_callable_schedule_and_dead_units():
+    data = load_digits_split(seed=0)
+    runs = {"linear": (torch.optim.Adam, 10), "callable": (torch.optim.Adam, lambda t: min(1.0, t / 10))}
+    res = exa.warmup_race(data, runs, lr=1e-3, epochs=1, batch_size=256, hidden=16, depth=2, seeds=(0,))
+    np.testing.assert_array_equal(res["linear"]["loss"], res["callable"]["loss"])
+    dead = res["linear"]["dead"]
+    assert dead.shape == (1, 2) and np.all((dead >= 0) & (dead <= 1))
+    # a network whose first layer outputs only negative pre-activations is entirely dead: count it by hand
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(64, 16)
+    with torch.no_grad():
+        h = torch.relu(layer(data.X_train))
+    assert float((h > 0).sum(0).eq(0).double().mean()) == pytest.approx(
+        np.mean([not torch.any(h[:, j] > 0) for j in range(16)])
+    )
+
+
+def test_reddi_gradients():
+    g = exa.reddi_gradients(303)
+    assert g.shape == (1, 303) and g[0, 0] == 1010 and g[0, 101] == 1010 and g[0, 1] == -10
+    assert g[0, :101].sum() == 1010 - 10 * 100  # positive average gradient: the best point is x = −1
+    gs = exa.reddi_gradients(200_000, stochastic=True, n_runs=2, seed=0)
+    assert gs.mean() == pytest.approx(1010 * 0.0099 - 10 * 0.9901, abs=0.05)
+    assert not np.array_equal(gs[0], gs[1])
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("stochastic", [False, True])
+def test_projected_adam_matches_torch_adam_with_projection(amsgrad, stochastic):
+    """Lockstep with torch.optim.Adam (and course_pkg.optim.Adam), lr/√t by LambdaLR, clamp_ after each step."""
+    import course_pkg.optim as co
+
+    grads = exa.reddi_gradients(600, C=50.0, period=11, stochastic=stochastic, seed=3)
+    ours = exa.projected_adam(grads, lr=0.3, betas=(0.9, 0.99), amsgrad=amsgrad)[0]
+    for cls in (torch.optim.Adam, co.Adam):
+        x = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        opt = cls([x], lr=0.3, betas=(0.9, 0.99), amsgrad=amsgrad)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 1.0 / np.sqrt(k + 1))
+        ref = []
+        for g in grads[0]:
+            x.grad = torch.tensor([g], dtype=torch.float64)
+            opt.step()
+            sched.step()
+            with torch.no_grad():
+                x.clamp_(-1.0, 1.0)
+            ref.append(x.item())
+        np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-14)
+
+
+def test_online_regret_by_brute_force():
+    rng = np.random.default_rng(0)
+    grads = rng.normal(size=(2, 50))
+    xs = rng.uniform(-1, 1, size=(2, 50))
+    reg = exa.online_regret(grads, xs)
+    for r in range(2):
+        for T in (1, 7, 50):
+            suffered = sum(grads[r, t] * (xs[r, t - 1] if t > 0 else 0.0) for t in range(T))
+            best = min(sum(grads[r, :T]) * x for x in (-1.0, 1.0))
+            assert reg[r, T - 1] == pytest.approx((suffered - best) / T)
+
+
+def test_adam_fails_and_amsgrad_converges_on_reddi_problem():
+    g = exa.reddi_gradients(10_000)
+    adam = exa.projected_adam(g, lr=0.5)
+    ams = exa.projected_adam(g, lr=0.5, amsgrad=True)
+    assert adam[0, -1] > 0.9 and ams[0, -1] < -0.85
+    reg_adam, reg_ams = exa.online_regret(g, adam)[0], exa.online_regret(g, ams)[0]
+    assert reg_adam[-1] > 20 / 101  # above the average regret of always playing the worst point, x = +1
+    assert reg_ams[-1] < reg_adam[-1] and reg_ams[-1] < 0.6 * reg_ams[2_500]  # AMSGrad's keeps falling

@@ -335,3 +335,167 @@ def test_works_with_course_optimizer_if_present() -> None:
     ours = _run(lambda o: S.CosineAnnealingLR(o, T_max=30), o, steps=30)
     ref = _run(lambda o: tsched.CosineAnnealingLR(o, T_max=30), _optimizer((0.1,)), steps=30)
     np.testing.assert_array_equal(ours, ref)
+
+
+# ------------------------------------------- MultiplicativeLR, ConstantLR, CosineAnnealingWarmRestarts (torch)
+
+NEW_CASES = [
+    ("MultiplicativeLR", {"lr_lambda": lambda t: 0.97}),
+    ("MultiplicativeLR", {"lr_lambda": lambda t: 0.9 if t % 10 == 0 else 1.0}),
+    ("MultiplicativeLR", {"lr_lambda": [lambda t: 0.99, lambda t: 1.0 - 0.5 / (t + 10)]}),
+    ("ConstantLR", {}),
+    ("ConstantLR", {"factor": 0.1, "total_iters": 40}),
+    ("ConstantLR", {"factor": 0.5, "total_iters": 120}),
+    ("CosineAnnealingWarmRestarts", {"T_0": 30}),
+    ("CosineAnnealingWarmRestarts", {"T_0": 10, "T_mult": 2}),
+    ("CosineAnnealingWarmRestarts", {"T_0": 7, "T_mult": 3, "eta_min": 0.001}),
+    ("CosineAnnealingWarmRestarts", {"T_0": 1}),
+]
+NEW_IDS = [f"{n}-{i}" for i, (n, _) in enumerate(NEW_CASES)]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), NEW_CASES, ids=NEW_IDS)
+def test_new_schedules_identical_to_torch(name: str, kwargs: dict) -> None:
+    ours = _run(lambda o: getattr(S, name)(o, **kwargs), _optimizer())
+    ref = _run(lambda o: getattr(tsched, name)(o, **kwargs), _optimizer())
+    np.testing.assert_array_equal(ours, ref)
+    if not (name == "CosineAnnealingWarmRestarts" and kwargs["T_0"] == 1):
+        assert len(set(ours[:, 0])) > 1
+
+
+@pytest.mark.parametrize(("name", "kwargs"), NEW_CASES, ids=NEW_IDS)
+def test_new_schedules_closed_form(name: str, kwargs: dict) -> None:
+    optimizer = _optimizer()
+    sched = getattr(S, name)(optimizer, **kwargs)
+    for _ in range(NUM_STEPS):
+        np.testing.assert_allclose(sched.get_last_lr(), sched.closed_form_lr(), rtol=1e-10, atol=1e-15)
+        optimizer.step()
+        sched.step()
+
+
+def test_warm_restarts_cycle_starts() -> None:
+    """Restarts of SGDR with T_0 = 10, T_mult = 2 at t = 10, 30, 70 (T_0 (2^i − 1)): η jumps back to η_0."""
+    eta = S.lr_sequence(S.CosineAnnealingWarmRestarts, 150, lr=0.5, T_0=10, T_mult=2, eta_min=0.01)
+    jumps = np.flatnonzero(np.diff(eta) > 0) + 1
+    np.testing.assert_array_equal(jumps, [10, 30, 70])
+    np.testing.assert_allclose(eta[jumps], 0.5)
+    # half-way through each cycle the rate is the mid-point of η_0 and η_min
+    for start, length in [(0, 10), (10, 20), (30, 40), (70, 80)]:
+        assert eta[start + length // 2] == pytest.approx((0.5 + 0.01) / 2)
+
+
+def test_multiplicative_with_constant_factor_is_exponential() -> None:
+    np.testing.assert_allclose(
+        _run(lambda o: S.MultiplicativeLR(o, lambda t: 0.95), _optimizer()),
+        _run(lambda o: tsched.ExponentialLR(o, gamma=0.95), _optimizer()),
+        rtol=1e-13,
+    )
+
+
+def test_new_schedules_state_dict_like_torch() -> None:
+    """Same public state as torch, and resuming from a state dict continues exactly as torch's resume does."""
+    for name, kwargs in [("CosineAnnealingWarmRestarts", {"T_0": 10, "T_mult": 2}), ("ConstantLR", {})]:
+        sequences = []
+        for mod in (S, tsched):
+            opt_a = _optimizer()
+            sched_a = getattr(mod, name)(opt_a, **kwargs)
+            for _ in range(23):
+                opt_a.step()
+                sched_a.step()
+            state = sched_a.state_dict()
+            opt_b = _optimizer()
+            opt_b.load_state_dict(copy.deepcopy(opt_a.state_dict()))
+            sched_b = getattr(mod, name)(opt_b, **kwargs)
+            sched_b.load_state_dict(copy.deepcopy(state))
+            seq = []
+            for _ in range(40):
+                opt_b.step()
+                sched_b.step()
+                seq.append(list(sched_b.get_last_lr()))
+            sequences.append((state, seq))
+        (ours, seq_ours), (ref, seq_ref) = sequences
+        assert {k: v for k, v in ours.items() if not k.startswith("_")} == {
+            k: v for k, v in ref.items() if not k.startswith("_")
+        }
+        assert seq_ours == seq_ref
+
+
+def test_new_schedules_errors_match_torch() -> None:
+    bad = [
+        ("ConstantLR", {"factor": 1.5}),
+        ("ConstantLR", {"factor": -0.1}),
+        ("CosineAnnealingWarmRestarts", {"T_0": 0}),
+        ("CosineAnnealingWarmRestarts", {"T_0": 2.5}),
+        ("CosineAnnealingWarmRestarts", {"T_0": 10, "T_mult": 0}),
+        ("CosineAnnealingWarmRestarts", {"T_0": 10, "eta_min": "0"}),
+        ("MultiplicativeLR", {"lr_lambda": [lambda t: 1.0]}),
+    ]
+    for name, kwargs in bad:
+        with pytest.raises(ValueError) as ours:
+            getattr(S, name)(_optimizer(), **kwargs)
+        with pytest.raises(ValueError) as ref:
+            getattr(tsched, name)(_optimizer(), **kwargs)
+        assert str(ours.value) == str(ref.value)
+    with pytest.raises(TypeError) as ours:
+        S.MultiplicativeLR(_optimizer(), [0.9, 0.9])
+    with pytest.raises(TypeError) as ref:
+        tsched.MultiplicativeLR(_optimizer(), [0.9, 0.9])
+    assert str(ours.value) == str(ref.value)
+
+
+# ---------------------------------------------------------------- WarmupStableDecay
+
+
+def _wsd_closed_form(t: np.ndarray, lr: float, W: int, D: int, T: int, eta_min: float) -> np.ndarray:
+    """The trapezoid written independently with numpy: the minimum of the warmup ramp and the decay ramp."""
+    up = lr * (t + 1) / W if W > 0 else np.full(t.shape, np.inf)
+    down = eta_min + (lr - eta_min) * np.clip((T - t) / D, 0.0, None)
+    return np.minimum(np.minimum(up, lr), np.maximum(down, eta_min))
+
+
+@pytest.mark.parametrize(
+    ("W", "D", "T", "eta_min"), [(10, 30, 150, 0.0), (0, 50, 120, 0.002), (25, 25, 50, 0.01)]
+)
+def test_wsd_matches_closed_form(W: int, D: int, T: int, eta_min: float) -> None:
+    ours = _run(lambda o: S.WarmupStableDecay(o, W, D, T, eta_min=eta_min), _optimizer(), T + 20)
+    t = np.arange(T + 21)
+    for j, lr in enumerate((0.1, 0.03)):
+        np.testing.assert_allclose(
+            ours[:, j], _wsd_closed_form(t, lr, W, D, T, eta_min), rtol=1e-12, atol=1e-15
+        )
+
+
+def test_wsd_properties_and_torch_sequential() -> None:
+    W, D, T, lr = 20, 40, 200, 0.4
+    eta = S.lr_sequence(S.WarmupStableDecay, 230, lr=lr, warmup_steps=W, decay_steps=D, total_steps=T)
+    np.testing.assert_allclose(np.diff(eta[:W]), lr / W, rtol=1e-12)  # equal warmup increments
+    np.testing.assert_allclose(eta[W - 1 : T - D + 1], lr)  # stable phase at η_0
+    np.testing.assert_allclose(np.diff(eta[T - D : T + 1]), -lr / D, rtol=1e-12)  # equal decay decrements
+    np.testing.assert_allclose(eta[T:], 0.0, atol=1e-15)
+    # the same rates from torch: SequentialLR of a LinearLR warmup, a constant, and a LinearLR decay
+    sgd = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parts = [
+            tsched.LinearLR(sgd, start_factor=1.0 / W, total_iters=W - 1),
+            tsched.ConstantLR(sgd, factor=1.0, total_iters=0),
+            tsched.LinearLR(sgd, start_factor=1.0, end_factor=0.0, total_iters=D),
+        ]
+        seq = tsched.SequentialLR(sgd, parts, milestones=[W, T - D])
+        ref = []
+        for _ in range(T + 1):
+            ref.append(seq.get_last_lr()[0])
+            sgd.step()
+            seq.step()
+    np.testing.assert_allclose(eta[: T + 1], ref, rtol=1e-10, atol=1e-14)
+
+
+def test_wsd_errors() -> None:
+    for kwargs, match in [
+        ({"warmup_steps": -1, "decay_steps": 5, "total_steps": 10}, "warmup_steps"),
+        ({"warmup_steps": 1, "decay_steps": 0, "total_steps": 10}, "decay_steps"),
+        ({"warmup_steps": 6, "decay_steps": 5, "total_steps": 10}, "total_steps"),
+        ({"warmup_steps": 1, "decay_steps": 5, "total_steps": 10, "eta_min": -1.0}, "eta_min"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            S.WarmupStableDecay(_optimizer(), **kwargs)
