@@ -1,4 +1,7 @@
-"""Reference optimizers, written to match ``torch.optim`` step for step (the solutions students are graded against).
+"""Reference optimizers, written to match ``torch.optim`` step for step: the from-scratch code the book runs.
+
+Students are not graded against these classes: the autograder compares a submission with ``torch.optim`` itself
+(float64, in lockstep); the tests compare these classes with ``torch.optim`` in the same way.
 
 Each optimizer is a short update rule for one tensor (``sgd_update``, ``adam_update``, ...) under a thin
 :class:`torch.optim.Optimizer` subclass with torch's name, constructor arguments, defaults, state keys and error
