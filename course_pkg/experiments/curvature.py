@@ -22,6 +22,7 @@ __all__ = [
     "random_quadratic",
     "iterations_to_tolerance",
     "lbfgs_errors",
+    "worst_quadratic",
     "predicted_iterations",
     "rate_study",
 ]
@@ -58,6 +59,22 @@ def random_quadratic(d: int, kappa: float, seed: int, mu: float = 1.0) -> Quadra
     A = (A + A.T) / 2
     theta_star = rng.standard_normal(d)
     return Quadratic(A=A, b=A @ theta_star, theta_star=theta_star, mu=mu, M=kappa * mu)
+
+
+def worst_quadratic(d: int, kappa: float, mu: float = 1.0) -> Quadratic:
+    """Nesterov's "worst function in the world" for first-order methods, in dimension d (Nesterov 2018, §2.1.4).
+
+    L(θ) = (M - μ)/8 [θ_1² + Σ_{i<d} (θ_i - θ_{i+1})² - 2θ_1] + μ/2 ‖θ‖², i.e. A = (M - μ)/4 T + μ I with T the
+    tridiagonal matrix (2 on the diagonal, -1 beside it) and b = (M - μ)/4 e_1. Started at θ_0 = 0, any method
+    whose iterates lie in θ_0 + span(g_0, ..., g_{k-1}) has θ_k zero beyond coordinate k, while θ*_i ≈ q^i with
+    q = (√κ - 1)/(√κ + 1); hence ‖θ_k - θ*‖ ≳ q^k ‖θ_0 - θ*‖ for d ≫ k.
+    """
+    M = kappa * mu
+    T = 2 * np.eye(d) - np.eye(d, k=1) - np.eye(d, k=-1)
+    A = (M - mu) / 4 * T + mu * np.eye(d)
+    b = np.zeros(d)
+    b[0] = (M - mu) / 4
+    return Quadratic(A=A, b=b, theta_star=np.linalg.solve(A, b), mu=mu, M=M)
 
 
 def lbfgs_errors(problem: Quadratic, iterations: int, history_size: int = 10, tol: float = 0.0) -> np.ndarray:

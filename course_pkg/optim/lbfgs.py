@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ._base import as_float, check_lr
+from ._base import as_scalar, check_lr
 from .line_search import strong_wolfe
 
 __all__ = ["LBFGS", "lbfgs_direction"]
@@ -188,7 +188,7 @@ class LBFGS(torch.optim.Optimizer):
         """
         closure = torch.enable_grad()(closure)
         group = self.param_groups[0]
-        lr = as_float(group["lr"])
+        lr = as_scalar(group["lr"])  # a tensor lr stays a tensor, as in torch
         max_iter, max_eval = group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         history_size, line_search_fn = group["history_size"], group["line_search_fn"]
@@ -251,18 +251,19 @@ class LBFGS(torch.optim.Optimizer):
                     raise RuntimeError("only 'strong_wolfe' is supported")
                 direction = d
 
-                def phi(step: float, direction: Tensor = direction) -> tuple[float, float, Tensor]:
+                def phi(step: float | Tensor, direction: Tensor = direction) -> tuple[float, Tensor, Tensor]:
                     f, g = self._evaluate_along(closure, step, direction)
-                    return f, float(g.dot(direction)), g
+                    return f, g.dot(direction), g
 
+                # t, gᵀd and ‖d‖_∞ stay tensors where torch's are: the line search then rounds as torch's does
                 loss, flat_grad, t, ls_func_evals = strong_wolfe(
                     phi,
-                    float(t),
+                    t,
                     loss,
-                    float(gtd),
+                    gtd,
                     flat_grad.clone(memory_format=torch.contiguous_format),
-                    direction_scale=float(d.abs().max()),
-                    tolerance_change=1e-9,
+                    direction_scale=d.abs().max(),
+                    tolerance_change=1e-9,  # torch.optim.LBFGS does not pass its own tolerance_change on
                     max_ls=max_eval - current_evals,
                 )
                 self._add_step(t, d)

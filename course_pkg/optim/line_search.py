@@ -9,6 +9,10 @@ one-dimensional function φ(t) = L(θ + t d) and its slope φ'(t) = ∇L(θ + t 
 
 The strong Wolfe search is Algorithms 3.5 and 3.6 of Nocedal & Wright (2006) with the safeguarded cubic
 interpolation of Schmidt's minFunc, written to take exactly the decisions of ``torch.optim.lbfgs._strong_wolfe``.
+Numbers may be Python floats (numpy callers) or 0-dim tensors (:class:`~course_pkg.optim.LBFGS`); the expressions
+are written in torch's order and forms, because with tensors even ``1.0 / t`` rounds differently from a float
+division (torch computes it as ``t.reciprocal() * 1.0``) and a tensor's ``sqrt`` can differ from ``math.sqrt`` in
+the last bit.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from typing import Any
+
+import torch
 
 __all__ = ["armijo_backtracking", "cubic_interpolate", "strong_wolfe"]
 
@@ -97,7 +103,7 @@ def cubic_interpolate(
     d2_square = d1**2 - g1 * g2
     if d2_square < 0:
         return (lo + hi) / 2.0
-    d2 = math.sqrt(d2_square)
+    d2 = d2_square.sqrt() if isinstance(d2_square, torch.Tensor) else math.sqrt(d2_square)
     if x1 <= x2:
         min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
     else:
