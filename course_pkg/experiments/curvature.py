@@ -157,13 +157,17 @@ def predicted_iterations(kappa: float, tol: float = 1e-6) -> dict[str, float]:
 
 
 def rate_study(
-    kappas: Sequence[float], seeds: Sequence[int], d: int = 200, tol: float = 1e-6
+    kappas: Sequence[float],
+    seeds: Sequence[int],
+    d: int = 50,
+    tol: float = 1e-6,
+    methods: Sequence[str] = METHODS,
 ) -> dict[str, np.ndarray]:
     """Iterations to ``tol`` for each method × κ × seed: ``{method: array (len(kappas), len(seeds))}``."""
-    table = {m: np.zeros((len(kappas), len(seeds)), dtype=int) for m in METHODS}
+    table = {m: np.zeros((len(kappas), len(seeds)), dtype=int) for m in methods}
     for i, kappa in enumerate(kappas):
         for j, seed in enumerate(seeds):
             problem = random_quadratic(d, kappa, seed)
-            for m in METHODS:
+            for m in methods:
                 table[m][i, j] = iterations_to_tolerance(m, problem, tol)
     return table
