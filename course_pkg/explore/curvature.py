@@ -2,6 +2,8 @@
 
 - :func:`newton_vs_gd`: Newton's method (pure, or with Armijo backtracking) against gradient descent on the
   Rosenbrock valley, a non-quadratic valley whose floor bends; learning rate of gradient descent × valley steepness.
+- :func:`worst_function`: gradient descent, accelerated gradient and conjugate gradients on Nesterov's worst
+  function for first-order methods, against the lower bound; the iterate after k steps next to θ*.
 - :func:`lbfgs_memory`: L-BFGS with m = 1 … 20 stored pairs against gradient descent and conjugate gradients on a
   random quadratic of condition number κ.
 """
@@ -12,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from course_pkg.curvature import conjugate_gradient, newton, quadratic_gradient_descent
-from course_pkg.experiments.curvature import lbfgs_errors, random_quadratic
-from course_pkg.explore import Choice, Explorable, LogGrid, Toggle
+from course_pkg.curvature import accelerated_gradient, conjugate_gradient, newton, quadratic_gradient_descent
+from course_pkg.experiments.curvature import lbfgs_errors, random_quadratic, worst_quadratic
+from course_pkg.explore import Choice, Explorable, LinGrid, LogGrid, Toggle
 from course_pkg.explore.core import plain_log_ticks
 from course_pkg.explore.gradient_descent import gradient_descent
 from course_pkg.landscapes import rosenbrock
@@ -172,4 +174,77 @@ def lbfgs_memory() -> Explorable:
     )
 
 
-EXPLORABLES = [newton_vs_gd, lbfgs_memory]
+#: Dimension, iterations and coordinates shown by :func:`worst_function`.
+WORST_D, WORST_STEPS, WORST_SHOWN = 200, 150, 40
+
+
+def _compute_worst_function(kappa: float, k: float) -> dict[str, Any]:
+    problem = worst_quadratic(WORST_D, float(kappa))
+    theta0 = np.zeros(WORST_D)
+    paths = {
+        "gd": quadratic_gradient_descent(
+            problem.A, problem.b, theta0, 2 / (problem.mu + problem.M), WORST_STEPS
+        ),
+        "agd": accelerated_gradient(problem.A, problem.b, theta0, problem.mu, problem.M, WORST_STEPS),
+        "cg": conjugate_gradient(problem.A, problem.b, theta0, tol=0.0, max_iter=WORST_STEPS),
+    }
+    start = np.linalg.norm(problem.theta_star)
+    q = (np.sqrt(float(kappa)) - 1) / (np.sqrt(float(kappa)) + 1)
+    k = int(k)
+    return {
+        "kappa": float(kappa),
+        "k": k,
+        "errors": {m: np.linalg.norm(p - problem.theta_star, axis=1) / start for m, p in paths.items()},
+        "bound": q ** np.arange(WORST_STEPS + 1),
+        "theta_star": problem.theta_star[:WORST_SHOWN],
+        "iterates": {m: p[min(k, len(p) - 1), :WORST_SHOWN] for m, p in paths.items()},
+    }
+
+
+_WORST_STYLE = {
+    "gd": (BLUE, "gradient descent"),
+    "agd": (GREY, "accelerated gradient"),
+    "cg": (ORANGE, "conjugate gradients"),
+}
+
+
+def _draw_worst_function(r: dict[str, Any], fig: Any) -> None:
+    ax_err, ax_coord = fig.subplots(1, 2)
+    t = np.arange(WORST_STEPS + 1)
+    ax_err.semilogy(t, r["bound"], "k--", lw=1, label="lower bound q^k")
+    for m, (colour, label) in _WORST_STYLE.items():
+        errors = r["errors"][m]
+        ax_err.semilogy(np.arange(len(errors)), np.maximum(errors, 1e-16), color=colour, label=label)
+    ax_err.axvline(r["k"], color=GREEN, lw=0.8, ls=":")
+    ax_err.set(ylim=(1e-8, 2), xlim=(0, WORST_STEPS), xlabel="iteration k", ylabel="‖θ_k − θ*‖ / ‖θ*‖")
+    plain_log_ticks(ax_err.yaxis)
+    ax_err.legend(loc="lower left", fontsize=7.5)
+    ax_err.set_title(f"Nesterov's worst function, κ = {r['kappa']:g}", fontsize=9, y=1.0)
+    ax_err.grid(alpha=0.3)
+
+    i = np.arange(1, WORST_SHOWN + 1)
+    ax_coord.plot(i, r["theta_star"], "*", color=GREEN, ms=5, label="θ*")
+    for m, (colour, label) in _WORST_STYLE.items():
+        ax_coord.plot(i, r["iterates"][m], "-", color=colour, lw=1.2, label=f"{label}, θ_k")
+    ax_coord.axvspan(r["k"] + 0.5, WORST_SHOWN + 0.5, color=GREY, alpha=0.12)
+    ax_coord.set(xlim=(0.5, WORST_SHOWN + 0.5), ylim=(-0.05, 1.05), xlabel="coordinate i", ylabel="θ_i")
+    ax_coord.set_title(f"after k = {r['k']} steps: zero beyond coordinate k (shaded)", fontsize=9, y=1.0)
+    ax_coord.grid(alpha=0.3)
+
+
+def worst_function() -> Explorable:
+    """First-order methods on Nesterov's worst function: errors against the lower bound, and the k-th iterate."""
+    return Explorable(
+        name="curvature-worst-function",
+        title="The first-order lower bound: one coordinate per gradient",
+        params={
+            "kappa": Choice([10, 100, 1000], default=100, label="condition number κ"),
+            "k": LinGrid(0, 40, num=11, default=12, label="iteration k"),
+        },
+        compute=_compute_worst_function,
+        draw=_draw_worst_function,
+        figsize=(8.6, 3.3),
+    )
+
+
+EXPLORABLES = [worst_function, newton_vs_gd, lbfgs_memory]

@@ -201,3 +201,14 @@ def test_newton_vs_gd_explorable() -> None:
     r = E._compute_newton_vs_gd(1e-3, 100, True)
     assert r["newton_loss"][-1] < 1e-20 < r["gd_loss"][-1]
     np.testing.assert_array_equal(r["gd"][0], E.VALLEY_START)
+
+
+def test_worst_function_explorable_iterates_stop_at_coordinate_k() -> None:
+    """Every first-order iterate after k steps is zero beyond coordinate k (the Krylov argument of the lower bound)."""
+    for k in (0, 4, 12):
+        r = E._compute_worst_function(100, k)
+        for m, iterate in r["iterates"].items():
+            assert np.all(iterate[k:] == 0.0), m
+            if k:
+                assert np.all(iterate[:k] != 0.0), m
+        assert np.all(r["errors"]["cg"][:60] >= r["bound"][:60] * (1 - 1e-9))
