@@ -1,8 +1,12 @@
-"""Reference optimizers, written to match ``torch.optim`` step for step (the solutions students are graded against).
+"""Reference optimizers, written to match ``torch.optim`` step for step: the from-scratch code the book runs.
+
+Students are not graded against these classes: the autograder compares a submission with ``torch.optim`` itself
+(float64, in lockstep); the tests compare these classes with ``torch.optim`` in the same way.
 
 Each optimizer is a short update rule for one tensor (``sgd_update``, ``adam_update``, ...) under a thin
 :class:`torch.optim.Optimizer` subclass with torch's name, constructor arguments, defaults, state keys and error
-messages. :class:`FTRL` (FTRL-Proximal, McMahan et al. 2013) has no torch counterpart.
+messages. :class:`LBFGS` (with :mod:`.line_search`'s strong Wolfe search) follows ``torch.optim.LBFGS``.
+:class:`FTRL` (FTRL-Proximal, McMahan et al. 2013) has no torch counterpart.
 """
 
 from .accumulation import GradientAccumulator, accumulate
@@ -11,6 +15,8 @@ from .adagrad import Adagrad, adagrad_update
 from .adam import Adam, AdamW, adam_update
 from .clipping import clip_grad_norm_, clip_grad_value_
 from .ftrl import FTRL, ftrl_update
+from .lbfgs import LBFGS, lbfgs_direction
+from .line_search import armijo_backtracking, strong_wolfe
 from .nadam import NAdam, nadam_update
 from .radam import RAdam, radam_update
 from .rmsprop import RMSprop, rmsprop_update
@@ -37,6 +43,10 @@ __all__ = [
     "NAdam",
     "RAdam",
     "FTRL",
+    "LBFGS",
+    "lbfgs_direction",
+    "armijo_backtracking",
+    "strong_wolfe",
     "sgd_update",
     "adagrad_update",
     "rmsprop_update",

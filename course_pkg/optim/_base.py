@@ -3,13 +3,17 @@
 Every optimizer in this package is the same loop over parameters plus an *update rule* for one tensor. The loop
 lives here; each optimizer module holds its update rule as a plain function (``sgd_update``, ``adam_update``, ...)
 that changes one parameter in place from its gradient and its state, and a thin :class:`ReferenceOptimizer`
-subclass that reads the hyperparameters of a parameter group and calls that function.
+subclass that names that function (``update_rule``), builds the initial state (``_init_state``) and states the rule
+in its docstring. Everything else (reading a group's hyperparameters into the rule's keyword arguments, restoring
+an older state dict, sparse and complex gradients) is the glue below, shared by every optimizer.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
-from typing import Any
+from functools import cache
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -128,28 +132,75 @@ def check_adam_hyperparameters(
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
 
 
+@cache
+def _keyword_names(rule: Callable[..., None]) -> tuple[str, ...]:
+    """The keyword-only parameters of an update rule: the hyperparameters it reads from a parameter group."""
+    return tuple(
+        name
+        for name, parameter in inspect.signature(rule).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    )
+
+
 class ReferenceOptimizer(torch.optim.Optimizer):
     """A :class:`torch.optim.Optimizer` whose ``step`` is one loop over the parameters that have a gradient.
 
-    Subclasses define two methods:
+    A subclass names its update rule and its state, and nothing else:
 
-    - ``_init_state(param, group) -> dict``: the state of a parameter before its first update
-      (``{}`` if the rule keeps none);
-    - ``_update(param, grad, state, group)``: one in-place update of ``param`` from its gradient and its state,
-      with the hyperparameters of its parameter group.
+    - ``update_rule``: ``staticmethod(rule)``, a function ``rule(param, grad, state, *, option=..., ...)`` that
+      updates one tensor in place; each keyword-only argument is read from the parameter group under the same name
+      (``lr`` as torch uses it: a float, or a tensor squeezed to 0 dimensions; ``beta1``/``beta2`` from ``betas``);
+    - ``_init_state(param, group) -> dict``: the state of a parameter before its first update (``{}`` if the rule
+      keeps none);
+    - ``option_defaults``: the options a state dict saved by an older torch may lack, with the value torch's
+      ``__setstate__`` fills in (``fixed_options``: values it always overwrites, as AdamW does);
+    - ``counters``: the per-parameter scalars torch keeps as 0-dim CPU tensors (``step``; NAdam's ``mu_product``),
+      restored as tensors when an older state dict stored them as plain numbers, as torch does;
+    - ``sparse_gradients``: whether the rule accepts sparse gradients (SGD and Adagrad, as in torch).
 
     A parameter whose ``grad`` is ``None`` (frozen, or unused by the loss) is skipped: it is not changed and no
     state is created for it, exactly as in ``torch.optim``. A complex parameter is updated through its real view
     (``torch.view_as_real``), its state kept complex, as ``torch.optim`` does.
     """
 
+    update_rule: ClassVar[Callable[..., None]]
+    option_defaults: ClassVar[dict[str, Any]] = {}
+    fixed_options: ClassVar[dict[str, Any]] = {}
+    counters: ClassVar[tuple[str, ...]] = ()
+    sparse_gradients: ClassVar[bool] = False
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Restore a pickled or loaded state as torch does: fill in missing options, make counters tensors."""
+        super().__setstate__(state)
+        for group in self.param_groups:
+            for key, value in self.option_defaults.items():
+                group.setdefault(key, value)
+            group.update(self.fixed_options)
+            for param in group["params"]:
+                param_state = self.state.get(param, {})
+                for key in self.counters:
+                    if key in param_state and not torch.is_tensor(param_state[key]):
+                        param_state[key] = torch.tensor(float(param_state[key]), dtype=step_dtype())
+
     def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         """Return the initial state of ``param`` (called once, before its first update)."""
         raise NotImplementedError(f"{type(self).__name__} must define _init_state")
 
+    def _rule_options(self, group: dict[str, Any]) -> dict[str, Any]:
+        """The keyword arguments of ``update_rule``, read from a parameter group."""
+        options = {}
+        for name in _keyword_names(type(self).update_rule):
+            if name == "lr":
+                options[name] = as_scalar(group["lr"])
+            elif name in ("beta1", "beta2"):
+                options[name] = group["betas"][int(name[-1]) - 1]
+            else:
+                options[name] = group[name]
+        return options
+
     def _update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Update ``param`` in place from ``grad`` and ``state`` with the hyperparameters in ``group``."""
-        raise NotImplementedError(f"{type(self).__name__} must define _update")
+        self.update_rule(param, grad, state, **self._rule_options(group))
 
     def _update_as_real(self, param: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Update a complex parameter as ``torch.optim`` does: real and imaginary parts as separate coordinates."""
@@ -180,7 +231,8 @@ class ReferenceOptimizer(torch.optim.Optimizer):
         Raises
         ------
         RuntimeError
-            If a gradient is sparse (not supported, as in ``torch.optim``'s dense optimizers).
+            If a gradient is sparse and the optimizer does not support sparse gradients (only SGD and Adagrad do,
+            as in ``torch.optim``).
         """
         loss = None
         if closure is not None:
@@ -191,14 +243,17 @@ class ReferenceOptimizer(torch.optim.Optimizer):
             for param in group["params"]:
                 if param.grad is None:
                     continue  # no gradient: no update and no new state
-                if param.grad.is_sparse:
-                    raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+                sparse = param.grad.is_sparse
+                if sparse and not self.sparse_gradients:
+                    raise RuntimeError(
+                        f"{type(self).__name__} does not support sparse gradients (only SGD and Adagrad do)"
+                    )
                 state = self.state[param]
                 if len(state) == 0:
                     state.update(self._init_state(param, group))
-                if torch.is_complex(param):
+                if torch.is_complex(param) and not sparse:
                     self._update_as_real(param, state, group)
-                else:
+                else:  # a sparse gradient is applied as it is, complex or not, as in torch
                     self._update(param, param.grad, state, group)
                 if len(state) == 0:
                     del self.state[param]  # the rule keeps no state (plain SGD): store nothing, like torch

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
-from ._base import ReferenceOptimizer, as_scalar, check_lr, new_step_counter
+from ._base import ReferenceOptimizer, check_lr, new_step_counter
 
 __all__ = ["Adadelta", "adadelta_update"]
 
@@ -88,6 +88,10 @@ class Adadelta(ReferenceOptimizer):
         For a negative lr, eps or weight_decay, or rho outside [0, 1] (torch's messages).
     """
 
+    update_rule = staticmethod(adadelta_update)
+    option_defaults: ClassVar[dict[str, Any]] = {"maximize": False}
+    counters = ("step",)
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -108,26 +112,9 @@ class Adadelta(ReferenceOptimizer):
         defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay, "maximize": maximize}
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("maximize", False)
-
     def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {
             "step": new_step_counter(),
             "square_avg": torch.zeros_like(param, memory_format=torch.preserve_format),
             "acc_delta": torch.zeros_like(param, memory_format=torch.preserve_format),
         }
-
-    def _update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
-        adadelta_update(
-            param,
-            grad,
-            state,
-            lr=as_scalar(group["lr"]),
-            rho=group["rho"],
-            eps=group["eps"],
-            weight_decay=group["weight_decay"],
-            maximize=group["maximize"],
-        )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
-from ._base import ReferenceOptimizer, as_scalar, check_lr, new_step_counter
+from ._base import ReferenceOptimizer, check_lr, new_step_counter
 
 __all__ = ["Adagrad", "adagrad_update"]
 
@@ -31,7 +31,8 @@ def adagrad_update(
     param : Tensor
         The parameter θ_{t-1}; overwritten with θ_t.
     grad : Tensor
-        Its gradient g_t (not modified).
+        Its gradient g_t (not modified); dense, or sparse (then only its stored entries of θ and s change, and
+        ``weight_decay`` must be 0, as in torch).
     state : dict
         ``step`` (t-1, a 0-dim tensor) and ``sum`` (s_{t-1}); updated in place.
     lr, lr_decay, weight_decay, eps : float
@@ -44,9 +45,23 @@ def adagrad_update(
     if maximize:
         grad = -grad
     if weight_decay != 0:
+        if grad.is_sparse:
+            raise RuntimeError("weight_decay option is not compatible with sparse gradients")
         grad = grad.add(param, alpha=weight_decay)  # g_t ← g_t + λ θ_{t-1}
 
     lr_t = lr / (1 + (t - 1) * lr_decay)  # η_t = η / (1 + (t - 1) γ)
+    if grad.is_sparse:  # the same rule on the stored entries only (an embedding's rows seen in this batch)
+        grad = grad.coalesce()  # the update is not linear in g_t: sum repeated indices first
+        indices, values = grad._indices(), grad._values()
+        state["sum"].add_(
+            torch.sparse_coo_tensor(indices, values.pow(2), grad.size(), check_invariants=False)
+        )  # s_t = s_{t-1} + g_t²
+        std_values = state["sum"].sparse_mask(grad)._values().sqrt_().add_(eps)  # √s_t + ε on those entries
+        param.add_(
+            torch.sparse_coo_tensor(indices, values / std_values, grad.size(), check_invariants=False),
+            alpha=-lr_t,
+        )
+        return
     state_sum = state["sum"]
     state_sum.addcmul_(grad, grad, value=1)  # s_t = s_{t-1} + g_t²
     std = state_sum.sqrt().add_(eps)
@@ -65,7 +80,9 @@ class Adagrad(ReferenceOptimizer):
 
     State per parameter: ``step`` (t, a 0-dim CPU tensor) and ``sum`` (s_t). Like ``torch.optim.Adagrad`` the
     state of every parameter is created by the constructor (``step`` = 0, ``sum`` = s_0), from the constructor's
-    ``initial_accumulator_value`` even for groups that override it.
+    ``initial_accumulator_value`` even for groups that override it. Sparse gradients (``nn.Embedding(...,
+    sparse=True)``) are accepted, as in torch: only the stored entries of θ and s_t change; ``weight_decay`` must
+    then be 0.
 
     Parameters
     ----------
@@ -89,6 +106,11 @@ class Adagrad(ReferenceOptimizer):
     ValueError
         For a negative lr, lr_decay, weight_decay, initial_accumulator_value or eps (torch's messages).
     """
+
+    update_rule = staticmethod(adagrad_update)
+    option_defaults: ClassVar[dict[str, Any]] = {"maximize": False}
+    counters = ("step",)
+    sparse_gradients = True
 
     def __init__(
         self,
@@ -123,11 +145,6 @@ class Adagrad(ReferenceOptimizer):
             for param in group["params"]:
                 self.state[param] = self._init_state(param, group)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("maximize", False)
-
     def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         # torch.optim reads the constructor's value here, not the group's
         s0 = self.defaults["initial_accumulator_value"]
@@ -137,15 +154,3 @@ class Adagrad(ReferenceOptimizer):
             "step": new_step_counter(),
             "sum": torch.full_like(param, s0, memory_format=torch.preserve_format),
         }
-
-    def _update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
-        adagrad_update(
-            param,
-            grad,
-            state,
-            lr=as_scalar(group["lr"]),
-            lr_decay=group["lr_decay"],
-            weight_decay=group["weight_decay"],
-            eps=group["eps"],
-            maximize=group["maximize"],
-        )

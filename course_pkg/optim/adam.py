@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
-from ._base import ReferenceOptimizer, as_float, as_scalar, check_adam_hyperparameters, new_step_counter
+from ._base import ReferenceOptimizer, as_float, check_adam_hyperparameters, new_step_counter
 
 __all__ = ["Adam", "AdamW", "adam_update"]
 
@@ -110,6 +110,14 @@ class Adam(ReferenceOptimizer):
         For an invalid lr, eps, beta or weight decay (same messages as ``torch.optim.Adam``).
     """
 
+    update_rule = staticmethod(adam_update)
+    option_defaults: ClassVar[dict[str, Any]] = {
+        "amsgrad": False,
+        "maximize": False,
+        "decoupled_weight_decay": False,
+    }
+    counters = ("step",)
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -142,13 +150,6 @@ class Adam(ReferenceOptimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("decoupled_weight_decay", False)
-
     def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state = {
             "step": new_step_counter(),
@@ -158,22 +159,6 @@ class Adam(ReferenceOptimizer):
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = torch.zeros_like(param, memory_format=torch.preserve_format)
         return state
-
-    def _update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
-        beta1, beta2 = group["betas"]
-        adam_update(
-            param,
-            grad,
-            state,
-            lr=as_scalar(group["lr"]),
-            beta1=as_float(beta1),
-            beta2=as_float(beta2),
-            eps=group["eps"],
-            weight_decay=group["weight_decay"],
-            amsgrad=group["amsgrad"],
-            maximize=group["maximize"],
-            decoupled_weight_decay=group["decoupled_weight_decay"],
-        )
 
 
 class AdamW(Adam):
@@ -206,6 +191,8 @@ class AdamW(Adam):
         For an invalid lr, eps, beta or weight decay (same messages as ``torch.optim.AdamW``).
     """
 
+    fixed_options: ClassVar[dict[str, Any]] = {"decoupled_weight_decay": True}
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -220,8 +207,3 @@ class AdamW(Adam):
         super().__init__(
             params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True
         )
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group["decoupled_weight_decay"] = True

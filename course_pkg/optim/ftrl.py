@@ -88,6 +88,8 @@ class FTRL(ReferenceOptimizer):
         If α ≤ 0 or β, λ₁ or λ₂ is negative.
     """
 
+    update_rule = staticmethod(ftrl_update)
+
     def __init__(
         self, params: Iterable[Any], alpha: float = 0.1, beta: float = 1.0, l1: float = 0.0, l2: float = 0.0
     ) -> None:
@@ -106,8 +108,3 @@ class FTRL(ReferenceOptimizer):
             "z": torch.zeros_like(param, memory_format=torch.preserve_format),
             "n": torch.zeros_like(param, memory_format=torch.preserve_format),
         }
-
-    def _update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
-        ftrl_update(
-            param, grad, state, alpha=group["alpha"], beta=group["beta"], l1=group["l1"], l2=group["l2"]
-        )

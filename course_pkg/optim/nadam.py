@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
-from ._base import ReferenceOptimizer, as_scalar, check_adam_hyperparameters, new_step_counter
+from ._base import ReferenceOptimizer, check_adam_hyperparameters, new_step_counter
 
 __all__ = ["NAdam", "nadam_update"]
 
@@ -109,6 +109,10 @@ class NAdam(ReferenceOptimizer):
         For an invalid lr, eps, beta, weight_decay or momentum_decay (torch's messages).
     """
 
+    update_rule = staticmethod(nadam_update)
+    option_defaults: ClassVar[dict[str, Any]] = {"maximize": False, "decoupled_weight_decay": False}
+    counters = ("step", "mu_product")
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -135,12 +139,6 @@ class NAdam(ReferenceOptimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("maximize", False)
-            group.setdefault("decoupled_weight_decay", False)
-
     def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {
             "step": new_step_counter(),
@@ -148,19 +146,3 @@ class NAdam(ReferenceOptimizer):
             "exp_avg": torch.zeros_like(param, memory_format=torch.preserve_format),
             "exp_avg_sq": torch.zeros_like(param, memory_format=torch.preserve_format),
         }
-
-    def _update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
-        beta1, beta2 = group["betas"]
-        nadam_update(
-            param,
-            grad,
-            state,
-            lr=as_scalar(group["lr"]),
-            beta1=beta1,
-            beta2=beta2,
-            eps=group["eps"],
-            weight_decay=group["weight_decay"],
-            momentum_decay=group["momentum_decay"],
-            decoupled_weight_decay=group["decoupled_weight_decay"],
-            maximize=group["maximize"],
-        )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
-from ._base import ReferenceOptimizer, as_scalar, check_adam_hyperparameters, new_step_counter
+from ._base import ReferenceOptimizer, check_adam_hyperparameters, new_step_counter
 
 __all__ = ["RAdam", "radam_update"]
 
@@ -108,6 +108,10 @@ class RAdam(ReferenceOptimizer):
         For an invalid lr, eps, beta or weight_decay (torch's messages).
     """
 
+    update_rule = staticmethod(radam_update)
+    option_defaults: ClassVar[dict[str, Any]] = {"maximize": False, "decoupled_weight_decay": False}
+    counters = ("step",)
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -130,30 +134,9 @@ class RAdam(ReferenceOptimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("maximize", False)
-            group.setdefault("decoupled_weight_decay", False)
-
     def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {
             "step": new_step_counter(),
             "exp_avg": torch.zeros_like(param, memory_format=torch.preserve_format),
             "exp_avg_sq": torch.zeros_like(param, memory_format=torch.preserve_format),
         }
-
-    def _update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
-        beta1, beta2 = group["betas"]
-        radam_update(
-            param,
-            grad,
-            state,
-            lr=as_scalar(group["lr"]),
-            beta1=beta1,
-            beta2=beta2,
-            eps=group["eps"],
-            weight_decay=group["weight_decay"],
-            decoupled_weight_decay=group["decoupled_weight_decay"],
-            maximize=group["maximize"],
-        )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
-from ._base import ReferenceOptimizer, as_scalar, check_lr, new_step_counter
+from ._base import ReferenceOptimizer, check_lr, new_step_counter
 
 __all__ = ["RMSprop", "rmsprop_update"]
 
@@ -60,7 +60,7 @@ def rmsprop_update(
 
     if momentum > 0:
         buf = state["momentum_buffer"]
-        buf.mul_(momentum).addcdiv_(grad, avg)  # b_t = μ b_{t-1} + g_t / (√· + ε)
+        buf.mul_(momentum).addcdiv_(grad, avg)  # b_t = β b_{t-1} + g_t / (√· + ε)
         param.add_(buf, alpha=-lr)  # θ_t = θ_{t-1} - η b_t
     else:
         param.addcdiv_(grad, avg, value=-lr)  # θ_t = θ_{t-1} - η g_t / (√· + ε)
@@ -105,6 +105,10 @@ class RMSprop(ReferenceOptimizer):
         For a negative lr, eps, momentum, weight_decay or alpha (torch's messages).
     """
 
+    update_rule = staticmethod(rmsprop_update)
+    option_defaults: ClassVar[dict[str, Any]] = {"momentum": 0, "centered": False, "maximize": False}
+    counters = ("step",)
+
     def __init__(
         self,
         params: Iterable[Any],
@@ -136,13 +140,6 @@ class RMSprop(ReferenceOptimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("maximize", False)
-
     def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state = {
             "step": new_step_counter(),
@@ -153,17 +150,3 @@ class RMSprop(ReferenceOptimizer):
         if group["centered"]:
             state["grad_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
         return state
-
-    def _update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
-        rmsprop_update(
-            param,
-            grad,
-            state,
-            lr=as_scalar(group["lr"]),
-            alpha=group["alpha"],
-            eps=group["eps"],
-            weight_decay=group["weight_decay"],
-            momentum=group["momentum"],
-            centered=group["centered"],
-            maximize=group["maximize"],
-        )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from torch import Tensor
 
-from ._base import ReferenceOptimizer, as_scalar, check_lr
+from ._base import ReferenceOptimizer, check_lr
 
 __all__ = ["SGD", "sgd_update"]
 
@@ -49,7 +49,7 @@ def sgd_update(
         if buf is None:  # t = 1: b_1 = g_1
             buf = grad.detach().clone()
             state["momentum_buffer"] = buf
-        else:  # b_t = μ b_{t-1} + (1 - τ) g_t
+        else:  # b_t = β b_{t-1} + (1 - dampening) g_t
             buf.mul_(momentum).add_(grad, alpha=1 - dampening)
         grad = grad.add(buf, alpha=momentum) if nesterov else buf
 
@@ -66,7 +66,8 @@ class SGD(ReferenceOptimizer):
     3. direction:  g̃_t = g_t + β b_t (Nesterov),  g̃_t = b_t (heavy ball),  g̃_t = g_t (β = 0)
     4. step:  θ_t = θ_{t-1} - η g̃_t
 
-    State per parameter: ``momentum_buffer`` (b_t), present only when β ≠ 0.
+    State per parameter: ``momentum_buffer`` (b_t), present only when β ≠ 0. Sparse gradients are accepted, as in
+    torch (the buffer is then sparse too).
 
     Parameters
     ----------
@@ -91,6 +92,10 @@ class SGD(ReferenceOptimizer):
         For a negative learning rate, momentum or weight decay, or Nesterov without momentum or with dampening
         (same messages as ``torch.optim.SGD``).
     """
+
+    update_rule = staticmethod(sgd_update)
+    option_defaults: ClassVar[dict[str, Any]] = {"nesterov": False, "maximize": False}
+    sparse_gradients = True
 
     def __init__(
         self,
@@ -120,24 +125,5 @@ class SGD(ReferenceOptimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-
     def _init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {}  # the momentum buffer is created from the first gradient
-
-    def _update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
-        sgd_update(
-            param,
-            grad,
-            state,
-            lr=as_scalar(group["lr"]),
-            momentum=group["momentum"],
-            dampening=group["dampening"],
-            weight_decay=group["weight_decay"],
-            nesterov=group["nesterov"],
-            maximize=group["maximize"],
-        )

@@ -60,14 +60,6 @@ def test_empty_parameter_list_is_rejected(spec: Spec) -> None:
 
 
 @pytest.mark.parametrize("spec", spec_params())
-def test_sparse_gradients_are_rejected(spec: Spec) -> None:
-    param = torch.zeros(3, requires_grad=True)
-    param.grad = torch.zeros(3).to_sparse()
-    with pytest.raises(RuntimeError, match="does not support sparse gradients"):
-        spec.ours([param]).step()
-
-
-@pytest.mark.parametrize("spec", spec_params())
 def test_is_a_torch_optimizer_with_step_hooks(spec: Spec) -> None:
     param = torch.ones(2, requires_grad=True)
     opt = spec.ours([param])
