@@ -7,7 +7,9 @@ BIN := $(abspath $(VENV))/bin
 # nbgrader shells out to `alembic`; everything run from here must find the venv's executables first.
 export PATH := $(BIN):$(PATH)
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
+# No MPLBACKEND here: the chapter kernels of the book build inherit the environment, and under Agg every
+# plt.show() figure is silently lost (book/_ext/course_book.py also removes it for the build). The test and
+# benchmark processes draw off-screen with Agg: it is set on their command lines below.
 
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 TEST_STAMP := $(VENV)/.installed-test
@@ -65,7 +67,8 @@ assets: $(VENDOR)/.stamp-v1
 
 # The execution cache keys on a chapter's own code cells only; when course_pkg changes, chapters that import it must
 # run again, so a change of course_pkg's sources clears the cache (the explorables' frame cache has its own keys).
-PKG_HASH = $(shell cat $$(find course_pkg -name '*.py' | LC_ALL=C sort) | sha256sum | cut -c1-16)
+# book/_ext/course_book.py sets the kernels' environment (e.g. the matplotlib backend): a change re-executes too.
+PKG_HASH = $(shell cat $$(find course_pkg -name '*.py' | LC_ALL=C sort) book/_ext/course_book.py | sha256sum | cut -c1-16)
 book: install assets
 	@mkdir -p _build
 	@if [ "$$(cat _build/.course_pkg-hash 2>/dev/null)" != "$(PKG_HASH)" ]; then \
@@ -82,7 +85,7 @@ format: install-test
 	$(BIN)/ruff format .
 
 test: install-test browser-deps lint book
-	$(BIN)/python -m pytest
+	MPLBACKEND=Agg $(BIN)/python -m pytest
 
 # The whole book as one PDF: one long page (singlehtml), printed by headless Chromium once MathJax has typeset.
 pdf: install assets browser-deps
@@ -99,7 +102,7 @@ pdf: install assets browser-deps
 	@ls -l _build/pdf/book.pdf
 
 bench: install-test
-	$(BIN)/python -m benchmarks $(BENCH)
+	MPLBACKEND=Agg $(BIN)/python -m benchmarks $(BENCH)
 
 serve: book
 	cd _build/html && $(BIN)/python -m http.server 8000 --bind 127.0.0.1
