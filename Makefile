@@ -14,7 +14,7 @@ export PYTHONHASHSEED := 0
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: help install install-test browser-deps assets book test lint format bench pdf serve clean assignments grade-demo notebooks
+.PHONY: help install install-test browser-deps assets book test lint format bench pdf serve clean assignments grade-demo notebooks gpu-check lint-workflows
 
 help:
 	@echo "make book   - set up .venv (if needed) and build the book into _build/html"
@@ -26,6 +26,7 @@ help:
 	@echo "make notebooks - the .ipynb twin of every chapter (what the launch buttons open); run after editing a chapter"
 	@echo "make assignments - nbgrader release (student) versions of the five assignments in assignments/release/"
 	@echo "make grade-demo - grade a demo class (solution, blank, wrong options, a cheater) of a3 into _build/grade-demo"
+	@echo "make gpu-check - on a CUDA machine: the CUDA tests, the demo class graded on cuda (float64, float32) via Dask, timings"
 
 $(RUNTIME_STAMP): requirements.txt pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -76,9 +77,13 @@ book: install assets
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 	@echo "$(PKG_HASH)" > _build/.course_pkg-hash
 
-lint: install-test
+lint: install-test lint-workflows
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The GitHub workflows cannot run here: actionlint (with shellcheck for their `run:` scripts when installed) checks them.
+lint-workflows: install-test
+	$(BIN)/actionlint -color=never .github/workflows/*.yml
 
 format: install-test
 	$(BIN)/ruff check --fix .
@@ -126,6 +131,11 @@ grade-demo: install
 	$(BIN)/autograder --course $(DEMO) export $(DEMO_ASSIGNMENT) --format csv --output $(DEMO)/grades.csv
 	@cat $(DEMO)/grades.csv
 	@echo "feedback pages: $(DEMO)/feedback/<student>/$(DEMO_ASSIGNMENT)/"
+
+# The GPU path: CUDA tests, then the demo class graded on cuda in float64 and float32 through Dask (one worker per
+# GPU), timings and the CPU-vs-GPU ratio. Without CUDA it says so and fails (exit status 2).
+gpu-check: install-test
+	$(BIN)/python .ci/gpu_check.py
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache

@@ -283,7 +283,8 @@ def _convert(lines: list[str], chapter: str, cited: list[str]) -> list[str]:
         equation = _EQ_END.match(line)
         if equation:
             number = book().equations[equation.group("label")][1]
-            out.extend([f"\\tag{{{number}}}", "$$"])
+            indent = line[: len(line) - len(line.lstrip())]
+            out.extend([f"{indent}\\tag{{{number}}}", f"{indent}$$"])
             i += 1
             continue
         cited.extend(
