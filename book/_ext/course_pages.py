@@ -152,6 +152,50 @@ def slim_fontawesome(source: str, used: set[str]) -> str:
     return "".join(out)
 
 
+_FA_CLASS_RULE = re.compile(r'\.fa-[^{}]*\{content:"[^"]*"\}')
+
+
+def icon_codepoints(outdir: Path, used: set[str]) -> set[int]:
+    """The Font Awesome code points a built site can draw with the webfonts: the glyphs that the stylesheets put
+    in pseudo-elements (admonition icons, dropdown arrows; the ``.fa-<name>`` class rules aside), and those of
+    the icons the pages name (``used``), shown as text until fontawesome.js swaps them for SVG."""
+    codes: set[int] = set()
+    for css in (outdir / "_static").rglob("*.css"):
+        text = _FA_CLASS_RULE.sub("", css.read_text(encoding="utf-8", errors="ignore"))
+        codes.update(ord(ch) for ch in text if 0xE000 <= ord(ch) <= 0xF8FF)
+        codes.update(int(h, 16) for h in re.findall(r"\\(f[0-9a-f]{3}|e[0-9a-f]{3})\b", text))
+    fontawesome = outdir / FONTAWESOME
+    if fontawesome.is_file():
+        for m in _ICON.finditer(fontawesome.read_text(encoding="utf-8")):
+            names = {m.group("q") or m.group("n")} | set(re.findall(r'"([^"]+)"', m.group("aliases")))
+            if names & used:
+                code = re.search(r'\],"([0-9a-f]+)",', m.group(0))
+                if code:
+                    codes.add(int(code.group(1), 16))
+    return codes
+
+
+def slim_webfonts(folder: Path, codes: set[int]) -> None:
+    """Cut the Font Awesome webfonts in ``folder`` down to ``codes`` (WOFF2 and TTF alike)."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    for path in sorted(folder.glob("fa-*")):
+        flavor = {".woff2": "woff2", ".ttf": None}.get(path.suffix)
+        if path.suffix not in (".woff2", ".ttf"):
+            continue
+        font = TTFont(str(path))
+        options = subset.Options()
+        options.flavor = flavor
+        options.ignore_missing_unicodes = True
+        options.notdef_outline = True
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=sorted(codes))
+        subsetter.subset(font)
+        font.flavor = flavor
+        font.save(str(path))
+
+
 def _used_icons(outdir: Path) -> set[str]:
     """Every ``fa-<name>`` token in the built pages and in the scripts they load (a superset of the icons)."""
     used: set[str] = set()
@@ -253,24 +297,73 @@ def _write_search_pages(outdir: Path, pagenames: list[str]) -> None:
     )
 
 
-def _search_page_script(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+def _page_context(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    # docutils gives each reference-list entry the ARIA role doc-biblioentry inside a role="list": axe-core flags
+    # both (a list must hold list items, and doc-biblioentry is deprecated); the entries are items of that list
+    if context.get("body"):
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
     if pagename == "search":
         # only this page (Sphinx resets a page's scripts after it): the texts of every page, for the excerpts
         app.add_js_file(SEARCH_PAGES, loading_method="defer")
+
+
+_SEARCH_SCRIPTS = re.compile(
+    r'[ \t]*<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)"></script>\n?'
+)
+
+
+def drop_search_scripts(page: str) -> str:
+    """``page`` without the search index and tools that pydata-sphinx-theme 0.17 loads, blocking, in every page's
+    head for its search-as-you-type (off here: the search dialog opens the search page, which loads them)."""
+    return _SEARCH_SCRIPTS.sub("", page)
+
+
+def _readable_downloads(outdir: Path) -> None:
+    """The executed ``.ipynb`` each chapter offers for download, with its markdown as plain Jupyter markdown
+    (like the launch twins: ``launch_notebooks.to_jupyter_markdown``); outputs, figures included, unchanged."""
+    import nbformat
+    from launch_notebooks import to_jupyter_markdown
+
+    for path in (outdir / "_sources").rglob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        cited: list[str] = []
+        try:
+            for cell in nb.cells:
+                if cell.cell_type == "markdown":
+                    cell.source = to_jupyter_markdown(cell.source, path.stem, cited)
+        except (KeyError, ValueError) as error:
+            logger.warning("%s: download left in MyST markdown (%s)", path.relative_to(outdir), error)
+            continue
+        nbformat.write(nb, path)
 
 
 def _finish(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
+    if not app.config.html_theme_options.get("search_as_you_type"):
+        for path in outdir.rglob("*.html"):
+            if path.name != "search.html":
+                text = path.read_text(encoding="utf-8")
+                slim = drop_search_scripts(text)
+                if slim != text:
+                    path.write_text(slim, encoding="utf-8")
+    _readable_downloads(outdir)
     fontawesome = outdir / FONTAWESOME
+    used = _used_icons(outdir)
     if fontawesome.is_file():
         try:
-            slim = slim_fontawesome(fontawesome.read_text(encoding="utf-8"), _used_icons(outdir))
+            slim = slim_fontawesome(fontawesome.read_text(encoding="utf-8"), used)
         except ValueError as error:
             logger.warning("fontawesome.js left whole: %s", error)
         else:
             fontawesome.write_text(slim, encoding="utf-8")
+    webfonts = outdir / "_static" / "vendor" / "fontawesome" / "webfonts"
+    if webfonts.is_dir():
+        try:
+            slim_webfonts(webfonts, icon_codepoints(outdir, used))
+        except ImportError as error:  # fontTools (with matplotlib) or brotli (WOFF2) missing
+            logger.warning("Font Awesome webfonts left whole: %s", error)
     if app.builder.name == "html":
         _write_search_pages(outdir, [d for d in app.env.found_docs if not d.startswith("_")])
 
@@ -280,7 +373,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     _register_author_year_style()
     app.connect("config-inited", _configure, priority=910)
     app.connect("doctree-resolved", _unique_exercise_ids)
-    app.connect("html-page-context", _search_page_script)
+    app.connect("html-page-context", _page_context)
     app.connect("build-finished", _finish)
     app.add_css_file("course-book.css")
     app.add_js_file("course-book.js", loading_method="defer")

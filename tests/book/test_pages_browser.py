@@ -113,7 +113,8 @@ def _image_outputs(nb: nbformat.NotebookNode) -> int:
     return sum(
         1
         for cell in nb.cells
-        if cell.cell_type == "code" and "remove-output" not in cell.metadata.get("tags", [])
+        if cell.cell_type == "code"
+        and "remove-output" not in cell.metadata.get("tags", [])
         and "remove-cell" not in cell.metadata.get("tags", [])
         for output in cell.get("outputs", [])
         if any(k.startswith("image/") for k in output.get("data", {}))
@@ -211,7 +212,9 @@ def test_phone_menu_and_page_contents_open(phone, site, kind: str) -> None:
     page = next(p for p in CHAPTERS if p.endswith("gradient_descent.html")) if CHAPTERS else PAGES[0]
     _open(phone, f"{site}/{page}")
     button = next(
-        b for b in phone.find_elements("css selector", f".{kind}-toggle") if b.is_displayed() and b.size["width"]
+        b
+        for b in phone.find_elements("css selector", f".{kind}-toggle")
+        if b.is_displayed() and b.size["width"]
     )
     button.click()
     time.sleep(0.4)
@@ -290,7 +293,9 @@ def test_cold_load_transfers_at_most_2_5_mb(desktop, site, page: str, record_pro
     found[page] = {"total": load["total"], "explorable_inline": load["explorable_inline"]}
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(json.dumps(found, indent=1, sort_keys=True))
-    largest = ", ".join(f"{urlparse(u).path.rsplit('/', 1)[-1]}: {s / 1e3:.0f} kB" for u, s in load["by_url"].most_common(6))
+    largest = ", ".join(
+        f"{urlparse(u).path.rsplit('/', 1)[-1]}: {s / 1e3:.0f} kB" for u, s in load["by_url"].most_common(6)
+    )
     if load["total"] > BUDGET and load["total"] - load["explorable_inline"] <= BUDGET:
         pytest.xfail(
             f"{page}: {load['total'] / 1e6:.2f} MB, of which {load['explorable_inline'] / 1e6:.2f} MB are explorable "
@@ -371,6 +376,10 @@ def test_reference_lists_are_author_year_and_ids_unique(book_html, page: str) ->
     labels = re.findall(r'<span class="label"><span class="fn-bracket">\[</span>(.*?)<span', text)
     assert labels, f"{page}: no reference list"
     for label in labels:
-        assert re.fullmatch(r"[^\d\[\]]+, (\d{4}[a-z]?|n\.d\.)", label), f"{page}: reference labelled {label!r}"
+        assert re.fullmatch(r"[^\d\[\]]+, (\d{4}[a-z]?|n\.d\.)", label), (
+            f"{page}: reference labelled {label!r}"
+        )
     ids = Counter(re.findall(r'\bid="([^"]+)"', text))
-    assert not [i for i, n in ids.items() if n > 1], f"{page}: repeated ids {[i for i, n in ids.items() if n > 1]}"
+    assert not [i for i, n in ids.items() if n > 1], (
+        f"{page}: repeated ids {[i for i, n in ids.items() if n > 1]}"
+    )
