@@ -318,14 +318,26 @@ def drop_search_scripts(page: str) -> str:
     return _SEARCH_SCRIPTS.sub("", page)
 
 
-def _readable_downloads(outdir: Path) -> None:
-    """The executed ``.ipynb`` each chapter offers for download, with its markdown as plain Jupyter markdown
-    (like the launch twins: ``launch_notebooks.to_jupyter_markdown``); outputs, figures included, unchanged."""
+def _readable_downloads(app: Sphinx, outdir: Path) -> None:
+    """The executed ``.ipynb`` each chapter offers for download: with the outputs of its execution — myst-nb
+    writes it without outputs when a chapter comes from the execution cache — and with its markdown as plain Jupyter
+    markdown (like the launch twins: ``launch_notebooks.to_jupyter_markdown``)."""
     import nbformat
     from launch_notebooks import to_jupyter_markdown
 
+    cache = None
+    if app.config.nb_execution_mode == "cache":
+        from jupyter_cache import get_cache
+
+        folder = app.config.nb_execution_cache_path or str(Path(app.outdir).parent / ".jupyter_cache")
+        cache = get_cache(folder)
     for path in (outdir / "_sources").rglob("*.ipynb"):
         nb = nbformat.read(path, as_version=4)
+        if cache is not None and not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"):
+            try:
+                _, nb = cache.merge_match_into_notebook(nb)
+            except KeyError:
+                logger.warning("%s: no cached execution to take the outputs from", path.relative_to(outdir))
         cited: list[str] = []
         try:
             for cell in nb.cells:
@@ -333,7 +345,6 @@ def _readable_downloads(outdir: Path) -> None:
                     cell.source = to_jupyter_markdown(cell.source, path.stem, cited)
         except (KeyError, ValueError) as error:
             logger.warning("%s: download left in MyST markdown (%s)", path.relative_to(outdir), error)
-            continue
         nbformat.write(nb, path)
 
 
@@ -348,7 +359,7 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
                 slim = drop_search_scripts(text)
                 if slim != text:
                     path.write_text(slim, encoding="utf-8")
-    _readable_downloads(outdir)
+    _readable_downloads(app, outdir)
     fontawesome = outdir / FONTAWESOME
     used = _used_icons(outdir)
     if fontawesome.is_file():

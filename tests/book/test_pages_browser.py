@@ -105,8 +105,9 @@ def _screenshot(browser: object, name: str) -> None:
 # ------------------------------------------------------------------------------------------------------ figures
 
 
-def _executed(page: str) -> Path:
-    return ROOT / "_build" / "jupyter_execute" / page.replace(".html", ".ipynb")
+def _download(book_html: Path, page: str) -> Path:
+    """The executed notebook that the page's download button offers."""
+    return book_html / "_sources" / page.replace(".html", ".ipynb")
 
 
 def _image_outputs(nb: nbformat.NotebookNode) -> int:
@@ -126,7 +127,7 @@ def test_every_figure_is_on_the_page_and_in_the_notebook(desktop, site, book_htm
     source = (ROOT / page.replace(".html", ".md")).read_text(encoding="utf-8")
     cells = re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", source, re.S)
     drawing = [c for c in cells if "plt.show()" in c and "remove-cell" not in c and "remove-output" not in c]
-    executed = nbformat.read(_executed(page), as_version=4)
+    executed = nbformat.read(_download(book_html, page), as_version=4)
     produced = _image_outputs(executed)
     # each cell that ends a figure with plt.show() draws at least one image (independent of the build's output)
     assert produced >= len(drawing), f"{page}: {len(drawing)} cells call plt.show(), {produced} image outputs"
@@ -137,7 +138,11 @@ def test_every_figure_is_on_the_page_and_in_the_notebook(desktop, site, book_htm
           .filter(img => !img.closest(".explorable") && img.complete && img.naturalWidth > 0).length;
         """
     )
-    assert on_page == produced, f"{page}: {on_page} figures shown, the executed notebook has {produced}"
+    assert on_page == produced, f"{page}: {on_page} figures shown, the downloadable notebook has {produced}"
+    link = desktop.execute_script(
+        "return Array.from(document.querySelectorAll('a')).map(a => a.href).find(h => /_sources\\/.*\\.ipynb$/.test(h))"
+    )
+    assert link and link.endswith(page.replace(".html", ".ipynb")), "no .ipynb download on the page"
 
 
 # ---------------------------------------------------------------------------------------------- phone layout
@@ -373,7 +378,7 @@ def test_dark_mode_keeps_figures_on_white(desktop, site) -> None:
 @pytest.mark.parametrize("page", CHAPTERS)
 def test_reference_lists_are_author_year_and_ids_unique(book_html, page: str) -> None:
     text = (book_html / page).read_text(encoding="utf-8")
-    labels = re.findall(r'<span class="label"><span class="fn-bracket">\[</span>(.*?)<span', text)
+    labels = re.findall(r'<span class="label"><span class="fn-bracket">\[</span>(?:<a [^>]*>)?([^<]*)', text)
     assert labels, f"{page}: no reference list"
     for label in labels:
         assert re.fullmatch(r"[^\d\[\]]+, (\d{4}[a-z]?|n\.d\.)", label), (
