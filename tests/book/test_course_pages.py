@@ -81,3 +81,30 @@ def test_search_scripts_dropped_from_pages() -> None:
         '    <script src="../searchindex.js"></script>\n'
     )
     assert course_pages.drop_search_scripts(head) == '<script src="../_static/doctools.js"></script>\n'
+
+
+def test_repository_and_branch_come_from_the_environment(monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    config = SimpleNamespace(
+        html_static_path=[],
+        mathjax3_config=None,
+        mathjax_path="",
+        html_theme_options={
+            "repository_url": "https://github.com/optdl-course/optdl-course",
+            "repository_branch": "main",
+        },
+    )
+    monkeypatch.delenv("BOOK_REPOSITORY_URL", raising=False)
+    monkeypatch.delenv("BOOK_REPOSITORY_BRANCH", raising=False)
+    course_pages._configure(None, config)
+    assert config.html_theme_options["repository_url"] == "https://github.com/optdl-course/optdl-course"
+    # what the workflows set from the GitHub context (a fork, a branch)
+    monkeypatch.setenv("BOOK_REPOSITORY_URL", "https://github.com/someone/fork/")
+    monkeypatch.setenv("BOOK_REPOSITORY_BRANCH", "feature")
+    course_pages._configure(None, config)
+    assert config.html_theme_options["repository_url"] == "https://github.com/someone/fork"
+    assert config.html_theme_options["repository_branch"] == "feature"
+    if (course_pages.VENDOR / course_pages.MATHJAX_STARTUP).is_file():
+        assert config.mathjax_path == "mathjax/startup.js"
+        assert "ui/menu" not in config.mathjax3_config["loader"]["load"]
