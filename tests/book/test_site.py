@@ -149,9 +149,10 @@ def test_launch_and_download_buttons(driver, site) -> None:
     for service in (
         "mybinder.org/v2/gh/optdl-course/optdl-course",
         "colab.research.google.com/github/",
-        "hub/user-redirect/git-pull",
     ):
         assert any(service in h for h in hrefs), f"no launch button for {service}"
+    # only what _config.yml configures: no JupyterHub button (no jupyterhub_url), no placeholder hub
+    assert not any("user-redirect" in h or "hub.example.org" in h for h in hrefs)
     # every launch button opens the chapter's .ipynb twin (Colab opens nothing else), which is in the repository
     launch = [h for h in hrefs if any(s in h for s in ("mybinder.org", "colab.research", "user-redirect"))]
     twin = CHAPTER.replace(".html", ".ipynb")
