@@ -37,18 +37,18 @@ def signal_through_depth(
 ) -> dict[str, np.ndarray]:
     """Forward and backward pass of a bias-free MLP at initialization, recording the spread layer by layer.
 
-    Layer ℓ = 1, …, depth computes ``z_ℓ = h_{ℓ−1} W_ℓᵀ`` and ``h_ℓ = φ(z_ℓ)`` with ``W_ℓ`` of shape
-    ``(width, width)`` drawn i.i.d. ``N(0, s²)`` (``s`` from :data:`INITS`) and ``h_0 = x ~ N(0, I)``. The backward
-    pass starts from ``∂L/∂h_depth ~ N(0, I)`` (a random linear read-out) and applies the chain rule
-    ``∂L/∂z_ℓ = ∂L/∂h_ℓ ⊙ φ'(z_ℓ)``, ``∂L/∂h_{ℓ−1} = ∂L/∂z_ℓ W_ℓ``.
+    Layer k = 1, …, N (N = depth) computes ``z⁽ᵏ⁾ = h⁽ᵏ⁻¹⁾ W⁽ᵏ⁾ᵀ`` and ``h⁽ᵏ⁾ = φ(z⁽ᵏ⁾)`` with ``W⁽ᵏ⁾`` of shape
+    ``(width, width)`` drawn i.i.d. ``N(0, s²)`` (``s`` from :data:`INITS`) and ``h⁽⁰⁾ = x ~ N(0, I)``. The backward
+    pass starts from ``∂L/∂h⁽ᴺ⁾ ~ N(0, I)`` (a random linear read-out) and applies the chain rule
+    ``∂L/∂z⁽ᵏ⁾ = ∂L/∂h⁽ᵏ⁾ ⊙ φ'(z⁽ᵏ⁾)``, ``∂L/∂h⁽ᵏ⁻¹⁾ = ∂L/∂z⁽ᵏ⁾ W⁽ᵏ⁾``.
 
     BLAS runs on one thread (the matrices are small, and a busy machine makes threads slower, not faster).
 
     Returns
     -------
     dict
-        ``z_std`` (std of ``z_ℓ``) and ``grad_std`` (std of the backpropagated ``∂L/∂z_ℓ``), each of length
-        ``depth`` (index ℓ − 1).
+        ``z_std`` (std of ``z⁽ᵏ⁾``) and ``grad_std`` (std of the backpropagated ``∂L/∂z⁽ᵏ⁾``), each of length
+        N (index k − 1).
     """
     if init not in INITS:
         raise ValueError(f"init must be one of {list(INITS)}, got {init!r}")
@@ -103,13 +103,13 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     layers = np.arange(1, r["depth"] + 1)
     color = {"Glorot": BLUE, "He": ORANGE}.get(r["init"], RED)
     for ax, key, title in [
-        (ax_f, "z_std", "forward: std of the pre-activations z_ℓ"),
-        (ax_b, "grad_std", "backward: std of the gradients ∂L/∂z_ℓ"),
+        (ax_f, "z_std", "forward: std of the pre-activations z⁽ᵏ⁾"),
+        (ax_b, "grad_std", "backward: std of the gradients ∂L/∂z⁽ᵏ⁾"),
     ]:
         v = r[key]
         ax.semilogy(layers, _clip(v), "-o", color=color, ms=3, lw=1.3)
         ax.axhline(1.0, color=GREY, lw=0.8, ls="--")
-        ax.set(xlabel="layer ℓ", ylim=YLIM, xlim=(0.5, max(r["depth"], 2) + 0.5))
+        ax.set(xlabel="layer k", ylim=YLIM, xlim=(0.5, max(r["depth"], 2) + 0.5))
         ratio = v[-1] / v[0] if key == "z_std" else v[0] / v[-1]
         where = "last/first" if key == "z_std" else "first/last"
         ax.set_title(f"{title}\n{where} layer: {ratio:.2g}", fontsize=9, y=1.0)
