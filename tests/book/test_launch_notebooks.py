@@ -25,7 +25,7 @@ CHAPTERS = launch_notebooks.chapters()
 
 
 def test_every_toc_chapter_with_code_has_a_twin_and_all_are_up_to_date(capsys) -> None:
-    assert len(CHAPTERS) == 14  # every chapter of _toc.yml (the intro has no code)
+    assert len(CHAPTERS) == 15  # every chapter of _toc.yml (the intro has no code)
     for chapter in CHAPTERS:
         assert chapter.with_suffix(".ipynb").is_file(), (
             f"{chapter.name}: no .ipynb twin (run `make notebooks`)"
