@@ -202,3 +202,27 @@ def test_layer_norm_rejects_bad_input() -> None:
         cnn.layer_norm_forward(x, 4, torch.ones(3, dtype=torch.float64), p)
     with pytest.raises(ValueError, match="eps"):
         cnn.layer_norm_forward(x, 4, p, p, eps=-1.0)
+
+
+def test_batch_norm_running_statistics_over_many_steps_then_eval() -> None:
+    torch.manual_seed(7)
+    layer = torch.nn.BatchNorm1d(3, momentum=0.3, dtype=torch.float64)
+    gamma, beta = torch.randn(3, dtype=torch.float64), torch.randn(3, dtype=torch.float64)
+    with torch.no_grad():
+        layer.weight.copy_(gamma)
+        layer.bias.copy_(beta)
+    rm, rv = layer.running_mean.clone(), layer.running_var.clone()
+    for step in range(6):
+        x = 2 * torch.randn(5 + step, 3, dtype=torch.float64) + step
+        layer.train()
+        layer(x)
+        _, _, rm, rv = cnn.batch_norm_forward(x, gamma, beta, rm, rv, training=True, momentum=0.3)
+    torch.testing.assert_close(rm, layer.running_mean, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(rv, layer.running_var, rtol=1e-12, atol=1e-12)
+    x = torch.randn(4, 3, dtype=torch.float64)
+    layer.eval()
+    y, *_ = cnn.batch_norm_forward(x, gamma, beta, rm, rv, training=False)
+    torch.testing.assert_close(y, layer(x).detach(), rtol=1e-12, atol=1e-12)
+    # eval mode is a fixed affine map: the output of one example does not depend on the rest of the batch
+    y1, *_ = cnn.batch_norm_forward(x[:1], gamma, beta, rm, rv, training=False)
+    torch.testing.assert_close(y1, y[:1], rtol=0, atol=0)
