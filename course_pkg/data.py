@@ -84,9 +84,9 @@ def make_regression_1d(
     seed: SeedLike = None,
     x_range: tuple[float, float] = (-1.0, 1.0),
 ) -> tuple[np.ndarray, np.ndarray]:
-    r"""Sample a 1-D regression dataset :math:`y = f(x) + \varepsilon`.
+    r"""Sample a 1-D regression dataset :math:`y = f(x) + \xi`.
 
-    Inputs are uniform on ``x_range`` and the noise is Gaussian, :math:`\varepsilon \sim \mathcal N(0,
+    Inputs are uniform on ``x_range`` and the noise is Gaussian, :math:`\xi \sim \mathcal N(0,
     \sigma^2)` with :math:`\sigma` = ``noise``.
 
     Parameters

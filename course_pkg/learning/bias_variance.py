@@ -1,18 +1,18 @@
 """Monte-Carlo bias–variance decomposition of the expected squared error.
 
-For a regression target :math:`y = f(x) + \\epsilon` with :math:`E[\\epsilon] = 0`, :math:`Var[\\epsilon]=\\sigma^2`,
+For a regression target :math:`y = f(x) + \\xi` with label noise :math:`E[\\xi] = 0`, :math:`Var[\\xi]=\\sigma^2`,
 and a predictor :math:`\\hat f_D` fitted on a random training set :math:`D`, the expected squared error at a
 test input :math:`x` splits into three non-negative parts:
 
 .. math::
 
-    E_{D,\\epsilon}\\big[(y - \\hat f_D(x))^2\\big]
+    E_{D,\\xi}\\big[(y - \\hat f_D(x))^2\\big]
     = \\underbrace{(f(x) - \\bar f(x))^2}_{\\text{bias}^2}
     + \\underbrace{E_D\\big[(\\hat f_D(x) - \\bar f(x))^2\\big]}_{\\text{variance}}
     + \\underbrace{\\sigma^2}_{\\text{noise}},
     \\qquad \\bar f(x) = E_D[\\hat f_D(x)].
 
-:func:`bias_variance_decomposition` estimates each part by refitting on ``n_rounds`` fresh training sets, and
+:func:`bias_variance_decomposition` estimates each part by refitting on ``n_rounds`` (the book's :math:`S`) fresh training sets, and
 separately *measures* the left-hand side with fresh noisy test labels, so that the identity can be checked.
 """
 

@@ -3,8 +3,8 @@
 * :func:`bootstrap_indices` and :func:`bootstrap_estimate` — resampling with replacement, and the bootstrap
   estimate of a statistic's standard error and percentile interval.
 * :class:`Bagging` — average (regression) or majority vote (classification) of one base learner fitted on
-  bootstrap samples; it reduces the variance ``rho sigma^2 + (1 - rho) sigma^2 / B`` of ``B`` predictors with
-  pairwise correlation ``rho``.
+  bootstrap samples; the average of :math:`M` predictors of variance :math:`\\sigma_f^2` and pairwise correlation
+  :math:`\\rho` has variance :math:`\\rho\\sigma_f^2 + (1 - \\rho)\\sigma_f^2/M`.
 * :class:`AdaBoost` — SAMME (multi-class AdaBoost, Zhu et al. 2009) with decision stumps, step for step
   the algorithm of scikit-learn's ``AdaBoostClassifier`` (its only algorithm since version 1.6).
 * :class:`GradientBoosting` — gradient boosting for the squared loss with shallow regression trees, the
@@ -277,17 +277,18 @@ class Bagging:
 
 
 class AdaBoost:
-    """Discrete AdaBoost for K classes (SAMME) with decision stumps.
+    """Discrete AdaBoost for C classes (SAMME) with decision stumps.
 
-    With weights :math:`w_i = 1/n` at the start, round :math:`t = 1, \\dots, T` fits a stump :math:`h_t` on
-    the weighted data, measures its weighted error :math:`\\varepsilon_t = \\sum_i w_i [h_t(x_i) \\ne y_i]`,
-    gives it the vote
-    :math:`\\alpha_t = \\eta\\,(\\log((1-\\varepsilon_t)/\\varepsilon_t) + \\log(K-1))` and multiplies the weight
-    of every misclassified point by :math:`e^{\\alpha_t}` before renormalising. The ensemble predicts
-    :math:`\\arg\\max_k \\sum_t \\alpha_t [h_t(x) = k]`. For K = 2 and η = 1 this is Freund and Schapire's
-    AdaBoost (whose vote is :math:`\\alpha_t/2`, which rescales every score and changes no prediction), and the
-    training error is at most :math:`\\prod_t 2\\sqrt{\\varepsilon_t(1-\\varepsilon_t)}`
-    (:meth:`training_error_bound`).
+    With weights :math:`\\omega_i = 1/n` at the start, round :math:`t = 1, \\dots, T` fits a stump :math:`G_t`
+    on the weighted data, measures its weighted error
+    :math:`\\operatorname{err}_t = \\sum_i \\omega_i \\mathbb 1[G_t(x_i) \\ne y_i]`, gives it the vote
+    :math:`\\alpha_t = \\eta\\,(\\log((1-\\operatorname{err}_t)/\\operatorname{err}_t) + \\log(C-1))` and multiplies
+    the weight of every misclassified point by :math:`e^{\\alpha_t}` before renormalising. The ensemble predicts
+    :math:`\\arg\\max_c \\sum_t \\alpha_t \\mathbb 1[G_t(x) = c]`. For C = 2 and η = 1 this is Freund and
+    Schapire's AdaBoost.M1, whose vote :math:`\\log(1/\\beta_t)`, :math:`\\beta_t = \\operatorname{err}_t/(1 -
+    \\operatorname{err}_t)`, is :math:`\\alpha_t` (the analysis often halves every vote, which changes no
+    prediction), and the training error is at most
+    :math:`\\prod_t 2\\sqrt{\\operatorname{err}_t(1-\\operatorname{err}_t)}` (:meth:`training_error_bound`).
 
     Parameters
     ----------
@@ -306,15 +307,15 @@ class AdaBoost:
     estimator_weights_ : numpy.ndarray
         Votes α_t.
     estimator_errors_ : numpy.ndarray
-        Weighted errors ε_t.
+        Weighted errors err_t.
     sample_weights_ : numpy.ndarray of shape (n_rounds, n)
         The normalised weights each round's learner was fitted with.
 
     Notes
     -----
     Follows scikit-learn's ``AdaBoostClassifier`` (SAMME) exactly: weights are clipped below at machine
-    epsilon before each round; boosting stops early when a learner is perfect (ε = 0, kept with vote 1) or no
-    better than chance (ε ≥ 1 − 1/K, discarded). With no tied candidate splits (see
+    epsilon before each round; boosting stops early when a learner is perfect (err_t = 0, kept with vote 1) or
+    no better than chance (err_t ≥ 1 − 1/C, discarded). With no tied candidate splits (see
     :mod:`course_pkg.learning.trees`) the staged predictions coincide with scikit-learn's.
     """
 
@@ -470,7 +471,7 @@ class AdaBoost:
         return (own - other) / self.estimator_weights_.sum()
 
     def training_error_bound(self) -> np.ndarray:
-        """The bound :math:`\\prod_{s \\le t} 2\\sqrt{\\varepsilon_s (1 - \\varepsilon_s)}` after each round.
+        """The bound :math:`\\prod_{s \\le t} 2\\sqrt{\\operatorname{err}_s (1 - \\operatorname{err}_s)}` after each round.
 
         It bounds the training error of binary AdaBoost with ``learning_rate=1`` (Freund & Schapire 1997).
 

@@ -277,9 +277,9 @@ def standard_error(values: np.ndarray) -> float:
 def minibatch_standard_error(per_example: np.ndarray, batch_size: int, replace: bool = False) -> float:
     r"""Exact standard deviation of a minibatch mean drawn from a finite dataset.
 
-    With :math:`\sigma^2 = \frac1n\sum_i (\ell_i - \bar\ell)^2` the variance of the per-example values over the
-    dataset, a batch of :math:`B` examples drawn uniformly *with* replacement has a mean with standard deviation
-    :math:`\sigma/\sqrt B`; drawn *without* replacement, :math:`\frac{\sigma}{\sqrt B}\sqrt{\frac{n-B}{n-1}}`
+    With :math:`\sigma_\ell^2 = \frac1n\sum_i (\ell_i - \bar\ell)^2` the variance of the per-example values over
+    the dataset, a batch of :math:`B` examples drawn uniformly *with* replacement has a mean with standard deviation
+    :math:`\sigma_\ell/\sqrt B`; drawn *without* replacement, :math:`\frac{\sigma_\ell}{\sqrt B}\sqrt{\frac{n-B}{n-1}}`
     (finite-population correction: a batch of the whole dataset has no error).
 
     Parameters

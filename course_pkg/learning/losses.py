@@ -21,6 +21,10 @@ and absolute :math:`|\hat y - y|`.
 
 **Negative log-likelihoods**: Gaussian, Laplace and Bernoulli. Minimizing them over a location parameter
 gives back least squares, least absolute deviations and logistic regression.
+
+**Many classes**: the softmax of logits :math:`f \in \mathbb R^C`, the softmax cross-entropy (the NLL of a
+categorical label, ``torch.nn.CrossEntropyLoss``) and its gradient :math:`\operatorname{softmax}(f) - e_y`, the
+entropy :math:`\mathcal H(q)` and the Kullback–Leibler divergence :math:`\mathrm{KL}(q \,\|\, \hat p)`.
 """
 
 from __future__ import annotations
@@ -45,11 +49,16 @@ __all__ = [
     "fit_linear_classifier",
     "gaussian_nll",
     "hinge",
+    "entropy",
     "hinge_grad",
+    "kl_divergence",
     "laplace_nll",
     "logistic",
     "logistic_grad",
     "regularized_objective",
+    "softmax",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_grad",
     "squared_hinge",
     "squared_hinge_grad",
     "squared_loss",
@@ -191,11 +200,11 @@ def error_rate(scores: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(zero_one(y * scores)))
 
 
-def conditional_risk(loss: str | MarginLoss, z: np.ndarray, eta: float) -> np.ndarray:
-    r"""Conditional risk :math:`C_\eta(z) = \eta\,\phi(z) + (1 - \eta)\,\phi(-z)` of the score :math:`z`.
+def conditional_risk(loss: str | MarginLoss, z: np.ndarray, q: float) -> np.ndarray:
+    r"""Conditional risk :math:`R_q(z) = q\,\phi(z) + (1 - q)\,\phi(-z)` of the score :math:`z`.
 
-    It is the expected loss at an input :math:`x` where :math:`P(y = +1 \mid x) = \eta`, if the model outputs
-    the score :math:`z = f(x)`.
+    It is the expected loss at an input :math:`x` where :math:`\Pr[y = +1 \mid x] = q`, if the model outputs
+    the score :math:`z = f_\theta(x)`.
 
     Parameters
     ----------
@@ -203,53 +212,53 @@ def conditional_risk(loss: str | MarginLoss, z: np.ndarray, eta: float) -> np.nd
         Margin loss :math:`\phi`.
     z : numpy.ndarray
         Scores.
-    eta : float
+    q : float
         Probability of the positive class, in ``[0, 1]``.
 
     Returns
     -------
     numpy.ndarray
-        :math:`C_\eta(z)`, same shape as ``z``.
+        :math:`R_q(z)`, same shape as ``z``.
     """
     phi = _get_loss(loss)
-    if not 0.0 <= float(eta) <= 1.0:
-        raise ValueError(f"eta must be in [0, 1], got {eta}")
+    if not 0.0 <= float(q) <= 1.0:
+        raise ValueError(f"q must be in [0, 1], got {q}")
     z = _f64(z)
-    return eta * phi(z) + (1.0 - eta) * phi(-z)
+    return q * phi(z) + (1.0 - q) * phi(-z)
 
 
-def bayes_margin(loss: str, eta: np.ndarray) -> np.ndarray:
-    r"""Closed-form minimizer :math:`z^\star(\eta)` of the conditional risk.
+def bayes_margin(loss: str, q: np.ndarray) -> np.ndarray:
+    r"""Closed-form minimizer :math:`z^\star(q)` of the conditional risk :math:`R_q`.
 
-    ``logistic``: :math:`\log\frac{\eta}{1-\eta}`; ``exponential``: :math:`\frac12\log\frac{\eta}{1-\eta}`;
-    ``squared_hinge``: :math:`2\eta - 1`; ``hinge``: :math:`\operatorname{sign}(2\eta - 1)`. Each has the sign of
-    :math:`2\eta - 1`, the Bayes decision: these losses are *classification calibrated*. The 0-1 loss is
-    minimized by any score of that sign; the unit score ``sign(2η - 1)`` is returned.
+    ``logistic``: :math:`\log\frac{q}{1-q}`; ``exponential``: :math:`\frac12\log\frac{q}{1-q}`;
+    ``squared_hinge``: :math:`2q - 1`; ``hinge``: :math:`\operatorname{sign}(2q - 1)`. Each has the sign of
+    :math:`2q - 1`, the Bayes decision: these losses are *classification calibrated*. The 0-1 loss is
+    minimized by any score of that sign; the unit score ``sign(2q - 1)`` is returned.
 
     Parameters
     ----------
     loss : str
         Name of a margin loss.
-    eta : numpy.ndarray
+    q : numpy.ndarray
         Probabilities of the positive class, in ``(0, 1)`` (logistic and exponential diverge at 0 and 1).
 
     Returns
     -------
     numpy.ndarray
-        Minimizing scores, same shape as ``eta``.
+        Minimizing scores, same shape as ``q``.
     """
     _get_loss(loss)
-    eta = _f64(eta)
-    if np.any((eta < 0) | (eta > 1)):
-        raise ValueError("eta must be in [0, 1]")
+    q = _f64(q)
+    if np.any((q < 0) | (q > 1)):
+        raise ValueError("q must be in [0, 1]")
     with np.errstate(divide="ignore"):
         if loss == "logistic":
-            return np.log(eta) - np.log1p(-eta)
+            return np.log(q) - np.log1p(-q)
         if loss == "exponential":
-            return 0.5 * (np.log(eta) - np.log1p(-eta))
+            return 0.5 * (np.log(q) - np.log1p(-q))
         if loss == "squared_hinge":
-            return 2.0 * eta - 1.0
-    return np.sign(2.0 * eta - 1.0)
+            return 2.0 * q - 1.0
+    return np.sign(2.0 * q - 1.0)
 
 
 # ------------------------------------------------------------------------------------------ regression losses
@@ -282,15 +291,15 @@ def _check_scale(name: str, scale: np.ndarray | float) -> np.ndarray:
 
 
 def gaussian_nll(y: np.ndarray, mean: np.ndarray, std: np.ndarray | float = 1.0) -> np.ndarray:
-    r"""Negative log-density of :math:`\mathcal N(\mu, \sigma^2)`:
-    :math:`\frac12\log(2\pi\sigma^2) + \frac{(y - \mu)^2}{2\sigma^2}`.
+    r"""Negative log-density of :math:`\mathcal N(\hat y, \sigma^2)`:
+    :math:`\frac12\log(2\pi\sigma^2) + \frac{(y - \hat y)^2}{2\sigma^2}`.
 
     Parameters
     ----------
     y : numpy.ndarray
         Observations.
     mean : numpy.ndarray
-        Means :math:`\mu` (broadcast against ``y``).
+        Means :math:`\hat y` (broadcast against ``y``).
     std : numpy.ndarray or float, default=1.0
         Standard deviations :math:`\sigma > 0`.
 
@@ -325,17 +334,18 @@ def laplace_nll(y: np.ndarray, loc: np.ndarray, scale: np.ndarray | float = 1.0)
 
 
 def bernoulli_nll(y01: np.ndarray, logit: np.ndarray) -> np.ndarray:
-    r"""Negative log-likelihood of :math:`y \in \{0, 1\}` under :math:`P(y = 1) = \sigma(s)`, :math:`s` the logit.
+    r"""Negative log-likelihood of :math:`y \in \{0, 1\}` under :math:`\Pr[y = 1] = \operatorname{sigmoid}(f)`,
+    :math:`f` the logit.
 
-    Equals :math:`\log(1 + e^{s}) - y s`, and, with :math:`\tilde y = 2y - 1 \in \{-1, +1\}`, the logistic loss
-    of the margin: :math:`\log(1 + e^{-\tilde y s})`.
+    Equals :math:`\log(1 + e^{f}) - y f`, and, with :math:`\tilde y = 2y - 1 \in \{-1, +1\}`, the logistic loss
+    of the margin: :math:`\log(1 + e^{-\tilde y f})`.
 
     Parameters
     ----------
     y01 : numpy.ndarray
         Labels in ``{0, 1}``.
     logit : numpy.ndarray
-        Logits :math:`s`.
+        Logits :math:`f`.
 
     Returns
     -------
@@ -355,9 +365,9 @@ def regularized_objective(
 ) -> tuple[float, np.ndarray]:
     r"""Regularized empirical risk of a linear classifier and its (sub)gradient.
 
-    With :math:`\theta = (w, b)` and scores :math:`f(x) = w^\top x + b`,
-    :math:`J(\theta) = \frac1n\sum_i \phi(y_i f(x_i)) + \frac\lambda2\lVert w\rVert^2` (the intercept
-    :math:`b` is not penalized).
+    With :math:`\theta = (w, w_0)` and scores :math:`f_\theta(x) = w^\top x + w_0`,
+    :math:`J(\theta) = \frac1n\sum_i \phi(y_i f_\theta(x_i)) + \frac\lambda2\lVert w\rVert^2` (the intercept
+    :math:`w_0` is not penalized).
 
     Parameters
     ----------
@@ -421,7 +431,7 @@ def fit_linear_classifier(
     Returns
     -------
     numpy.ndarray of shape (d + 1,)
-        :math:`\hat\theta = (\hat w, \hat b)`.
+        :math:`\hat\theta = (\hat w, \hat w_0)`.
     """
     from scipy.optimize import minimize
 
@@ -457,3 +467,138 @@ def fit_linear_classifier(
             best, best_val = theta, val
         theta = theta - g / (lam * (t + 1))
     return best
+
+
+# ------------------------------------------------------------------------------------------------ many classes
+def softmax(logits: np.ndarray) -> np.ndarray:
+    r"""Softmax along the last axis, :math:`\operatorname{softmax}(f)_c = e^{f_c} / \sum_{c'} e^{f_{c'}}`.
+
+    The maximum logit is subtracted first, which changes nothing mathematically and avoids overflow.
+
+    Parameters
+    ----------
+    logits : numpy.ndarray of shape (..., C)
+        Logits :math:`f`.
+
+    Returns
+    -------
+    numpy.ndarray of shape (..., C)
+        Probabilities :math:`\hat p` (non-negative, summing to 1 along the last axis).
+    """
+    f = _f64(logits)
+    if f.ndim == 0 or f.shape[-1] == 0:
+        raise ValueError(f"logits must have a non-empty last axis (the classes), got shape {f.shape}")
+    e = np.exp(f - f.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _check_logits_labels(logits: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    f = _f64(logits)
+    y = np.asarray(y)
+    if f.ndim != 2 or f.shape[0] == 0 or f.shape[1] < 2:
+        raise ValueError(f"logits must have shape (n, C) with n >= 1 and C >= 2, got {f.shape}")
+    if y.shape != (f.shape[0],):
+        raise ValueError(f"y must have shape ({f.shape[0]},) to match logits, got {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer) or np.any((y < 0) | (y >= f.shape[1])):
+        raise ValueError(f"y must hold integer class indices in [0, {f.shape[1] - 1}]")
+    return f, y
+
+
+def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
+    r"""Per-example softmax cross-entropy :math:`-\log \operatorname{softmax}(f)_y
+    = -f_y + \log \sum_c e^{f_c}`.
+
+    It is the negative log-likelihood of the label under the categorical distribution :math:`\hat p =
+    \operatorname{softmax}(f)`; ``torch.nn.CrossEntropyLoss(reduction="none")`` computes the same from logits.
+    With two classes it is the logistic loss of the margin :math:`f_y - f_{c \ne y}`.
+
+    Parameters
+    ----------
+    logits : numpy.ndarray of shape (n, C)
+        Logits :math:`f`, one row per example.
+    y : numpy.ndarray of shape (n,)
+        Integer class indices in ``[0, C - 1]``.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n,)
+        The losses.
+    """
+    f, y = _check_logits_labels(logits, y)
+    rows = np.arange(len(y))
+    top = f.argmax(axis=1)
+    shifted = np.exp(f - f[rows, top][:, None])
+    shifted[rows, top] = 0.0  # log sum_c e^{f_c} = f_top + log1p(sum over c != top): exact for confident rows
+    return (f[rows, top] - f[rows, y]) + np.log1p(shifted.sum(axis=1))
+
+
+def softmax_cross_entropy_grad(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
+    r"""Gradient of :func:`softmax_cross_entropy` with respect to the logits: :math:`\hat p - e_y`.
+
+    Parameters
+    ----------
+    logits : numpy.ndarray of shape (n, C)
+        Logits :math:`f`.
+    y : numpy.ndarray of shape (n,)
+        Integer class indices in ``[0, C - 1]``.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n, C)
+        Row :math:`i` is :math:`\operatorname{softmax}(f_i) - e_{y_i}` (:math:`e_c` the :math:`c`-th unit vector).
+    """
+    f, y = _check_logits_labels(logits, y)
+    g = softmax(f)
+    g[np.arange(len(y)), y] -= 1.0
+    return g
+
+
+def _check_distribution(name: str, p: np.ndarray) -> np.ndarray:
+    p = _f64(p)
+    if p.ndim == 0 or p.shape[-1] == 0:
+        raise ValueError(f"{name} must have a non-empty last axis (the classes), got shape {p.shape}")
+    if np.any(p < 0) or not np.allclose(p.sum(axis=-1), 1.0, rtol=0, atol=1e-9):
+        raise ValueError(f"{name} must be non-negative and sum to 1 along the last axis")
+    return p
+
+
+def entropy(q: np.ndarray) -> np.ndarray:
+    r"""Entropy :math:`\mathcal H(q) = -\sum_c q_c \log q_c` along the last axis (natural log, :math:`0 \log 0 = 0`).
+
+    Parameters
+    ----------
+    q : numpy.ndarray of shape (..., C)
+        Probability vectors.
+
+    Returns
+    -------
+    numpy.ndarray of shape (...)
+        Entropies, in nats.
+    """
+    q = _check_distribution("q", q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(q > 0, q * np.log(np.where(q > 0, q, 1.0)), 0.0)
+    return -terms.sum(axis=-1)
+
+
+def kl_divergence(q: np.ndarray, p: np.ndarray) -> np.ndarray:
+    r"""Kullback–Leibler divergence :math:`\mathrm{KL}(q \,\|\, p) = \sum_c q_c \log(q_c / p_c)` along the last axis.
+
+    Non-negative, zero exactly when :math:`q = p`, and infinite when some :math:`p_c = 0 < q_c`.
+    :math:`\mathrm{KL}(q \,\|\, p) = \mathcal H(q, p) - \mathcal H(q)`, the cross-entropy minus the entropy.
+
+    Parameters
+    ----------
+    q, p : numpy.ndarray of shape (..., C)
+        Probability vectors (broadcast against each other).
+
+    Returns
+    -------
+    numpy.ndarray of shape (...)
+        Divergences, in nats.
+    """
+    q, p = _check_distribution("q", q), _check_distribution("p", p)
+    q, p = np.broadcast_arrays(q, p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(q > 0, q * (np.log(np.where(q > 0, q, 1.0)) - np.log(p)), 0.0)
+    return terms.sum(axis=-1)

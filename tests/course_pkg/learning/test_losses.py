@@ -55,21 +55,21 @@ def test_convex_surrogates_upper_bound_the_zero_one_loss(margins):
 
 
 @pytest.mark.parametrize("name", ["logistic", "exponential", "squared_hinge", "hinge"])
-@pytest.mark.parametrize("eta", [0.1, 0.3, 0.45, 0.6, 0.9])
-def test_bayes_margin_minimizes_conditional_risk_and_is_calibrated(name, eta):
+@pytest.mark.parametrize("q", [0.1, 0.3, 0.45, 0.6, 0.9])
+def test_bayes_margin_minimizes_conditional_risk_and_is_calibrated(name, q):
     res = minimize_scalar(
-        lambda s: float(losses.conditional_risk(name, s, eta)),
+        lambda s: float(losses.conditional_risk(name, s, q)),
         bounds=(-5, 5),
         method="bounded",
         options={"xatol": 1e-10},
     )
-    z_star = float(losses.bayes_margin(name, eta))
-    assert float(losses.conditional_risk(name, z_star, eta)) <= res.fun + 1e-9
+    z_star = float(losses.bayes_margin(name, q))
+    assert float(losses.conditional_risk(name, z_star, q)) <= res.fun + 1e-9
     if (
         name != "hinge"
-    ):  # the hinge's conditional risk is flat on [-1, 1] at eta = 0.5 only; elsewhere unique too
+    ):  # the hinge's conditional risk is flat on [-1, 1] at q = 0.5 only; elsewhere unique too
         assert z_star == pytest.approx(res.x, abs=1e-6)
-    assert np.sign(z_star) == np.sign(2 * eta - 1)
+    assert np.sign(z_star) == np.sign(2 * q - 1)
 
 
 @pytest.mark.parametrize(
@@ -198,3 +198,72 @@ def test_linear_classifier_rejects_zero_one_and_bad_labels():
         losses.fit_linear_classifier(X, y, "huber")
     with pytest.raises(ValueError, match="shape"):
         losses.fit_linear_classifier(X, y[:5])
+
+
+# ------------------------------------------------------------------------------------------------ many classes
+@pytest.fixture
+def logits_labels():
+    rng = np.random.default_rng(7)
+    f = rng.normal(scale=4.0, size=(300, 5))
+    f[0] = [900.0, -900.0, 0.0, 1.0, 2.0]  # overflows a naive exp
+    return f, rng.integers(0, 5, size=300)
+
+
+def test_softmax_matches_torch_and_is_shift_invariant(logits_labels):
+    f, _ = logits_labels
+    ref = torch.softmax(torch.tensor(f), dim=1).numpy()
+    np.testing.assert_allclose(losses.softmax(f), ref, rtol=1e-12, atol=1e-300)
+    np.testing.assert_allclose(losses.softmax(f + 123.0), ref, rtol=1e-10, atol=1e-300)
+
+
+def test_softmax_cross_entropy_and_gradient_match_torch(logits_labels):
+    f, y = logits_labels
+    ft = torch.tensor(f, requires_grad=True)
+    ref = torch.nn.functional.cross_entropy(ft, torch.tensor(y), reduction="none")
+    ref.sum().backward()
+    np.testing.assert_allclose(
+        losses.softmax_cross_entropy(f, y), ref.detach().numpy(), rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        losses.softmax_cross_entropy_grad(f, y), ft.grad.numpy(), rtol=1e-12, atol=1e-14
+    )
+
+
+def test_two_class_cross_entropy_is_the_logistic_loss_of_the_logit_difference():
+    rng = np.random.default_rng(1)
+    f = rng.normal(scale=3.0, size=(200, 2))
+    y = rng.integers(0, 2, size=200)
+    margin = f[np.arange(200), y] - f[np.arange(200), 1 - y]
+    np.testing.assert_allclose(losses.softmax_cross_entropy(f, y), losses.logistic(margin), rtol=1e-12)
+
+
+def test_entropy_and_kl_match_torch_and_decompose_the_cross_entropy():
+    rng = np.random.default_rng(2)
+    q = rng.dirichlet(np.ones(4), size=50)
+    q[0] = [0.5, 0.5, 0.0, 0.0]  # 0 log 0 = 0
+    p = rng.dirichlet(np.ones(4), size=50)
+    np.testing.assert_allclose(
+        losses.entropy(q),
+        torch.distributions.Categorical(probs=torch.tensor(q)).entropy().numpy(),
+        rtol=1e-12,
+    )
+    ref_kl = torch.nn.functional.kl_div(torch.log(torch.tensor(p)), torch.tensor(q), reduction="none").sum(1)
+    np.testing.assert_allclose(losses.kl_divergence(q, p), ref_kl.numpy(), rtol=1e-12, atol=1e-15)
+    cross = -(q * np.log(p)).sum(1)  # H(q, p)
+    np.testing.assert_allclose(losses.entropy(q) + losses.kl_divergence(q, p), cross, rtol=1e-12)
+    assert np.all(losses.kl_divergence(q, p) > 0)
+    np.testing.assert_allclose(losses.kl_divergence(q, q), 0.0, atol=1e-15)
+    assert np.isinf(losses.kl_divergence([0.5, 0.5], [1.0, 0.0]))
+
+
+def test_many_class_helpers_reject_bad_input():
+    with pytest.raises(ValueError, match="shape"):
+        losses.softmax_cross_entropy(np.zeros(3), np.array([0]))
+    with pytest.raises(ValueError, match="class indices"):
+        losses.softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 3]))
+    with pytest.raises(ValueError, match="class indices"):
+        losses.softmax_cross_entropy(np.zeros((2, 3)), np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="sum to 1"):
+        losses.kl_divergence([0.5, 0.6], [0.5, 0.5])
+    with pytest.raises(ValueError, match="last axis"):
+        losses.softmax(np.float64(1.0))
