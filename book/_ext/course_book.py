@@ -99,4 +99,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _configure, priority=900)
     app.connect("html-page-context", _dedupe_assets, priority=900)
     app.connect("builder-inited", _singlehtml_inherits_html)
+    app.setup_extension("course_pkg.explore.book")  # copies each page's explorable frames next to it
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
