@@ -182,7 +182,7 @@ def bagging_variance() -> Explorable:
         title="Bagging regression trees: variance against the number of trees",
         params={
             "n_trees": Choice(list(BAG_SIZES), default=1, label="bagged trees B"),
-            "depth": Choice(["1", "3", "full"], default="full", label="tree depth"),
+            "depth": Choice(["1", "3", "full"], default="full", label="tree depth", ordered=True),
         },
         compute=_compute_bagging,
         draw=_draw_bagging,

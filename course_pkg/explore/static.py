@@ -58,7 +58,7 @@ WORKERS_ENV = "COURSE_EXPLORE_WORKERS"
 QUALITIES: tuple[str, ...] = ("lossless", "p128", "p64", "p32", "p16", "q50", "q35")
 #: Bumped whenever rendering or encoding of frames changes, so that cached frames are rebuilt (the HTML and JS
 #: around them are assembled at every display and need no bump).
-FORMAT_VERSION = "3"
+FORMAT_VERSION = "4"
 
 _EXECUTOR: Executor | None = None
 _EXECUTOR_WORKERS = 0
@@ -699,7 +699,8 @@ def build_html(explorable: Explorable, manifest: dict[str, Any], base: str, uid:
     )
     return (
         f'<div class="explorable" id="{uid}" data-explorable="{html.escape(explorable.name)}" '
-        f'data-frames="{explorable.n_frames}" data-frame="{default_flat}">\n'
+        f'data-frames="{explorable.n_frames}" data-frame="{default_flat}" data-density="{DENSITY}" '
+        f'data-text-px="{manifest.get("text_px", "")}">\n'
         f"<style>{_CSS.format(uid=uid)}</style>\n"
         f'<p class="explorable-title" id="{uid}-title">{html.escape(explorable.title)}</p>\n'
         f'<div class="explorable-controls" role="group" aria-labelledby="{uid}-title">\n{controls}\n</div>\n'
@@ -725,6 +726,7 @@ def _render_folder(
     images, index, setting = encode_frames(pieces, max_bytes=max_bytes - overhead)
     n_tiles = len(edges) - 1
     manifest = {
+        "text_px": smallest_text_px(explorable, dpi),
         "index": [index[i : i + n_tiles] for i in range(0, len(index), n_tiles)],
         "tiles": [[(b - a) // DENSITY, height // DENSITY] for a, b in zip(edges, edges[1:])],
         "setting": setting,
@@ -739,6 +741,17 @@ def _render_folder(
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(tmp, folder)
     return manifest
+
+
+def smallest_text_px(explorable: Explorable, dpi: float) -> float:
+    """Size in CSS pixels of the smallest text of the default frame shown at its natural size (``dpi`` CSS pixels
+    per inch): the browser tests multiply it by the scale a panel is displayed at."""
+    from matplotlib.text import Text
+
+    fig = explorable.render({})
+    rasterize(fig)
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    return round(min(sizes) * dpi / 72, 2)
 
 
 def frames_folder(folder_name: str, cache_dir: str | os.PathLike[str] | None = None) -> Path:
