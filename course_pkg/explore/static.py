@@ -58,7 +58,7 @@ WORKERS_ENV = "COURSE_EXPLORE_WORKERS"
 QUALITIES: tuple[str, ...] = ("lossless", "p128", "p64", "p32", "p16", "q50", "q35")
 #: Bumped whenever rendering or encoding of frames changes, so that cached frames are rebuilt (the HTML and JS
 #: around them are assembled at every display and need no bump).
-FORMAT_VERSION = "4"
+FORMAT_VERSION = "5"
 
 _EXECUTOR: Executor | None = None
 _EXECUTOR_WORKERS = 0
@@ -233,7 +233,10 @@ def encode_webp(rgb: np.ndarray, setting: str) -> bytes:
         quantized = image.quantize(
             int(setting[1:]), method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
         )
-        quantized.convert("RGB").save(buf, format="WEBP", lossless=True, quality=80, method=4)
+        # the palette's nearest colour to white is often a tint: keep the white background exactly white
+        pixels = np.asarray(quantized.convert("RGB")).copy()
+        pixels[np.all(rgb == 255, axis=-1)] = 255
+        Image.fromarray(pixels, mode="RGB").save(buf, format="WEBP", lossless=True, quality=80, method=4)
     elif setting[:1] == "q" and setting[1:].isdigit():
         image.save(buf, format="WEBP", quality=int(setting[1:]), method=4)
     else:

@@ -56,13 +56,14 @@ def _load(driver, url: str) -> None:
     wait_for_page(driver)
 
 
-def _wait_images(driver, timeout: float = 20.0) -> None:
-    """Wait until every image of every explorable that the browser has started loading is complete."""
+def _wait_images(driver, root, timeout: float = 20.0) -> None:
+    """Wait until every panel of the explorable ``root`` (scrolled into view) has loaded."""
     end = time.time() + timeout
     while time.time() < end:
         pending = driver.execute_script(
-            "return Array.from(document.querySelectorAll('.explorable-figure img'))"
-            ".filter(i => i.getAttribute('src') && !i.complete).length;"
+            "return Array.from(arguments[0].querySelectorAll('.explorable-figure img'))"
+            ".filter(i => !i.complete || !i.naturalWidth).length;",
+            root,
         )
         if not pending:
             return
@@ -95,7 +96,7 @@ return Array.from(document.querySelectorAll("div.explorable")).map(root => {
 def _measure(driver) -> list[dict]:
     for root in driver.find_elements("css selector", "div.explorable"):
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", root)
-    _wait_images(driver)
+        _wait_images(driver, root)
     return driver.execute_script(_MEASURE)
 
 
@@ -114,7 +115,9 @@ def test_explorable_text_is_11_px_and_crisp_at_1280(driver, site, pages) -> None
             report.append(f"{page} {e['name']}: smallest text {smallest:.1f} CSS px")
             assert smallest >= MIN_TEXT_PX_DESKTOP, f"{page}: {e['name']} smallest text {smallest:.1f} px"
             for img in e["imgs"]:
-                assert img["natural"] >= e["density"] * img["shown"] - 1, f"{e['name']}: blurry on a 2x screen"
+                assert img["natural"] >= e["density"] * img["shown"] - 1, (
+                    f"{e['name']}: blurry on a 2x screen"
+                )
                 assert img["shown"] >= img["css"] - 0.5, f"{e['name']}: a panel is shrunk at 1280 px"
             assert e["right"] <= e["vw"] + 0.5, f"{page}: {e['name']} reaches past the page"
     print("\n".join(report))
@@ -161,7 +164,12 @@ def test_every_control_announces_its_value(driver, site, pages) -> None:
         for root in driver.find_elements("css selector", "div.explorable"):
             driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", root)
             for control in root.find_elements("css selector", "input, select"):
-                label = control.find_element("xpath", "ancestor::label").text
+                # the parameter's name: the text of the control's label, without the value it shows
+                label = driver.execute_script(
+                    "return Array.from(arguments[0].closest('label').childNodes).filter(n => n.nodeType === 3)"
+                    ".map(n => n.textContent).join(' ').replace(/\\s+/g, ' ').trim();",
+                    control,
+                )
                 before = _state(driver, root)["frame"]
                 kind = control.tag_name if control.tag_name == "select" else control.get_attribute("type")
                 if kind == "range":
@@ -170,8 +178,7 @@ def test_every_control_announces_its_value(driver, site, pages) -> None:
                     shown = root.find_element(
                         "css selector", f"output[data-param-pos='{control.get_attribute('data-param-pos')}']"
                     ).text
-                    name = label.replace(shown, "").strip()
-                    expected = f"{name} = {shown}"
+                    expected = f"{label} = {shown}"
                     assert control.get_attribute("aria-valuetext") == expected, (
                         f"{page}: slider announces {control.get_attribute('aria-valuetext')!r}, not {expected!r}"
                     )
@@ -179,12 +186,11 @@ def test_every_control_announces_its_value(driver, site, pages) -> None:
                     select = Select(control)
                     current = int(select.first_selected_option.get_attribute("value"))
                     select.select_by_index(0 if current != 0 else 1)
-                    expected = f"{label.split(chr(10))[0].replace(select.first_selected_option.text, '')}"
-                    expected = f"{expected.strip()} = {select.first_selected_option.text}"
+                    expected = f"{label} = {select.first_selected_option.text}"
                 else:
                     control.send_keys(Keys.SPACE)  # a checkbox toggles from the keyboard
                     state = "on" if control.is_selected() else "off"
-                    expected = f"{label.strip()}: {state}"
+                    expected = f"{label}: {state}"
                 after = _state(driver, root)
                 assert after["frame"] != before, f"{page}: moving a {kind} did not change the frame"
                 assert expected in after["status"], f"{page}: live region says {after['status']!r}"
@@ -233,13 +239,17 @@ def test_only_default_frames_load_before_the_reader_reaches_an_explorable(driver
                 )
             )
             before = set(_frame_resources(driver))
-            assert before <= defaults, f"{page}: frames loaded before interaction: {sorted(before - defaults)}"
+            assert before <= defaults, (
+                f"{page}: frames loaded before interaction: {sorted(before - defaults)}"
+            )
             # scrolling near the first explorable fetches its neighbouring frames, and only its own
             root = driver.find_elements("css selector", "div.explorable")[0]
             driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", root)
             time.sleep(0.5)
-            _wait_images(driver)
-            folder = re.search(r"explore-frames/[^/]+/", root.find_element("css selector", "img").get_attribute("src"))
+            _wait_images(driver, root)
+            folder = re.search(
+                r"explore-frames/[^/]+/", root.find_element("css selector", "img").get_attribute("src")
+            )
             fetched = set(_frame_resources(driver)) - before
             assert fetched, f"{page}: nothing fetched when the explorable came near"
             own = {u for u in fetched if folder.group(0) in u}
@@ -260,7 +270,7 @@ def test_explorables_work_from_file_urls(driver, book_html, pages) -> None:
     _load(driver, (book_html / page).resolve().as_uri())
     root = driver.find_elements("css selector", "div.explorable")[0]
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", root)
-    _wait_images(driver)
+    _wait_images(driver, root)
     first = driver.execute_script(
         "return Array.from(arguments[0].querySelectorAll('.explorable-figure img')).map(i => [i.src, i.naturalWidth]);",
         root,
@@ -270,8 +280,10 @@ def test_explorables_work_from_file_urls(driver, book_html, pages) -> None:
     if control.get_attribute("type") == "range":
         control.send_keys(Keys.ARROW_LEFT if int(control.get_attribute("value")) > 0 else Keys.ARROW_RIGHT)
     else:
-        control.send_keys(Keys.SPACE) if control.get_attribute("type") == "checkbox" else control.send_keys(Keys.DOWN)
-    _wait_images(driver)
+        control.send_keys(Keys.SPACE) if control.get_attribute("type") == "checkbox" else control.send_keys(
+            Keys.DOWN
+        )
+    _wait_images(driver, root)
     second = driver.execute_script(
         "return Array.from(arguments[0].querySelectorAll('.explorable-figure img')).map(i => [i.src, i.naturalWidth]);",
         root,

@@ -5,6 +5,7 @@ The budget test iterates over EVERY explorable of the course (each chapter modul
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -357,6 +358,13 @@ def test_encoding_falls_back_to_smaller_settings_and_raises_when_impossible() ->
     assert setting != "lossless" and sum(len(s) for s in images) <= lossless // 2
     with pytest.raises(ValueError, match="over the budget"):
         static.encode_frames(frames, max_bytes=100)
+    # palettes keep a white background exactly white (no tint from the nearest palette colour)
+    picture = np.full((40, 60, 3), 255, dtype=np.uint8)
+    picture[10:30, 10:50] = rng.integers(0, 255, (20, 40, 3), dtype=np.uint8)
+    for setting in ("p16", "p64"):
+        decoded = np.asarray(Image.open(io.BytesIO(static.encode_webp(picture, setting))).convert("RGB"))
+        assert np.all(decoded[np.all(picture == 255, axis=-1)] == 255)
+        assert len(np.unique(decoded.reshape(-1, 3), axis=0)) <= int(setting[1:]) + 1
     with pytest.raises(ValueError, match="unknown WebP setting"):
         static.encode_webp(frames[0], "jpeg")
 

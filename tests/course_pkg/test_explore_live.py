@@ -74,9 +74,15 @@ def test_widget_in_a_real_kernel_reacts_to_a_frontend_update() -> None:
         bundle = nb.cells[0].outputs[0]["data"]
         assert "application/vnd.jupyter.widget-view+json" in bundle  # live rendering, not the static figure
         state = client.widget_state
-        sliders = [mid for mid, s in state.items() if s.get("_model_name") == "SelectionSliderModel"]
+        # two sliders: the learning rate and the condition number (a choice among ordered numbers)
+        sliders = [
+            mid
+            for mid, s in state.items()
+            if s.get("_model_name") == "SelectionSliderModel" and s.get("description") == "learning rate η"
+        ]
+        kinds = [s.get("_model_name") for s in state.values()]
         images = [s for s in state.values() if s.get("_model_name") == "ImageModel"]
-        assert len(sliders) == 1 and len(images) == 1
+        assert kinds.count("SelectionSliderModel") == 2 and len(sliders) == 1 and len(images) == 1
         assert state[sliders[0]]["description"] == "learning rate η"
 
         # what a browser sends when the user drags the slider to the last grid value
