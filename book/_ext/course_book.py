@@ -104,4 +104,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _singlehtml_inherits_html)
     # page-level parts: light assets, phone navigation, dark mode, author-year lists, offline search
     app.setup_extension("course_pages")
+    app.setup_extension("course_pkg.explore.book")  # copies each page's explorable frames next to it
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

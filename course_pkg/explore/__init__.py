@@ -14,7 +14,7 @@ Declare an explorable once, in a module ``course_pkg/explore/<chapter>.py``::
             params={"lr": LogGrid(1e-3, 1.0, num=24, default=0.1, label="learning rate η"),
                     "kappa": Choice([1, 10, 100], default=10, label="condition number κ"),
                     "clip": Toggle(default=False, label="clip gradients")},
-            compute=_compute, draw=_draw, figsize=(9, 3.5),
+            compute=_compute, draw=_draw, figsize=(9, 3.9),
         )
 
     EXPLORABLES = [lr_condition]
@@ -54,7 +54,7 @@ __all__ = [
     "rendering_mode",
 ]
 
-_FRAMEWORK_MODULES = {"core", "static", "live"}
+_FRAMEWORK_MODULES = {"core", "static", "live", "book"}
 
 
 def explorable_modules() -> list[str]:

@@ -121,7 +121,7 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
         X, Y, 0.5 * (X**2 + 0.01 * Y**2), levels=np.geomspace(1e-4, 3, 12), colors="0.75", linewidths=0.7
     )
     ref, th = result["ref_theta"], result["theta"]
-    ax1.plot(ref[:, 0], ref[:, 1], "-", color="0.5", lw=0.8, label="defaults (0.9, 0.999), corrected")
+    ax1.plot(ref[:, 0], ref[:, 1], "-", color="0.5", lw=0.8, label="defaults")
     ax1.plot(th[:, 0], th[:, 1], "-", color="C0", lw=0.8, label="current setting")
     ax1.plot(0, 0, "r*", ms=10)
     ax1.set_xlim(x[0], x[-1])
@@ -132,29 +132,29 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
     ax1.set_ylabel("θ₂ (curvature 0.01)")
     corr = "with" if result["bias_correction"] else "without"
     ax1.set_title(
-        f"β₁ = {result['beta1']:g}, β₂ = {result['beta2']:g}, {corr} bias correction, warmup {result['warmup']}",
-        fontsize=8,
+        f"β₁ = {result['beta1']:g}, β₂ = {result['beta2']:g}, warmup {result['warmup']}\n{corr} bias correction",
+        fontsize=10,
     )
-    ax1.legend(fontsize=7, loc="upper right")
+    ax1.legend(fontsize=10, loc="upper right")
     t = np.arange(1, th.shape[0])
     for j, c in enumerate(["C1", "C2"]):
         ax2.loglog(t, np.abs(result["step"][:, j]) / LR, color=c, lw=1, label=f"|Δθ{'₁₂'[j]}| / η")
     ax2.loglog(t, result["lr"] / LR, "k--", lw=0.8, label="ηₜ / η (warmup)")
-    ax2.set_ylim(1e-3, 1e2)
+    ax2.set_ylim(1e-5, 1e2)  # room for the legend under the curves
     _fast_log(ax2, x=True)
     ax2.set_xlabel("step t")
     ax2.set_ylabel("step size in units of η")
-    ax2.set_title(f"step sizes (η = {LR})", fontsize=9, y=1.0)
-    ax2.legend(fontsize=7, loc="lower left")
+    ax2.set_title(f"step sizes (η = {LR})", fontsize=10, y=1.0)
+    ax2.legend(fontsize=10, loc="lower left")
     ax3.semilogy(result["ref_loss"], color="0.5", lw=0.8, label="defaults")
     ax3.semilogy(result["loss"], color="C0", label="current setting")
-    ax3.set_ylim(1e-5, 1e2)
+    ax3.set_ylim(1e-8, 1e2)  # room for the legend under the curve
     _fast_log(ax3)
     ax3.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10], integer=True))
     ax3.set_xlabel("step t")
     ax3.set_ylabel("loss L(θₜ)")
-    ax3.set_title("loss", fontsize=9, y=1.0)
-    ax3.legend(fontsize=7, loc="lower left")
+    ax3.set_title("loss", fontsize=10, y=1.0)
+    ax3.legend(fontsize=10, loc="lower left")
 
 
 def adam_dynamics() -> Explorable:
@@ -170,7 +170,7 @@ def adam_dynamics() -> Explorable:
         },
         compute=_compute,
         draw=_draw,
-        figsize=(9.6, 3.4),
+        figsize=(9.6, 3.8),
     )
 
 

@@ -217,24 +217,27 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
         ax1.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
         ax1.set_xlabel(names[0])
         ax1.set_ylabel(names[1])
-        ax1.set_title(f"{result['method']}, η = {result['lr']:.3g}", fontsize=9, y=1.0)
-        ax1.legend(fontsize=7, loc="upper right")
+        ax1.set_title(f"{result['method']}, η = {result['lr']:.3g}", fontsize=10, y=1.0)
+        ax1.legend(fontsize=10, loc="upper right")
         t = np.arange(th.shape[0])
         for j, c in enumerate(["C1", "C2"]):
             err = np.abs(th[:, j] - ts[j])
+            ax2.semilogy(t, np.where(np.isfinite(err), err, np.nan), color=c, label=names[j])
             ax2.semilogy(
-                t, np.where(np.isfinite(err), err, np.nan), color=c, label=f"{result['method']}: {names[j]}"
+                t,
+                np.abs(result["sgd_theta"][:, j] - ts[j]),
+                color=c,
+                ls=":",
+                lw=1,
+                label="SGD: dotted" if j == 0 else None,
             )
-            ax2.semilogy(
-                t, np.abs(result["sgd_theta"][:, j] - ts[j]), color=c, ls=":", lw=1, label=f"SGD: {names[j]}"
-            )
-        ax2.set_ylim(1e-6, 1e2)
+        ax2.set_ylim(1e-12, 1e2)  # room for the legend under the curves
         _fast_log(ax2)
         ax2.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10], integer=True))
         ax2.set_xlabel("step t")
         ax2.set_ylabel("|θⱼ − θ*ⱼ|")
-        ax2.set_title("error per coordinate", fontsize=9, y=1.0)
-        ax2.legend(fontsize=6, loc="lower left")
+        ax2.set_title("error per coordinate", fontsize=10, y=1.0)
+        ax2.legend(fontsize=10, loc="lower left")
         # log-spaced subsample of the steps: the curves are smooth on a log axis
         te = np.unique(np.geomspace(1, th.shape[0] - 1, 200).astype(int))
         for j, c in enumerate(["C1", "C2"]):
@@ -244,8 +247,8 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
         _fast_log(ax3, x=True)
         ax3.set_xlabel("step t")
         ax3.set_ylabel("effective learning rate")
-        ax3.set_title("per-coordinate effective learning rate", fontsize=9, y=1.0)
-        ax3.legend(fontsize=7, loc="upper right")
+        ax3.set_title("effective η per coordinate", fontsize=10, y=1.0)
+        ax3.legend(fontsize=10, loc="upper right")
 
 
 def effective_lr() -> Explorable:
@@ -260,7 +263,7 @@ def effective_lr() -> Explorable:
         },
         compute=_compute,
         draw=_draw,
-        figsize=(9.6, 3.4),
+        figsize=(9.6, 3.8),
     )
 
 

@@ -228,7 +228,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax1.set_xlabel("x")
     ax1.set_ylabel("y")
     ax1.set_title(f"25 fits, degree {r['degree']}, n = {r['n']}, σ = {r['sigma']}", y=1.0)
-    ax1.legend(loc="lower left", fontsize=7)
+    ax1.legend(loc="lower left", fontsize=10)
 
     bottom = 0.0
     for (label, color), value in zip(_COLORS.items(), r["parts"]):
@@ -241,7 +241,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax2.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
     ax2.set_ylabel("expected squared error")
     ax2.set_title("decomposition", y=1.0)
-    ax2.legend(fontsize=7, loc="upper center")
+    ax2.legend(fontsize=10, loc="upper center")
 
     d = r["degrees"]
     ax3.semilogy(d, r["bias2_curve"], "o-", color=_COLORS["bias²"], label="bias²")
@@ -252,7 +252,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax3.set_xlabel("polynomial degree (capacity)")
     ax3.set_ylabel("average over x")
     ax3.set_title("the trade-off", y=1.0)
-    ax3.legend(fontsize=7)
+    ax3.legend(fontsize=10)
     _plain_log(ax3.yaxis)
 
 
@@ -274,7 +274,7 @@ def capacity_noise_n() -> Explorable:
         },
         compute=_compute,
         draw=_draw,
-        figsize=(9, 3.3),
+        figsize=(9, 3.7),
     )
 
 

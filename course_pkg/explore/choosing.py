@@ -508,7 +508,7 @@ def _draw_race(r: dict[str, Any], fig: Any) -> None:
     ]
     if outside:  # a path that leaves the window would otherwise look like a missing racer
         ax1.text(0.02, 0.02, "ends outside the window: " + ", ".join(outside), transform=ax1.transAxes,
-                 fontsize=7, color="0.2", backgroundcolor="white")  # fmt: skip
+                 fontsize=10, color="0.2", backgroundcolor="white")  # fmt: skip
     ax1.set_xlabel("θ₁")
     ax1.set_ylabel("θ₂")
     ax1.set_title(f"{r['problem']}: every η = tuned × {r['multiplier']}", y=1.0)
@@ -522,7 +522,7 @@ def _draw_race(r: dict[str, Any], fig: Any) -> None:
     ax2.set_xlabel("step t")
     ax2.set_ylabel("L(θₜ) − L*")
     ax2.set_title("optimality gap (log scale)", y=1.0)
-    ax2.legend(fontsize=7, loc="lower left")
+    ax2.legend(fontsize=10, loc="lower left")
     _plain_log(ax2.yaxis)
 
 
@@ -543,7 +543,7 @@ def optimizer_race() -> Explorable:
         },
         compute=_compute_race,
         draw=_draw_race,
-        figsize=(8.6, 3.5),
+        figsize=(8.6, 3.9),
     )
 
 

@@ -169,7 +169,7 @@ class LogGrid(_Grid):
 
 
 class Choice(_Grid):
-    """A choice among a few values (numbers or strings), shown as a dropdown.
+    """A choice among a few values (numbers or strings): a slider when the values are ordered, else a dropdown.
 
     Parameters
     ----------
@@ -179,9 +179,12 @@ class Choice(_Grid):
         Initial value; must be one of ``values``.
     label : str
         Label shown next to the control.
+    ordered : bool, optional
+        Whether the values are in a meaningful order (a slider over them, in the given order). Default: true
+        when every value is a number (not a bool) and the values increase or decrease strictly.
     """
 
-    def __init__(self, values: Sequence[Any], default: Any, label: str) -> None:
+    def __init__(self, values: Sequence[Any], default: Any, label: str, ordered: bool | None = None) -> None:
         values = tuple(values)
         if not values:
             raise ValueError("Choice needs at least one value")
@@ -192,9 +195,37 @@ class Choice(_Grid):
         object.__setattr__(self, "values", values)
         object.__setattr__(self, "default_index", values.index(default))
         object.__setattr__(self, "label", str(label))
+        object.__setattr__(self, "ordered", _monotonic_numbers(values) if ordered is None else bool(ordered))
 
     def __repr__(self) -> str:
-        return f"Choice({list(self.values)!r}, default={self.default!r}, label={self.label!r})"
+        return (
+            f"Choice({list(self.values)!r}, default={self.default!r}, label={self.label!r}, "
+            f"ordered={self.ordered})"
+        )
+
+
+def _monotonic_numbers(values: tuple[Any, ...]) -> bool:
+    """Whether ``values`` are at least two numbers (no bools) in strictly increasing or decreasing order."""
+    if len(values) < 2 or not all(
+        isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_)
+        for v in values
+    ):
+        return False
+    steps = np.diff(np.asarray(values, dtype=float))
+    return bool(np.all(steps > 0) or np.all(steps < 0))
+
+
+def is_slider(grid: Any) -> bool:
+    """Whether a grid is shown as a slider: a :class:`LinGrid`, a :class:`LogGrid` or an ordered :class:`Choice`."""
+    return isinstance(grid, LinGrid | LogGrid) or (isinstance(grid, Choice) and grid.ordered)
+
+
+def value_text(grid: Any, index: int) -> str:
+    """What a control announces for the grid value at ``index``: ``"learning rate η = 0.1"``, ``"Nesterov: on"``."""
+    label = grid.labels()[index]
+    if isinstance(grid, Toggle):
+        return f"{grid.label}: {label}"
+    return f"{grid.label} = {label}"
 
 
 class Toggle(_Grid):

@@ -217,7 +217,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax2.set_xlabel("polynomial degree")
     ax2.set_ylabel("mean squared error")
     ax2.set_title("CV curve vs test curve", y=1.0)
-    ax2.legend(fontsize=7, loc="upper center")
+    ax2.legend(fontsize=10, loc="upper center")
 
     folds = r["folds"]
     pos = np.arange(len(folds))
@@ -232,7 +232,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax3.set_xlabel("number of folds k")
     ax3.set_ylabel(f"CV estimate, degree {r['tracked_degree']}")
     ax3.set_title("spread over 20 shuffles", y=1.0)
-    ax3.legend(fontsize=7)
+    ax3.legend(fontsize=10)
     _plain_log(ax2.yaxis)
 
 
@@ -253,7 +253,7 @@ def folds_and_curve() -> Explorable:
         },
         compute=_compute,
         draw=_draw,
-        figsize=(9, 3.3),
+        figsize=(9, 3.7),
     )
 
 

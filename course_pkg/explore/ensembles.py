@@ -153,7 +153,7 @@ def _draw_bagging(r: dict[str, Any], fig: Any) -> None:
     ax1.set_ylabel("y")
     trees = "1 tree" if r["n_trees"] == 1 else f"{r['n_trees']} trees"
     ax1.set_title(f"B = {trees} (depth {r['depth']}) on 3 training sets", y=1.0)
-    ax1.legend(loc="lower left", fontsize=7)
+    ax1.legend(loc="lower left", fontsize=10)
     ax2.loglog(r["sizes"], r["measured"], "o-", label="measured variance")
     ax2.loglog(r["sizes"], r["formula"], "k--", label=f"ρσ² + (1−ρ)σ²/B, ρ = {r['rho']:.2f}")
     ax2.axhline(r["rho"] * r["sigma2"], color="gray", ls=":", label="floor ρσ²")
@@ -161,7 +161,7 @@ def _draw_bagging(r: dict[str, Any], fig: Any) -> None:
     ax2.set_xlabel("number of bagged trees B")
     ax2.set_ylabel("variance of the ensemble (avg over x)")
     ax2.set_title("the uncorrelated part averages away", y=1.0)
-    ax2.legend(fontsize=7)
+    ax2.legend(fontsize=10)
     ax2.set_xticks(r["sizes"], labels=[str(v) for v in r["sizes"]])
     ax2.xaxis.set_minor_locator(ticker.NullLocator())
     ax2.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
@@ -182,11 +182,11 @@ def bagging_variance() -> Explorable:
         title="Bagging regression trees: variance against the number of trees",
         params={
             "n_trees": Choice(list(BAG_SIZES), default=1, label="bagged trees B"),
-            "depth": Choice(["1", "3", "full"], default="full", label="tree depth"),
+            "depth": Choice(["1", "3", "full"], default="full", label="tree depth", ordered=True),
         },
         compute=_compute_bagging,
         draw=_draw_bagging,
-        figsize=(8.6, 3.4),
+        figsize=(8.6, 3.8),
     )
 
 
@@ -312,7 +312,7 @@ def _draw_boundary(r: dict[str, Any], fig: Any) -> None:
     ax2.axvline(r["n_trees"], color="red", lw=0.8)
     ax2.set_xlabel("number of bagged trees B")
     ax2.set_ylabel("test error (clean points)")
-    ax2.set_title("majority vote: test error against B", y=1.0)
+    ax2.set_title("test error of the vote", y=1.0)
     _plain_log(ax2.xaxis)
 
 
@@ -333,7 +333,7 @@ def bagging_boundary() -> Explorable:
         },
         compute=_compute_boundary,
         draw=_draw_boundary,
-        figsize=(8.6, 3.4),
+        figsize=(8.6, 3.8),
     )
 
 
@@ -380,7 +380,7 @@ def _draw_adaboost(r: dict[str, Any], fig: Any) -> None:
     ax1.set_xlabel("x₁")
     ax1.set_ylabel("x₂")
     ax1.set_title(f"after {r['rounds']} rounds (size ∝ weight wᵢ)", y=1.0)
-    ax1.legend(fontsize=7, loc="lower left")
+    ax1.legend(fontsize=10, loc="lower left")
 
     t = np.arange(1, len(r["errors"]) + 1)
     ax2.semilogy(t, r["bound"], "k--", label="bound ∏ₜ 2√(εₜ(1−εₜ))")
@@ -391,7 +391,8 @@ def _draw_adaboost(r: dict[str, Any], fig: Any) -> None:
     ax2.set_xlabel("round t")
     ax2.set_ylabel("training error")
     ax2.set_title("error under its bound", y=1.0)
-    ax2.legend(fontsize=7)
+    ax2.set_ylim(bottom=1e-4)  # room for the legend under the curves
+    ax2.legend(fontsize=10, loc="lower left")
 
     m = r["margins"]
     ax3.plot(m, np.arange(1, len(m) + 1) / len(m), color="#2ca02c")
@@ -420,7 +421,7 @@ def adaboost_rounds() -> Explorable:
         },
         compute=_compute_adaboost,
         draw=_draw_adaboost,
-        figsize=(9, 3.3),
+        figsize=(9, 3.7),
     )
 
 

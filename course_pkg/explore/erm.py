@@ -107,7 +107,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax1.set_xlabel("x")
     ax1.set_ylabel("y")
     ax1.set_title("data and fitted polynomial", y=1.0)
-    ax1.legend(loc="lower right", fontsize=7)
+    ax1.legend(loc="lower right", fontsize=10)
 
     floor = 0.5 * r["noise_var"]
     ax2.semilogy(r["degrees"], np.maximum(r["train"], 1e-4), "o-", color="C0", label="training error R̂")
@@ -119,7 +119,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax2.set_ylabel("mean squared error")
     ax2.set_title(f"errors vs capacity (n = {r['n']})", y=1.0)
     _plain_log(ax2.yaxis)
-    ax2.legend(fontsize=7, loc="upper center")
+    ax2.legend(fontsize=10, loc="upper center")
 
     ax3.loglog(r["sizes"], np.maximum(r["train_by_n"], 1e-4), "o-", color="C0", label="training error R̂")
     ax3.loglog(r["sizes"], r["test_by_n"], "s-", color="C3", label="test error ≈ R")
@@ -132,7 +132,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax3.set_xticks(r["sizes"], labels=[str(v) for v in r["sizes"]])
     ax3.xaxis.set_minor_locator(ticker.NullLocator())
     _plain_log(ax3.yaxis)
-    ax3.legend(fontsize=7, loc="upper right")
+    ax3.legend(fontsize=10, loc="upper right")
 
 
 def degree_sample_size() -> Explorable:
@@ -152,7 +152,7 @@ def degree_sample_size() -> Explorable:
         },
         compute=_compute,
         draw=_draw,
-        figsize=(9, 3.2),
+        figsize=(9, 3.6),
     )
 
 

@@ -122,20 +122,20 @@ def _draw_sparsity(r: dict[str, Any], fig: Any) -> None:
     ax_loss.set_yticks([0.5, 0.6, 0.7], ["0.5", "0.6", "0.7"])
     ax_loss.set_xlabel("example t")
     ax_loss.set_ylabel("online log-loss (running mean)")
-    ax_loss.legend(fontsize=8, loc="upper right")
+    ax_loss.legend(fontsize=10, loc="upper right")
 
     d = r["theta"].size
     ax_w.vlines(np.arange(d), 0.0, r["theta_star"], color="0.7", lw=1.5, label="true θ*")  # one collection
     nz = r["theta"] != 0
-    ax_w.plot(np.flatnonzero(nz), r["theta"][nz], "o", ms=3, color="C0", label="learned θ ≠ 0")
-    ax_w.plot(np.flatnonzero(~nz), np.zeros((~nz).sum()), "|", ms=4, color="C3", label="exact zero")
-    ax_w.set_ylim(-2.8, 2.8)
+    ax_w.plot(np.flatnonzero(nz), r["theta"][nz], "o", ms=3, color="C0", label="learned ≠ 0")
+    ax_w.plot(np.flatnonzero(~nz), np.zeros((~nz).sum()), "|", ms=4, color="C3", label="exactly 0")
+    ax_w.set_ylim(-4.4, 2.8)  # room for the legend under the weights
     ax_w.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10], integer=True))
     ax_w.set_yticks([-2, -1, 0, 1, 2], ["−2", "−1", "0", "1", "2"])
     ax_w.set_xlabel("feature i (frequent → rare)")
     ax_w.set_ylabel("weight θᵢ")
     ax_w.set_title(f"{int(nz.sum())} of {d} weights non-zero", fontsize=10)
-    ax_w.legend(fontsize=7, loc="lower right", ncol=3)
+    ax_w.legend(fontsize=10, loc="lower center", ncol=2, columnspacing=0.8)
 
     here = list(r["l1_grid"]).index(r["l1"])
     ax_trade.plot(r["final_nnz"], r["mean_loss"], "o-", color="0.6", ms=4)
@@ -144,10 +144,10 @@ def _draw_sparsity(r: dict[str, Any], fig: Any) -> None:
     )
     ax_trade.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10], integer=True))
     ax_trade.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
-    ax_trade.set_xlabel("non-zero weights (λ₁ from 20 to 0)")
+    ax_trade.set_xlabel("non-zero weights (λ₁: 20 → 0)")
     ax_trade.set_ylabel("mean online log-loss")
     ax_trade.set_title(f"trade-off, α = {r['alpha']:g}, λ₂ = {r['l2']:g}", fontsize=10)
-    ax_trade.legend(fontsize=8, loc="upper right")
+    ax_trade.legend(fontsize=10, loc="upper right")
 
 
 def ftrl_sparsity() -> Explorable:
@@ -162,7 +162,7 @@ def ftrl_sparsity() -> Explorable:
         },
         compute=_compute_sparsity,
         draw=_draw_sparsity,
-        figsize=(11, 3.4),
+        figsize=(9.6, 3.8),
     )
 
 

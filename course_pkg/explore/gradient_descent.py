@@ -135,14 +135,14 @@ def _draw_lr_condition(r: dict[str, Any], fig: Any) -> None:
     ax_path.plot(0, 0, "*", color=GREEN, ms=10)
     ax_path.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="θ₁ (flat direction, λ_min = 1)")
     ax_path.set_ylabel("θ₂ (steep direction, λ_max = κ)")
-    ax_path.set_title(f"η = {r['lr']:.3g}, κ = {r['kappa']:g}: path of θ_t", fontsize=9, y=1.0)
+    ax_path.set_title(f"path of θ_t, η = {r['lr']:.3g}, κ = {r['kappa']:g}", fontsize=10, y=1.0)
 
     loss = np.where(np.isfinite(r["loss"]), r["loss"], np.nan)
     ax_loss.semilogy(np.arange(len(loss)), np.clip(loss, 1e-12, 1e12), color=BLUE)
     ax_loss.set(ylim=(1e-10, 1e6), xlim=(0, len(loss) - 1), xlabel="step t", ylabel="loss L(θ_t)")
     _plain_log(ax_loss.yaxis)
     verdict = "diverges" if r["rho_now"] > 1 else ("converges" if r["rho_now"] < 1 else "oscillates")
-    ax_loss.set_title(f"loss: {verdict}", fontsize=9, y=1.0, color=RED if r["rho_now"] > 1 else "k")
+    ax_loss.set_title(f"loss: {verdict}", fontsize=10, y=1.0, color=RED if r["rho_now"] > 1 else "k")
     ax_loss.grid(alpha=0.3)
 
     boundary = 2.0 / r["kappa"]
@@ -151,8 +151,10 @@ def _draw_lr_condition(r: dict[str, Any], fig: Any) -> None:
     ax_rho.axhline(1.0, color=RED, lw=0.8, ls="--")
     ax_rho.axvspan(boundary, r["etas"][-1], color=RED, alpha=0.1)
     ax_rho.axvline(best, color=GREEN, lw=0.8, ls=":")
-    ax_rho.text(boundary, 1.85, " diverges: η > 2/λ_max", color=RED, fontsize=7.5, va="top")
-    ax_rho.text(best, 0.05, "η* ", color=GREEN, fontsize=7.5, ha="right")
+    # inside the axes whatever the boundary: top left, where ρ(η) stays near 1
+    ax_rho.text(0.03, 0.96, "diverges where\nη > 2/λ_max", color=RED, fontsize=10, va="top",
+                transform=ax_rho.transAxes)  # fmt: skip
+    ax_rho.text(best, 0.05, "η* ", color=GREEN, fontsize=10, ha="right")
     ax_rho.plot(r["lr"], min(r["rho_now"], 1.95), "o", color=BLUE, ms=7)
     ax_rho.set(
         xlabel="learning rate η",
@@ -160,7 +162,7 @@ def _draw_lr_condition(r: dict[str, Any], fig: Any) -> None:
         ylim=(0, 2),
         xlim=(r["etas"][0], r["etas"][-1]),
     )
-    ax_rho.set_title("contraction per step", fontsize=9, y=1.0)
+    ax_rho.set_title("contraction per step", fontsize=10, y=1.0)
     _plain_log(ax_rho.xaxis)
     ax_rho.grid(alpha=0.3, lw=0.4)
 
@@ -176,7 +178,7 @@ def lr_condition() -> Explorable:
         },
         compute=_compute_lr_condition,
         draw=_draw_lr_condition,
-        figsize=(8.6, 3.1),
+        figsize=(8.6, 3.5),
     )
 
 
@@ -222,23 +224,29 @@ def _draw_cliff(r: dict[str, Any], fig: Any) -> None:
     ax_land.set(
         xlim=(xs[0], xs[-1]), ylim=(section.min() - 0.3, section.min() + 6), xlabel="θ₁", ylabel="L(θ₁, 0)"
     )
-    ax_land.set_title("the loss along θ₁ and the iterates (dark → light: t)", fontsize=9, y=1.0)
+    ax_land.set_title("loss along θ₁; iterates\ndark → light as t grows", fontsize=10, y=1.0)
 
     ax_pos.plot(t, r[other][:, 0], color=GREY, lw=0.8, label=other_label)
     ax_pos.plot(t, path[:, 0], color=color, lw=1.3, label=label)
     ax_pos.axhline(CLIFF["wall"], color=RED, lw=0.8, ls=":")
-    ax_pos.text(0, CLIFF["wall"] + 0.05, "wall", color=RED, fontsize=7.5, va="bottom")
-    ax_pos.set(xlabel="step t", ylabel="θ₁,t", xlim=(0, t[-1]), ylim=(-4.0, 1.6))
-    ax_pos.set_title(f"η = {r['lr']:g}: position", fontsize=9, y=1.0)
-    ax_pos.legend(loc="lower right", fontsize=7)
+    ax_pos.text(0, CLIFF["wall"] + 0.05, "wall", color=RED, fontsize=10, va="bottom")
+    ax_pos.set(xlabel="step t", ylabel="θ₁,t", xlim=(0, t[-1]), ylim=(-5.2, 1.6))  # room for the legend
+    ax_pos.set_title(f"position, η = {r['lr']:g}", fontsize=10, y=1.0)
+    ax_pos.legend(loc="lower right", fontsize=10)
 
     gap = lambda v: np.clip(v - r["loss_min"], 1e-4, None)  # noqa: E731
     ax_loss.semilogy(t, gap(r[f"loss_{other}"]), color=GREY, lw=0.8)
     ax_loss.semilogy(t, gap(r[f"loss_{main}"]), color=color, lw=1.3)
     ax_loss.set(xlabel="step t", ylabel="L(θ_t) − L(θ*)", ylim=(1e-4, 1e2), xlim=(0, t[-1]))
     _plain_log(ax_loss.yaxis)
-    jumps = int(np.sum(np.linalg.norm(np.diff(path, axis=0), axis=1) > 0.5))
-    ax_loss.set_title(f"{label}: {jumps} jumps longer than 0.5", fontsize=9, y=1.0)
+    # the longest step tells the two apart: a clipped step is at most ητ long, so with a large τ the iterate
+    # falls back from the wall in short hops and reaches it again sooner (more hops, each far shorter)
+    steps = np.linalg.norm(np.diff(path, axis=0), axis=1)
+    jumps = int(np.sum(steps > 0.5))
+    cap = f" (cap ητ = {r['lr'] * r['threshold']:.2g})" if r["clip"] else ""
+    ax_loss.set_title(
+        f"longest step {steps.max():.2g}{cap}\n{jumps} steps longer than 0.5", fontsize=10, y=1.0
+    )
     ax_loss.grid(alpha=0.3)
 
 
@@ -254,7 +262,7 @@ def cliff_clipping() -> Explorable:
         },
         compute=_compute_cliff,
         draw=_draw_cliff,
-        figsize=(8.6, 3.2),
+        figsize=(8.6, 3.6),
     )
 
 
@@ -303,8 +311,8 @@ def _draw_saddle(r: dict[str, Any], fig: Any) -> None:
     ax_path.plot(r["minima"][:, 0], r["minima"][:, 1], "*", color=GREEN, ms=11, ls="none", label="minima")
     x0, x1, y0, y1 = r["window"]
     ax_path.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="θ₁", ylabel="θ₂")
-    ax_path.set_title(f"η = {r['lr']:g}: L = ½θ₁² + ¼θ₂⁴ − ½θ₂²", fontsize=9, y=1.0)
-    ax_path.legend(loc="lower left", fontsize=7, framealpha=0.9)
+    ax_path.set_title(f"η = {r['lr']:g}: L = ½θ₁² + ¼θ₂⁴ − ½θ₂²", fontsize=10, y=1.0)
+    ax_path.legend(loc="lower left", fontsize=10, framealpha=0.9)
 
     t = np.arange(len(r["loss_plain"]))
     ax_loss.plot(t, r["loss_plain"], color=BLUE, lw=1.2, label="gradient descent")
@@ -315,10 +323,10 @@ def _draw_saddle(r: dict[str, Any], fig: Any) -> None:
     step = r["escape_step"]
     ax_loss.set_title(
         f"noisy run escapes at step {step}" if step is not None else "no escape within the run",
-        fontsize=9,
+        fontsize=10,
         y=1.0,
     )
-    ax_loss.legend(loc="upper right", fontsize=7)
+    ax_loss.legend(loc="upper right", fontsize=10)
     ax_loss.grid(alpha=0.3)
 
 
@@ -334,7 +342,7 @@ def saddle_noise() -> Explorable:
         },
         compute=_compute_saddle,
         draw=_draw_saddle,
-        figsize=(8.6, 3.2),
+        figsize=(8.6, 3.6),
     )
 
 

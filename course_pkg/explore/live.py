@@ -9,7 +9,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from course_pkg.explore.core import Choice, Explorable, FrameRenderer, Toggle
+from course_pkg.explore.core import Explorable, FrameRenderer, Toggle, is_slider
 
 _STYLE = {"description_width": "initial"}
 
@@ -25,14 +25,16 @@ def make_control(grid: Any) -> widgets.ValueWidget:
     Returns
     -------
     ipywidgets.ValueWidget
-        A :class:`~ipywidgets.Checkbox` for a toggle, a :class:`~ipywidgets.Dropdown` for a choice, otherwise a
-        :class:`~ipywidgets.SelectionSlider` over exactly the grid values (so live and static show the same
-        frames). Labels are never truncated (``description_width: initial``).
+        A :class:`~ipywidgets.Checkbox` for a toggle, a :class:`~ipywidgets.Dropdown` for a choice among
+        unordered values, otherwise (ordered values: a :class:`LinGrid`, a :class:`LogGrid`, an ordered
+        :class:`Choice`) a :class:`~ipywidgets.SelectionSlider` over exactly the grid values (so live and static
+        show the same frames), which shows the current value. Labels are never truncated
+        (``description_width: initial``).
     """
     if isinstance(grid, Toggle):
         return widgets.Checkbox(value=bool(grid.default), description=grid.label, style=_STYLE, indent=False)
     options = list(zip(grid.labels(), grid.values))
-    if isinstance(grid, Choice):
+    if not is_slider(grid):
         return widgets.Dropdown(
             options=options, index=grid.default_index, description=grid.label, style=_STYLE
         )

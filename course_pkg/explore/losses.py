@@ -191,7 +191,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax1.set_xlabel("margin z = y f(x)")
     ax1.set_ylabel("loss φ(z)")
     ax1.set_title("losses of the margin", y=1.0)
-    ax1.legend(fontsize=7)
+    ax1.legend(fontsize=10)
 
     X, y = r["X"], r["y"]
     ax2.scatter(X[y > 0, 0], X[y > 0, 1], s=8, color="C0", alpha=0.6, label="y = +1")
@@ -215,7 +215,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax2.set_xlabel("x₁")
     ax2.set_ylabel("x₂")
     ax2.set_title(f"decision boundaries (λ = {r['lam']:g})", y=1.0)
-    ax2.legend(fontsize=7, loc="lower right")
+    ax2.legend(fontsize=10, loc="lower right")
 
     names = list(r["errors"])
     pos = np.arange(len(names))
@@ -227,13 +227,13 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     )
     ax3.bar(pos + 0.2, test, 0.4, color=[_COLORS[n] for n in names], edgecolor=edge, label="test")
     for p, v in zip(pos, test):
-        ax3.text(p + 0.2, v + 0.3, f"{v:.1f}", ha="center", fontsize=7)
+        ax3.text(p + 0.2, v + 0.3, f"{v:.1f}", ha="center", fontsize=10)
     short = {"squared_hinge": "sq.\nhinge", "exponential": "exp."}
-    ax3.set_xticks(pos, [short.get(n, MARGIN_LOSSES[n].label) for n in names], fontsize=8)
+    ax3.set_xticks(pos, [short.get(n, MARGIN_LOSSES[n].label) for n in names], fontsize=10)
     ax3.set_ylim(0, max(max(train), max(test)) * 1.25 + 1)
     ax3.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
     ax3.set_ylabel("0-1 error (%)")
-    ax3.set_title("0-1 error reached (light: train)", y=1.0)
+    ax3.set_title("0-1 error (light: train)", y=1.0)
 
 
 def surrogate_boundaries() -> Explorable:
@@ -254,7 +254,7 @@ def surrogate_boundaries() -> Explorable:
         },
         compute=_compute,
         draw=_draw,
-        figsize=(9, 3.3),
+        figsize=(9, 3.7),
     )
 
 

@@ -153,18 +153,20 @@ def _draw_map(ax: Any, result: dict[str, Any]) -> None:
         extent=(lx[0], lx[-1], betas[0], betas[-1]),
         interpolation="nearest",
     )
+    # not clipped by the axes: at β = 0 (the bottom edge) the whole ring stays visible
     ax.plot(
-        np.log10(result["lr"]), result["beta"], "o", ms=9, mfc="none", mec="r", mew=2, label="current (η, β)"
+        np.log10(result["lr"]), result["beta"], "o", ms=9, mfc="none", mec="r", mew=2, clip_on=False, zorder=5
     )
     if "optimum" in result:
-        ax.plot(np.log10(result["optimum"][0]), result["optimum"][1], "w*", ms=11, mec="k", label="optimum")
+        ax.plot(np.log10(result["optimum"][0]), result["optimum"][1], "w*", ms=11, mec="k", zorder=5)
     ticks = [e for e in range(int(np.floor(lx[0])), int(np.ceil(lx[-1])) + 1) if lx[0] <= e <= lx[-1]]
     ax.set_xticks(ticks, [f"{10.0**e:g}" for e in ticks])
     ax.set_xlabel("learning rate η (log scale)")
     ax.set_yticks([0.0, 0.5, 0.9], ["0", "0.5", "0.9"])
     ax.set_ylabel("momentum β")
-    ax.set_title(f"convergence rate (grey: diverges); here {result['rate']:.4g}", fontsize=9, y=1.0)
-    ax.legend(loc="lower left", fontsize=7)
+    # the key in the title, not in a legend over the map
+    best = "; ☆ fastest" if "optimum" in result else ""
+    ax.set_title(f"rate {result['rate']:.4g} at ○{best}\n(grey: diverges)", fontsize=10, y=1.0)
     cbar = ax.figure.colorbar(im, ax=ax, label="log₁₀(1 − rate): larger is faster")
     cbar.ax.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
     cbar.ax.yaxis.set_minor_locator(NullLocator())
@@ -201,7 +203,7 @@ def _draw_quadratic(result: dict[str, Any], fig: Any) -> None:
     Z = 0.5 * (QUAD_EIGS[0] * X**2 + QUAD_EIGS[1] * Y**2)
     ax1.contour(X, Y, Z, levels=np.geomspace(1e-4, 1.2, 12), colors="0.75", linewidths=0.7)
     gd, tr = result["gd_trajectory"], result["trajectory"]
-    ax1.plot(gd[:, 0], gd[:, 1], "-", color="0.3", lw=0.8, label="β = 0 (gradient descent)")
+    ax1.plot(gd[:, 0], gd[:, 1], "-", color="0.3", lw=0.8, label="β = 0 (GD)")
     ax1.plot(tr[:, 0], tr[:, 1], "-", color="C0", lw=0.8, label=f"β = {result['beta']:g}")
     ax1.plot(0, 0, "r*", ms=10)
     ax1.set_xlim(x[0], x[-1])
@@ -210,21 +212,21 @@ def _draw_quadratic(result: dict[str, Any], fig: Any) -> None:
     ax1.set_yticks([0, 1], ["0", "1"])
     ax1.set_xlabel("θ₁ (λ₁ = 1)")
     ax1.set_ylabel("θ₂ (λ₂ = 0.01)")
-    ax1.set_title(f"{QUAD_STEPS} steps, η = {result['lr']:.3g}", fontsize=9, y=1.0)
-    ax1.legend(loc="upper right", fontsize=7)
+    ax1.set_title(f"{QUAD_STEPS} steps, η = {result['lr']:.3g}", fontsize=10, y=1.0)
+    ax1.legend(loc="lower right", fontsize=10, framealpha=0.85)
     t = np.arange(tr.shape[0])
     for i, (lam, c) in enumerate(zip(QUAD_EIGS, ["C1", "C2"])):
         err = np.abs(tr[:, i])
         ax2.semilogy(t, np.where(np.isfinite(err), err, np.nan), color=c, label=f"component λ = {lam:g}")
         rate_i = result["component_rates"][i]
-        ax2.semilogy(t, rate_i**t, color=c, ls=":", lw=1, label=f"rateᵗ = {rate_i:.3g}ᵗ")
-    ax2.set_ylim(1e-10, 1e3)
+        ax2.semilogy(t, rate_i**t, color=c, ls=":", lw=1, label="rateᵗ (dotted)" if i == 0 else None)
+    ax2.set_ylim(1e-16, 1e3)  # room for the legend under the curves
     _fast_log(ax2)
     ax2.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10], integer=True))
     ax2.set_xlabel("step t")
     ax2.set_ylabel("|error| along eigenvector")
-    ax2.set_title("error per eigencomponent", fontsize=9, y=1.0)
-    ax2.legend(fontsize=7, loc="lower left")
+    ax2.set_title("error per eigencomponent", fontsize=10, y=1.0)
+    ax2.legend(fontsize=10, loc="lower left")
     _draw_map(ax3, result)
 
 
@@ -239,7 +241,7 @@ def momentum_quadratic() -> Explorable:
         },
         compute=_compute_quadratic,
         draw=_draw_quadratic,
-        figsize=(9.6, 3.4),
+        figsize=(9.6, 3.8),
     )
 
 
@@ -310,21 +312,21 @@ def _draw_rosenbrock(result: dict[str, Any], fig: Any) -> None:
     ax1.set_xlabel("x")
     ax1.set_ylabel("y")
     kind = "Nesterov" if result["nesterov"] else "heavy ball"
-    ax1.set_title(f"{kind}, η = {result['lr']:.3g}, β = {result['beta']:g}", fontsize=9, y=1.0)
+    ax1.set_title(f"{kind}, η = {result['lr']:.3g}, β = {result['beta']:g}", fontsize=10, y=1.0)
     t = np.arange(tr.shape[0])
     for i, c in enumerate(["C2", "C1"]):
         err = np.abs(result["components"][:, i])
-        ax2.semilogy(t, err, color=c, label=f"along eigenvector λ = {result['eigenvalues'][i]:.3g}")
+        ax2.semilogy(t, err, color=c, label=f"eigenvector λ = {result['eigenvalues'][i]:.3g}")
     ax2.semilogy(t, result["loss"], color="k", lw=0.8, label="loss f(x, y)")
-    ax2.set_ylim(1e-12, 1e4)
+    ax2.set_ylim(1e-20, 1e4)  # room for the legend under the curves
     _fast_log(ax2)
     ax2.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10], integer=True))
     ax2.set_xlabel("step t")
     ax2.set_ylabel("|error| / loss")
-    ax2.set_title(f"{ROSEN_STEPS} steps from (−1.2, 1)", fontsize=9, y=1.0)
-    ax2.legend(fontsize=7, loc="lower left")
+    ax2.set_title(f"{ROSEN_STEPS} steps from (−1.2, 1)", fontsize=10, y=1.0)
+    ax2.legend(fontsize=10, loc="lower left")
     _draw_map(ax3, result)
-    ax3.set_title(f"local rate at (1, 1) (grey: diverges); here {result['rate']:.4g}", fontsize=9, y=1.0)
+    ax3.set_title(f"local rate at (1, 1): {result['rate']:.4g}\nat ○ (grey: diverges)", fontsize=10, y=1.0)
 
 
 def momentum_rosenbrock() -> Explorable:
@@ -339,7 +341,7 @@ def momentum_rosenbrock() -> Explorable:
         },
         compute=_compute_rosenbrock,
         draw=_draw_rosenbrock,
-        figsize=(9.6, 3.4),
+        figsize=(9.6, 3.8),
     )
 
 

@@ -51,7 +51,7 @@ def _draw_accumulation(r: dict[str, Any], fig: Any) -> None:
     ax_h.set_xlabel("gradient norm ‖g‖")
     ax_h.set_ylabel("fraction of gradients")
     ax_h.set_title(f"residual MLP, depth D = {r['depth']}", fontsize=10)
-    ax_h.legend(fontsize=7, loc="upper right")
+    ax_h.legend(fontsize=10, loc="upper right")
 
     loss = r["loss"]
     finite = np.isfinite(loss)
@@ -82,7 +82,7 @@ def accumulation_histogram() -> Explorable:
         },
         compute=_compute_accumulation,
         draw=_draw_accumulation,
-        figsize=(9, 3.4),
+        figsize=(9, 3.8),
     )
 
 

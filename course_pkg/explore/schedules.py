@@ -56,7 +56,7 @@ def _draw_race(r: dict[str, Any], fig: Any) -> None:
     ax_lr.set_ylabel("learning rate ηₜ")
     ax_lr.set_ylim(0, 1.08 * r["lr"])
     ax_lr.set_title("schedule")
-    ax_lr.legend(loc="upper right", fontsize=8)
+    ax_lr.legend(loc="upper right", fontsize=10)
 
     steps = np.arange(r["loss"].size)
     lo, hi = 1e-4, 10 * r["initial"]
@@ -73,7 +73,7 @@ def _draw_race(r: dict[str, Any], fig: Any) -> None:
     final = r["loss"][-1]
     status = f"final E[L] = {final:.2e}" if np.isfinite(final) and final < hi else "diverges"
     ax_loss.set_title(f"noisy quadratic, σ = {r['sigma']:g}: {status}", fontsize=10)
-    ax_loss.legend(loc="lower left", fontsize=7)
+    ax_loss.legend(loc="lower left", fontsize=10)
 
 
 def schedule_race() -> Explorable:
@@ -88,7 +88,7 @@ def schedule_race() -> Explorable:
         },
         compute=_compute_race,
         draw=_draw_race,
-        figsize=(9, 3.4),
+        figsize=(9, 3.8),
     )
 
 

@@ -117,7 +117,7 @@ def _draw_noise(result: dict[str, Any], fig: Any) -> None:
     ax1.set_xlabel("gradient component 1")
     ax1.set_ylabel("gradient component 2")
     ax1.set_title(f"{len(cloud)} minibatch gradients at θ₀, B = {result['batch_size']}", y=1.0)
-    ax1.legend(loc="upper right", fontsize=7)
+    ax1.legend(loc="upper right", fontsize=10)
     t1, t2, Z = result["grid"]
     ax2.contour(t1, t2, Z, levels=np.quantile(Z, np.linspace(0.01, 0.9, 12)), colors="0.75", linewidths=0.8)
     gd, tr = result["gd_trajectory"], result["trajectory"]
@@ -129,7 +129,7 @@ def _draw_noise(result: dict[str, Any], fig: Any) -> None:
     ax2.set_xlabel("θ₁")
     ax2.set_ylabel("θ₂")
     ax2.set_title(f"{N_STEPS} steps with η = {result['lr']:.3g}", y=1.0)
-    ax2.legend(loc="upper right", fontsize=7)
+    ax2.legend(loc="upper right", fontsize=10)
 
 
 def minibatch_noise() -> Explorable:
@@ -143,7 +143,7 @@ def minibatch_noise() -> Explorable:
         },
         compute=_compute_noise,
         draw=_draw_noise,
-        figsize=(8.6, 3.7),
+        figsize=(8.6, 4.1),
     )
 
 
@@ -219,7 +219,7 @@ def _draw_sharp_flat(result: dict[str, Any], fig: Any) -> None:
     for edge in result["sharp_basin"]:
         ax1.axvline(edge, color="0.6", ls=":", lw=1)
     ax1.set_title(f"B = {result['batch_size']}, η = {result['lr']:.3g}", y=1.0)
-    ax1.legend(loc="upper left", fontsize=8)
+    ax1.legend(loc="upper left", fontsize=10)
     ax2.plot(result["fraction_flat"], color="C2")
     ax2.set_ylim(0, 1.02)
     ax2.set_xlabel("step t")
@@ -238,7 +238,7 @@ def sharp_flat() -> Explorable:
         },
         compute=_compute_sharp_flat,
         draw=_draw_sharp_flat,
-        figsize=(8.6, 3.4),
+        figsize=(8.6, 3.8),
     )
 
 

@@ -1,17 +1,20 @@
-"""Static rendering: every grid point precomputed, embedded as self-contained HTML with inline JS.
+"""Static rendering: every grid point precomputed at build time, shown by plain HTML with a little inline JS.
 
-The figure needs no kernel and no network: frames are WebP images in ``data:`` URIs, controls are plain HTML
-(``<input type="range">`` for grids, ``<select>`` for choices, ``<input type="checkbox">`` for toggles) and a few
-lines of inline JavaScript swap the image when a control moves. Frames are rendered in parallel (a process pool,
-``spawn`` context so that a parent which used OpenMP or CUDA is never forked; each task draws a run of consecutive
-grid points into one reused figure, see :class:`~course_pkg.explore.core.FrameRenderer`) and the finished HTML is
-cached on disk, keyed by the explorable's name and a hash of its parameters, figure options and the source code it
-depends on.
+The figure needs no kernel and no network. Frames are rendered at twice the CSS resolution (crisp on high-density
+screens), cut into panels (tiles) along the gaps between the figure's columns of axes, and stored as WebP files
+next to the page (``explore-frames/<name>-<key>/f<k>.webp``, copied there by :mod:`course_pkg.explore.book`);
+the HTML holds only the default frame's ``<img src>`` (visible without JavaScript), the controls
+(``<input type="range">`` for ordered values, ``<select>`` for unordered choices, ``<input type="checkbox">`` for
+toggles) and a script that swaps the images when a control moves and fetches the frames one step away once the
+explorable scrolls near or is touched. Panels sit side by side where the column is wide enough and stack on a
+phone, each at its natural size. Frames are rendered in parallel (a process pool, ``spawn`` context so that a
+parent which used OpenMP or CUDA is never forked; each task draws a run of consecutive grid points into one reused
+figure, see :class:`~course_pkg.explore.core.FrameRenderer`) and cached on disk, keyed by the explorable's name and
+a hash of its parameters, figure options and the source code it depends on.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
 import inspect
@@ -27,16 +30,25 @@ from typing import Any
 import numpy as np
 
 from course_pkg.explore.core import (
-    Choice,
     Explorable,
     FrameRenderer,
     Toggle,
     default_positions,
+    is_slider,
     rasterize,
+    value_text,
 )
 
-#: Size budget of one static explorable in the page, in bytes.
+#: Size budget of one static explorable (its frame files and HTML), in bytes.
 MAX_BYTES = 2_000_000
+#: Frames are rasterised at this many device pixels per CSS pixel (2: crisp on high-density screens).
+DENSITY = 2
+#: Folder, next to the page, holding the frame files (one subfolder per explorable).
+FRAMES_DIR = "explore-frames"
+#: Name of the file that describes the frames of one explorable in its cache folder.
+MANIFEST = "manifest.json"
+#: Narrowest panel cut out of a figure, in inches.
+MIN_TILE_INCHES = 1.6
 #: Environment variable: directory of the on-disk cache (default: ``<book root>/_build/.explore-cache``).
 CACHE_ENV = "COURSE_EXPLORE_CACHE"
 #: Environment variable: number of worker processes (default: the CPUs available to this process, at most 8).
@@ -46,7 +58,7 @@ WORKERS_ENV = "COURSE_EXPLORE_WORKERS"
 QUALITIES: tuple[str, ...] = ("lossless", "p128", "p64", "p32", "p16", "q50", "q35")
 #: Bumped whenever rendering or encoding of frames changes, so that cached frames are rebuilt (the HTML and JS
 #: around them are assembled at every display and need no bump).
-FORMAT_VERSION = "2"
+FORMAT_VERSION = "5"
 
 _EXECUTOR: Executor | None = None
 _EXECUTOR_WORKERS = 0
@@ -87,12 +99,100 @@ def render_rgb(
 
 
 def _render_chunk(
-    args: tuple[Explorable, list[dict[str, Any]], float, list[tuple[float, ...]] | None],
-) -> list[np.ndarray]:
-    """Render consecutive grid points with one :class:`~course_pkg.explore.core.FrameRenderer` (one reused figure)."""
-    explorable, points, dpi, positions = args
+    args: tuple[Explorable, list[dict[str, Any]], float, list[tuple[float, ...]] | None, bool],
+) -> list[Any]:
+    """Render consecutive grid points with one :class:`~course_pkg.explore.core.FrameRenderer` (one reused figure);
+    with ``extents``, each frame comes with the horizontal extents of its columns (see :func:`column_extents`)."""
+    explorable, points, dpi, positions, extents = args
     renderer = FrameRenderer(explorable, dpi, positions)
-    return [renderer.rgb(params) for params in points]
+    out: list[Any] = []
+    for params in points:
+        fig = renderer.figure(params)
+        rgb = rasterize(fig)
+        out.append((rgb, column_extents(fig)) if extents else rgb)
+    return out
+
+
+def column_extents(fig: Any) -> list[tuple[float, float]]:
+    """Horizontal pixel extents ``(x0, x1)`` of what a drawn figure shows, one per axes (with its ticks, labels,
+    title and legend) and one per figure-level text or legend; a colour bar's extent reaches back to the axes on
+    its left, so that no cut separates them.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        A figure that has just been drawn (rasterised).
+
+    Returns
+    -------
+    list of tuple
+        Pixel intervals, left to right in creation order.
+    """
+    renderer = fig.canvas.get_renderer()
+    plain: list[tuple[float, float]] = []
+    bars: list[tuple[float, float]] = []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        bb = ax.get_tightbbox(renderer)
+        if bb is None:
+            continue
+        (bars if hasattr(ax, "_colorbar") else plain).append((float(bb.x0), float(bb.x1)))
+    for artist in [*fig.texts, *fig.legends, getattr(fig, "_suptitle", None)]:
+        if (
+            artist is not None
+            and artist.get_visible()
+            and (not hasattr(artist, "get_text") or artist.get_text())
+        ):
+            bb = artist.get_window_extent(renderer)
+            plain.append((float(bb.x0), float(bb.x1)))
+    for x0, x1 in bars:
+        left = [p1 for _, p1 in plain if p1 <= x0 + 1.0]
+        plain.append(((max(left) - 1.0) if left else x0, x1))
+    return plain
+
+
+def tile_cuts(extents: Sequence[tuple[float, float]], width: int, min_width: int, step: int = 1) -> list[int]:
+    """Where to cut a figure into panels: the middle of every gap that no extent crosses.
+
+    Parameters
+    ----------
+    extents : sequence of (x0, x1)
+        Pixel extents of everything drawn, over all frames (see :func:`column_extents`).
+    width : int
+        Width of the frames in pixels.
+    min_width : int
+        Narrowest panel in pixels; narrower ones are merged with their neighbour.
+    step : int
+        Cuts are multiples of ``step`` (the density, so that every panel has a whole CSS width).
+
+    Returns
+    -------
+    list of int
+        Cut positions, increasing, strictly inside ``(0, width)``; empty when the figure is one panel.
+    """
+    spans = sorted((max(0.0, x0), min(float(width), x1)) for x0, x1 in extents if x1 > x0)
+    merged: list[list[float]] = []
+    for x0, x1 in spans:
+        if merged and x0 <= merged[-1][1] + 1.0:
+            merged[-1][1] = max(merged[-1][1], x1)
+        else:
+            merged.append([x0, x1])
+    cuts = [int(round((a[1] + b[0]) / 2 / step)) * step for a, b in zip(merged, merged[1:])]
+    # every panel at least min_width wide: drop the cut closest to a too-narrow panel until all are wide enough
+    while cuts:
+        edges = [0, *cuts, width]
+        widths = [b - a for a, b in zip(edges, edges[1:])]
+        narrow = min(range(len(widths)), key=widths.__getitem__)
+        if widths[narrow] >= min_width:
+            break
+        if narrow == 0:
+            cuts.pop(0)
+        elif narrow == len(widths) - 1:
+            cuts.pop()
+        else:  # merge with the narrower neighbour
+            cuts.pop(narrow - 1 if widths[narrow - 1] <= widths[narrow + 1] else narrow)
+    return cuts
 
 
 def _worker_init() -> None:
@@ -133,7 +233,10 @@ def encode_webp(rgb: np.ndarray, setting: str) -> bytes:
         quantized = image.quantize(
             int(setting[1:]), method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
         )
-        quantized.convert("RGB").save(buf, format="WEBP", lossless=True, quality=80, method=4)
+        # the palette's nearest colour to white is often a tint: keep the white background exactly white
+        pixels = np.asarray(quantized.convert("RGB")).copy()
+        pixels[np.all(rgb == 255, axis=-1)] = 255
+        Image.fromarray(pixels, mode="RGB").save(buf, format="WEBP", lossless=True, quality=80, method=4)
     elif setting[:1] == "q" and setting[1:].isdigit():
         image.save(buf, format="WEBP", quality=int(setting[1:]), method=4)
     else:
@@ -179,7 +282,9 @@ def _executor(workers: int) -> Executor:
     return _EXECUTOR
 
 
-def render_frames(explorable: Explorable, dpi: float = 80, workers: int | None = None) -> list[np.ndarray]:
+def render_frames(
+    explorable: Explorable, dpi: float = 80, workers: int | None = None, extents: bool = False
+) -> Any:
     """Render every grid point, in C order (last parameter fastest), in parallel.
 
     Parameters
@@ -190,11 +295,13 @@ def render_frames(explorable: Explorable, dpi: float = 80, workers: int | None =
         Resolution of the frames.
     workers : int, optional
         Worker processes; ``1`` renders in this process. Default: :func:`default_workers`.
+    extents : bool
+        Also return the column extents of every frame (see :func:`column_extents`).
 
     Returns
     -------
     list of numpy.ndarray
-        One RGB image per grid point.
+        One RGB image per grid point; with ``extents``, a list of ``(image, extents)`` pairs.
     """
     workers = default_workers() if workers is None else int(workers)
     if workers < 1:
@@ -202,17 +309,17 @@ def render_frames(explorable: Explorable, dpi: float = 80, workers: int | None =
     positions = default_positions(explorable, dpi)
     points = [params for _, params in explorable.grid_points()]
     if workers == 1 or len(points) < 4 or not _spawn_safe():
-        return _render_chunk((explorable, points, dpi, positions))
+        return _render_chunk((explorable, points, dpi, positions, extents))
     # consecutive grid points per task: each task draws its frames into one reused figure
     size = max(1, -(-len(points) // (4 * workers)))
-    tasks = [(explorable, points[i : i + size], dpi, positions) for i in range(0, len(points), size)]
+    tasks = [(explorable, points[i : i + size], dpi, positions, extents) for i in range(0, len(points), size)]
     return [frame for chunk in _executor(workers).map(_render_chunk, tasks) for frame in chunk]
 
 
 def encode_frames(
     frames: Sequence[np.ndarray], max_bytes: int = MAX_BYTES, qualities: Sequence[str] = QUALITIES
-) -> tuple[list[str], list[int], str]:
-    """Encode frames as base64 WebP, deduplicated, at the best setting that fits ``max_bytes``.
+) -> tuple[list[bytes], list[int], str]:
+    """Encode frames as WebP files, deduplicated, at the best setting that fits ``max_bytes``.
 
     A setting is first tried on a sample of frames; the whole set is encoded only with a setting whose
     extrapolated size fits (and checked again on the real total).
@@ -222,14 +329,14 @@ def encode_frames(
     frames : sequence of numpy.ndarray
         RGB images.
     max_bytes : int
-        Budget for the encoded frames (base64 text), leaving room for the HTML around them.
+        Budget for the encoded frames, leaving room for the HTML around them.
     qualities : sequence of str
         Settings tried in order (see :func:`encode_webp`).
 
     Returns
     -------
-    images : list of str
-        Distinct base64-encoded WebP images.
+    images : list of bytes
+        Distinct WebP images.
     index : list of int
         For every frame, the position of its image in ``images``.
     setting : str
@@ -242,7 +349,7 @@ def encode_frames(
     """
     if not qualities:
         raise ValueError("encode_frames needs at least one WebP setting")
-    # identical frames (a parameter without effect in some state) are stored once
+    # identical frames (a parameter without effect in some state, a panel that does not change) are stored once
     digests: dict[bytes, int] = {}
     index: list[int] = []
     unique: list[np.ndarray] = []
@@ -256,10 +363,10 @@ def encode_frames(
     sample = unique[::step]
     total = 0
     for setting in qualities:
-        estimate = sum(len(encode_webp(f, setting)) for f in sample) * len(unique) / len(sample) * 4 / 3
+        estimate = sum(len(encode_webp(f, setting)) for f in sample) * len(unique) / len(sample)
         if estimate > 1.05 * max_bytes and setting != qualities[-1]:
             continue
-        images = [base64.b64encode(encode_webp(f, setting)).decode("ascii") for f in unique]
+        images = [encode_webp(f, setting) for f in unique]
         total = sum(len(s) for s in images)
         if total <= max_bytes:
             return images, index, setting
@@ -271,7 +378,7 @@ def encode_frames(
 
 # -- cache ------------------------------------------------------------------------------------------------------
 #: Rendering modules: what they do to frames is versioned by FORMAT_VERSION, not by their source.
-_NOT_FOLLOWED = {"course_pkg.explore.static", "course_pkg.explore.live"}
+_NOT_FOLLOWED = {"course_pkg.explore.static", "course_pkg.explore.live", "course_pkg.explore.book"}
 
 
 def _course_modules(fn: Any) -> list[Any]:
@@ -365,6 +472,7 @@ def cache_key(explorable: Explorable, dpi: float, max_bytes: int) -> str:
         repr(dpi),
         repr(max_bytes),
         repr(QUALITIES),
+        repr((DENSITY, MIN_TILE_INCHES)),
         _source_of(explorable.compute),
         _source_of(explorable.draw),
         _modules_digest(explorable.compute, explorable.draw),
@@ -392,60 +500,125 @@ def default_cache_dir() -> Path:
 
 
 def _prune(directory: Path, name: str, keep: int) -> None:
-    """Delete all but the ``keep`` most recent cached entries of one explorable (older code versions)."""
+    """Delete all but the ``keep`` most recent cached folders of one explorable (older code versions)."""
+    import shutil
+
     entries = sorted(
-        (p for p in directory.glob(f"{name}-*.json") if p.stem[len(name) + 1 :].isalnum()),
+        (p for p in directory.glob(f"{name}-*") if p.is_dir() and p.name[len(name) + 1 :].isalnum()),
         key=lambda p: p.stat().st_mtime,
         reverse=True,
     )
     for stale in entries[keep:]:
-        stale.unlink(missing_ok=True)
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 # -- HTML -------------------------------------------------------------------------------------------------------
 _CSS = """
-#{uid} {{ border: 1px solid #d0d7de; border-radius: 6px; padding: 0.6em 0.8em; margin: 1em 0; background: #fff; }}
-#{uid} .explorable-title {{ font-weight: 600; margin-bottom: 0.4em; color: #24292f; }}
-#{uid} .explorable-controls {{ display: flex; flex-wrap: wrap; gap: 0.4em 1.6em; align-items: center;
-  margin-bottom: 0.5em; font-size: 0.92em; color: #24292f; }}
-#{uid} .explorable-controls label {{ display: inline-flex; align-items: center; gap: 0.45em; margin: 0; }}
-#{uid} .explorable-controls input[type=range] {{ width: 11em; }}
+#{uid} {{ border: 1px solid #d0d7de; border-radius: 6px; padding: 0.6em 0.8em; margin: 1em 0; background: #fff;
+  color: #24292f; max-width: 100%; box-sizing: border-box; }}
+#{uid} .explorable-title {{ font-weight: 600; margin: 0 0 0.4em 0; font-size: 1em; }}
+#{uid} .explorable-controls {{ display: flex; flex-wrap: wrap; gap: 0.5em 1.6em; align-items: center;
+  margin-bottom: 0.5em; font-size: 0.95em; }}
+#{uid} .explorable-controls label {{ display: inline-flex; flex-wrap: wrap; align-items: center; gap: 0.2em 0.5em;
+  margin: 0; min-height: 32px; }}
+#{uid} .explorable-controls input[type=range] {{ width: 11em; max-width: 60vw; height: 28px; margin: 0; }}
+#{uid} .explorable-controls input[type=checkbox] {{ width: 24px; height: 24px; margin: 0; }}
+#{uid} .explorable-controls select {{ min-height: 32px; font-size: 1em; padding: 0.15em 0.3em; }}
 #{uid} .explorable-controls output {{ font-family: monospace; min-width: 4.5em; display: inline-block; }}
-#{uid} img {{ max-width: 100%; height: auto; display: block; margin: 0 auto; }}
+#{uid} .explorable-figure {{ display: flex; flex-wrap: wrap; justify-content: center; align-items: flex-start; }}
+#{uid} .explorable-figure img {{ max-width: 100%; height: auto; display: block; }}
+#{uid} .explorable-status {{ position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; border: 0;
+  overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }}
 """
 
+# Swaps the panels when a control moves. Frames are files next to the page (<img src> works over file://, where
+# fetch/XHR would not); the ones one control step away are fetched once the explorable scrolls near or is touched.
 _JS = """
 (function () {{
   var root = document.getElementById({uid_json});
   if (!root) {{ return; }}
-  var images = {images};
+  var base = {base};
   var index = {index};
   var shape = {shape};
   var labels = {labels};
-  var img = root.querySelector("img");
+  var names = {names};
+  var toggles = {toggles};
+  var title = {title};
+  var imgs = root.querySelectorAll(".explorable-figure img");
+  var status = root.querySelector(".explorable-status");
   var controls = root.querySelectorAll("input[data-param-pos], select[data-param-pos]");
+  var fetched = {{}};
+  function url(k) {{ return base + "f" + k + ".webp"; }}
   function position(el) {{
     if (el.type === "checkbox") {{ return el.checked ? 1 : 0; }}
     return parseInt(el.value, 10);
   }}
-  function update() {{
+  function current() {{
+    var ix = [];
+    for (var k = 0; k < controls.length; k++) {{ ix.push(position(controls[k])); }}
+    return ix;
+  }}
+  function flatOf(ix) {{
     var flat = 0;
+    for (var p = 0; p < ix.length; p++) {{ flat = flat * shape[p] + ix[p]; }}
+    return flat;
+  }}
+  function say(p, i) {{ return toggles[p] ? names[p] + ": " + labels[p][i] : names[p] + " = " + labels[p][i]; }}
+  function describe(ix) {{
+    var parts = [];
+    for (var p = 0; p < ix.length; p++) {{ parts.push(say(p, ix[p])); }}
+    return parts.join(", ");
+  }}
+  function fetchFrame(flat) {{
+    var files = index[flat];
+    for (var t = 0; t < files.length; t++) {{
+      if (!fetched[files[t]]) {{ fetched[files[t]] = new Image(); fetched[files[t]].src = url(files[t]); }}
+    }}
+  }}
+  function prefetch(ix) {{
+    for (var p = 0; p < ix.length; p++) {{
+      for (var d = -1; d <= 1; d += 2) {{
+        var j = ix[p] + d;
+        if (j < 0 || j >= shape[p]) {{ continue; }}
+        var next = ix.slice(); next[p] = j; fetchFrame(flatOf(next));
+      }}
+    }}
+  }}
+  function update() {{
+    var ix = current();
+    var flat = flatOf(ix);
     for (var k = 0; k < controls.length; k++) {{
       var el = controls[k];
       var p = parseInt(el.getAttribute("data-param-pos"), 10);
-      var i = position(el);
-      flat = flat * shape[p] + i;
+      if (el.type === "range") {{ el.setAttribute("aria-valuetext", say(p, ix[p])); }}
       var out = root.querySelector("output[data-param-pos='" + p + "']");
-      if (out) {{ out.textContent = labels[p][i]; }}
+      if (out) {{ out.textContent = labels[p][ix[p]]; }}
     }}
-    img.src = "data:image/webp;base64," + images[index[flat]];
+    var text = describe(ix);
+    for (var t = 0; t < imgs.length; t++) {{
+      imgs[t].src = url(index[flat][t]);
+      imgs[t].alt = title + (imgs.length > 1 ? " (panel " + (t + 1) + " of " + imgs.length + ")" : "") + ": " + text;
+    }}
     root.setAttribute("data-frame", String(flat));
+    if (status) {{ status.textContent = text; }}
+    prefetch(ix);
   }}
+  var touched = false;
+  function touch() {{ if (!touched) {{ touched = true; prefetch(current()); }} }}
   for (var k = 0; k < controls.length; k++) {{
     controls[k].addEventListener("input", update);
     controls[k].addEventListener("change", update);
   }}
-  update();
+  root.addEventListener("focusin", touch);
+  root.addEventListener("pointerdown", touch);
+  if ("IntersectionObserver" in window) {{
+    var seen = new IntersectionObserver(function (entries) {{
+      for (var e = 0; e < entries.length; e++) {{
+        if (entries[e].isIntersecting) {{ seen.disconnect(); touch(); }}
+      }}
+    }}, {{ rootMargin: "200px 0px" }});
+    seen.observe(root);
+  }}
 }})();
 """
 
@@ -460,7 +633,7 @@ def _control_html(pos: int, key: str, grid: Any, uid: str) -> str:
             f'<label for="{cid}"><input type="checkbox" id="{cid}" data-param="{key}" '
             f'data-param-pos="{pos}"{checked}> {label}</label>'
         )
-    if isinstance(grid, Choice):
+    if not is_slider(grid):
         options = "".join(
             f'<option value="{i}"{" selected" if i == grid.default_index else ""}>{html.escape(lab)}</option>'
             for i, lab in enumerate(labels)
@@ -472,51 +645,122 @@ def _control_html(pos: int, key: str, grid: Any, uid: str) -> str:
     return (
         f'<label for="{cid}">{label} <input type="range" id="{cid}" data-param="{key}" data-param-pos="{pos}" '
         f'min="0" max="{len(grid) - 1}" step="1" value="{grid.default_index}" aria-valuetext="'
-        f'{html.escape(labels[grid.default_index])}"> <output data-param-pos="{pos}">'
+        f'{html.escape(value_text(grid, grid.default_index))}"> <output for="{cid}" data-param-pos="{pos}">'
         f"{html.escape(labels[grid.default_index])}</output></label>"
     )
 
 
-def build_html(explorable: Explorable, images: list[str], index: list[int], uid: str) -> str:
-    """Assemble the self-contained HTML figure.
+def describe_frame(explorable: Explorable, indices: Sequence[int]) -> str:
+    """What the frame at grid ``indices`` shows, for its alt text: every parameter's value."""
+    return ", ".join(value_text(g, i) for g, i in zip(explorable.params.values(), indices))
+
+
+def build_html(explorable: Explorable, manifest: dict[str, Any], base: str, uid: str) -> str:
+    """Assemble the HTML figure: controls, the default frame's panels and the script that swaps them.
 
     Parameters
     ----------
     explorable : Explorable
         The explorable.
-    images : list of str
-        Distinct base64 WebP frames.
-    index : list of int
-        Image position of every grid point (C order).
+    manifest : dict
+        The frames (see :func:`render_static_html`): ``index`` (for every grid point in C order, the file number
+        of each panel), ``tiles`` (the CSS width and height of each panel).
+    base : str
+        URL of the folder holding the frame files ``f<k>.webp``, relative to the page, ending with ``/``.
     uid : str
         Unique element id on the page.
 
     Returns
     -------
     str
-        HTML with inline CSS and JS; no external resource.
+        HTML with inline CSS and JS; its images are the frame files under ``base`` (no other resource).
     """
     controls = "\n".join(
         _control_html(pos, key, grid, uid) for pos, (key, grid) in enumerate(explorable.params.items())
     )
     default_flat = int(np.ravel_multi_index(explorable.default_indices(), explorable.shape))
-    alt = html.escape(f"{explorable.title} (interactive figure: move the controls to change it)")
+    text = describe_frame(explorable, explorable.default_indices())
+    tiles = manifest["tiles"]
+    images = []
+    for t, (w, h) in enumerate(tiles):
+        panel = f" (panel {t + 1} of {len(tiles)})" if len(tiles) > 1 else ""
+        alt = html.escape(f"{explorable.title}{panel}: {text}")
+        src = html.escape(f"{base}f{manifest['index'][default_flat][t]}.webp")
+        images.append(
+            f'<img src="{src}" width="{w}" height="{h}" alt="{alt}" loading="lazy" decoding="async">'
+        )
+    grids = list(explorable.params.values())
     js = _JS.format(
         uid_json=json.dumps(uid),
-        images=json.dumps(images),
-        index=json.dumps(index, separators=(",", ":")),
+        base=json.dumps(base),
+        index=json.dumps(manifest["index"], separators=(",", ":")),
         shape=json.dumps(list(explorable.shape)),
-        labels=json.dumps([g.labels() for g in explorable.params.values()]),
+        labels=json.dumps([g.labels() for g in grids], ensure_ascii=False),
+        names=json.dumps([g.label for g in grids], ensure_ascii=False),
+        toggles=json.dumps([isinstance(g, Toggle) for g in grids]),
+        title=json.dumps(explorable.title, ensure_ascii=False),
     )
     return (
         f'<div class="explorable" id="{uid}" data-explorable="{html.escape(explorable.name)}" '
-        f'data-frames="{explorable.n_frames}">\n'
+        f'data-frames="{explorable.n_frames}" data-frame="{default_flat}" data-density="{DENSITY}" '
+        f'data-text-px="{manifest.get("text_px", "")}">\n'
         f"<style>{_CSS.format(uid=uid)}</style>\n"
-        f'<div class="explorable-title">{html.escape(explorable.title)}</div>\n'
-        f'<div class="explorable-controls">\n{controls}\n</div>\n'
-        f'<img alt="{alt}" src="data:image/webp;base64,{images[index[default_flat]]}">\n'
+        f'<p class="explorable-title" id="{uid}-title">{html.escape(explorable.title)}</p>\n'
+        f'<div class="explorable-controls" role="group" aria-labelledby="{uid}-title">\n{controls}\n</div>\n'
+        f'<div class="explorable-figure">{"".join(images)}</div>\n'
+        f'<p class="explorable-status" aria-live="polite"></p>\n'
         f"<script>{js}</script>\n</div>"
     )
+
+
+def _render_folder(
+    explorable: Explorable, dpi: float, max_bytes: int, workers: int | None, folder: Path
+) -> dict:
+    """Render every frame, cut it into panels, encode them and write them, with their manifest, to ``folder``."""
+    import shutil
+
+    rendered = render_frames(explorable, dpi=dpi * DENSITY, workers=workers, extents=True)
+    height, width = rendered[0][0].shape[:2]
+    extents = [x for _, frame_extents in rendered for x in frame_extents]
+    cuts = tile_cuts(extents, width, int(MIN_TILE_INCHES * dpi * DENSITY), step=DENSITY)
+    edges = [0, *cuts, width]
+    pieces = [rgb[:, a:b] for rgb, _ in rendered for a, b in zip(edges, edges[1:])]
+    overhead = 30_000 + 12 * explorable.n_frames * len(edges)
+    images, index, setting = encode_frames(pieces, max_bytes=max_bytes - overhead)
+    n_tiles = len(edges) - 1
+    manifest = {
+        "text_px": smallest_text_px(explorable, dpi),
+        "index": [index[i : i + n_tiles] for i in range(0, len(index), n_tiles)],
+        "tiles": [[(b - a) // DENSITY, height // DENSITY] for a, b in zip(edges, edges[1:])],
+        "setting": setting,
+        "bytes": sum(len(b) for b in images),
+    }
+    tmp = folder.with_name(f"{folder.name}.tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for k, data in enumerate(images):
+        (tmp / f"f{k}.webp").write_bytes(data)
+    (tmp / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(tmp, folder)
+    return manifest
+
+
+def smallest_text_px(explorable: Explorable, dpi: float) -> float:
+    """Size in CSS pixels of the smallest text of the default frame shown at its natural size (``dpi`` CSS pixels
+    per inch): the browser tests multiply it by the scale a panel is displayed at."""
+    from matplotlib.text import Text
+
+    fig = explorable.render({})
+    rasterize(fig)
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    return round(min(sizes) * dpi / 72, 2)
+
+
+def frames_folder(folder_name: str, cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The cache folder of one explorable's frames, by the folder name its HTML refers to
+    (``explore-frames/<folder_name>/``)."""
+    return (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / folder_name
 
 
 def render_static_html(
@@ -527,20 +771,25 @@ def render_static_html(
     cache: bool = True,
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> str:
-    """The static rendering of an explorable, from the on-disk cache when nothing changed.
+    """The static rendering of an explorable; its frames from the on-disk cache when nothing changed.
+
+    The frame files are written to ``<cache_dir>/<name>-<key>/`` (with ``manifest.json``); the HTML refers to
+    them as ``explore-frames/<name>-<key>/f<k>.webp``, relative to the page, and the book build copies the
+    folder there (:mod:`course_pkg.explore.book`).
 
     Parameters
     ----------
     explorable : Explorable
         The explorable.
     dpi : float
-        Resolution of the frames.
+        CSS pixels per inch of the figure: a figure ``w`` inches wide is shown ``w * dpi`` CSS pixels wide, and
+        rasterised at :data:`DENSITY` times that.
     max_bytes : int
-        Budget of the whole HTML in bytes (frames get what is left after the controls and script).
+        Budget of the frame files and the HTML in bytes.
     workers : int, optional
         Worker processes for rendering (default: :func:`default_workers`).
     cache : bool
-        Read and write the on-disk cache.
+        Reuse frames already in the cache folder (they are always written there: the page needs the files).
     cache_dir : path, optional
         Cache directory (default: :func:`default_cache_dir`).
 
@@ -551,28 +800,20 @@ def render_static_html(
     """
     key = cache_key(explorable, dpi, max_bytes)
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    path = directory / f"{explorable.name}-{key[:24]}.json"
-    frames_data: dict[str, Any] | None = None
-    if cache and path.is_file():
+    folder = directory / f"{explorable.name}-{key[:24]}"
+    manifest: dict[str, Any] | None = None
+    if cache and (folder / MANIFEST).is_file():
         try:
-            frames_data = json.loads(path.read_text(encoding="utf-8"))
+            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):  # a truncated file from an interrupted build: render again
-            frames_data = None
-    if frames_data is None:
-        frames = render_frames(explorable, dpi=dpi, workers=workers)
-        overhead = 20_000 + 12 * explorable.n_frames
-        images, index, setting = encode_frames(frames, max_bytes=max_bytes - overhead)
-        frames_data = {"images": images, "index": index, "setting": setting}
-        if cache:
-            directory.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(json.dumps(frames_data), encoding="utf-8")
-            os.replace(tmp, path)
-            _prune(directory, explorable.name, keep=3)
+            manifest = None
+    if manifest is None:
+        manifest = _render_folder(explorable, dpi, max_bytes, workers, folder)
+        _prune(directory, explorable.name, keep=3)
     # ids unique on the page: a second display of the same explorable in one process gets its own
     uid = f"explorable-{explorable.name}-{key[:8]}"
     count = _DISPLAY_COUNT.get(uid, 0)
     _DISPLAY_COUNT[uid] = count + 1
     if count:
         uid = f"{uid}-{count}"
-    return build_html(explorable, frames_data["images"], frames_data["index"], uid)
+    return build_html(explorable, manifest, f"{FRAMES_DIR}/{folder.name}/", uid)

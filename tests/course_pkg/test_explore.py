@@ -5,8 +5,8 @@ The budget test iterates over EVERY explorable of the course (each chapter modul
 
 from __future__ import annotations
 
-import base64
 import io
+import json
 import math
 import re
 
@@ -24,6 +24,7 @@ from course_pkg.explore import (
     rendering_mode,
     static,
 )
+from course_pkg.explore.core import is_slider, value_text
 
 FACTORIES = all_explorables()
 
@@ -88,6 +89,17 @@ def test_choice_and_toggle() -> None:
     t = Toggle(default=True, label="t")
     assert t.values == (False, True) and t.default is True and t.labels() == ["off", "on"]
     assert c.index("adam") == 2
+    # a choice among ordered numbers is a slider, among other values a dropdown (unless declared ordered)
+    assert Choice([0.1, 0.5, 0.9], 0.5, "β").ordered and Choice([3, 2, 1], 1, "k").ordered
+    assert (
+        not c.ordered and not Choice([1, 3, 2], 1, "x").ordered and not Choice(["b", "a"], "a", "x").ordered
+    )
+    assert not Choice([1], 1, "x").ordered and Choice(["1", "3", "full"], "1", "depth", ordered=True).ordered
+    assert (
+        is_slider(Choice([0.1, 0.5], 0.5, "β")) and not is_slider(c) and is_slider(LinGrid(0, 1, 2, 0, "x"))
+    )
+    assert not is_slider(t)
+    assert value_text(Choice([0.01, 0.1], 0.1, "η"), 1) == "η = 0.1" and value_text(t, 0) == "t: off"
 
 
 @pytest.mark.parametrize(
@@ -186,47 +198,137 @@ def test_mimebundle_is_static_html_in_book_build_and_widget_live(monkeypatch, tm
 
 
 # -- static rendering ----------------------------------------------------------------------------------------------
-def _frames_of(html: str) -> tuple[list[str], list[int]]:
-    images = re.search(r"var images = (\[.*?\]);", html, re.S).group(1)
-    index = re.search(r"var index = (\[.*?\]);", html, re.S).group(1)
-    import json
+def _draw_two(result: dict, fig) -> None:
+    ax1, ax2 = fig.subplots(1, 2)
+    ax1.plot([0, 1], [0, result["a"]])
+    ax1.set(title="left", ylabel="y")
+    ax2.bar([0], [result["a"]])
+    ax2.set(title="right", ylim=(0, 3), ylabel="height")
 
-    return json.loads(images), json.loads(index)
+
+def two_panels() -> Explorable:
+    return Explorable(
+        "test-two",
+        "Two panels",
+        {"a": LinGrid(1, 2, 3, 1, "a"), "flag": Toggle(False, "has no effect")},
+        _compute_ignores_flag,
+        _draw_two,
+        figsize=(6, 2),
+    )
 
 
-def test_static_html_has_one_frame_per_grid_point_matching_a_direct_render(tmp_path) -> None:
+def _parts(html: str, cache_dir) -> tuple[dict, list[int], list[list[int]], str]:
+    """The frame folder, default frame, index and base URL an explorable's HTML refers to."""
+    index = json.loads(re.search(r"var index = (\[.*?\]);", html, re.S).group(1))
+    base = json.loads(re.search(r"var base = (\".*?\");", html).group(1))
+    assert base.startswith(f"{static.FRAMES_DIR}/") and base.endswith("/")
+    folder = cache_dir / base.split("/")[1]
+    manifest = json.loads((folder / static.MANIFEST).read_text())
+    assert manifest["index"] == index
+    return manifest, index, folder, base
+
+
+def _decode(path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def test_static_frames_are_files_at_twice_the_css_size_equal_to_a_direct_render(tmp_path) -> None:
     e = tiny()
     html = static.render_static_html(e, dpi=50, workers=1, cache_dir=tmp_path)
-    images, index = _frames_of(html)
-    assert len(index) == e.n_frames
-    # the default frame shown by <img> is the default grid point
+    manifest, index, folder, base = _parts(html, tmp_path)
+    assert len(index) == e.n_frames and all(len(files) == 1 for files in index)  # one axes: one panel
+    # nothing is inlined: the page refers to files, and only the default frame's <img src> is in the HTML
+    assert "base64" not in html and "data:" not in html
     flat = int(np.ravel_multi_index(e.default_indices(), e.shape))
-    assert f'src="data:image/webp;base64,{images[index[flat]]}"' in html
-    # every frame decodes to the figure size at this dpi and equals a direct render of its grid point (lossless)
-    positions = static.default_positions(e, 50)
-    for (idx, params), k in zip(e.grid_points(), index):
-        img = np.asarray(Image.open(io.BytesIO(base64.b64decode(images[k]))).convert("RGB"))
-        assert img.shape == (100, 150, 3)
+    srcs = re.findall(r'<img src="([^"]+)" width="(\d+)" height="(\d+)"', html)
+    assert srcs == [(f"{base}f{index[flat][0]}.webp", "150", "100")]  # CSS size: 3 x 2 inches at 50 per inch
+    # every frame is rendered at DENSITY times the CSS size and equals a direct render of its grid point
+    rendered_dpi = 50 * static.DENSITY
+    positions = static.default_positions(e, rendered_dpi)
+    for (idx, params), files in zip(e.grid_points(), index):
+        img = _decode(folder / f"f{files[0]}.webp")
+        assert img.shape == (200, 300, 3)
         if idx in [(0, 0, 0), (2, 1, 1)]:
-            np.testing.assert_array_equal(img, static.render_rgb(e, params, 50, positions))
-    # the layout reused from the default frame reproduces that frame's constrained layout
-    default = np.asarray(Image.open(io.BytesIO(base64.b64decode(images[index[flat]]))).convert("RGB"))
-    assert np.abs(default.astype(int) - static.render_rgb(e, e.defaults(), 50).astype(int)).mean() < 1.0
-    # distinct parameters give distinct frames here (a flips the sign, kind changes the curve)
-    assert len(set(index)) == e.n_frames
+            np.testing.assert_array_equal(img, static.render_rgb(e, params, rendered_dpi, positions))
+    assert len({files[0] for files in index}) == e.n_frames  # distinct parameters, distinct frames
+    assert manifest["bytes"] == sum(p.stat().st_size for p in folder.glob("f*.webp"))
 
 
-def test_static_html_is_self_contained_with_controls(tmp_path) -> None:
-    html = static.render_static_html(tiny(), dpi=50, workers=1, cache_dir=tmp_path)
+def test_panels_are_cut_in_the_gap_and_put_back_together_give_the_frame(tmp_path) -> None:
+    e = two_panels()
+    html = static.render_static_html(e, dpi=50, workers=1, cache_dir=tmp_path)
+    manifest, index, folder, _ = _parts(html, tmp_path)
+    assert len(manifest["tiles"]) == 2 and html.count("<img ") == 2
+    assert sum(w for w, _ in manifest["tiles"]) == 300 and {h for _, h in manifest["tiles"]} == {100}
+    rendered_dpi = 50 * static.DENSITY
+    positions = static.default_positions(e, rendered_dpi)
+    for (_, params), files in zip(e.grid_points(), index):
+        whole = np.hstack([_decode(folder / f"f{k}.webp") for k in files])
+        np.testing.assert_array_equal(whole, static.render_rgb(e, params, rendered_dpi, positions))
+    # the cut runs between the axes: the left panel holds all of the left axes (with its labels), and so on
+    fig = e.render({}, positions)
+    fig.set_dpi(rendered_dpi)
+    static.rasterize(fig)
+    cut = manifest["tiles"][0][0] * static.DENSITY
+    renderer = fig.canvas.get_renderer()
+    left, right = (ax.get_tightbbox(renderer) for ax in fig.axes)
+    assert left.x1 <= cut <= right.x0
+    # the flag has no effect: its frames are the same files
+    assert index[0] == index[1] and index[2] == index[3]
+    assert "(panel 1 of 2)" in html and "(panel 2 of 2)" in html
+
+
+@pytest.mark.parametrize(
+    ("extents", "width", "min_width", "expected"),
+    [
+        ([(10, 90), (110, 190), (210, 290)], 300, 50, [100, 200]),  # three columns
+        ([(10, 90), (80, 190), (210, 290)], 300, 50, [200]),  # the first two overlap: one panel
+        ([(10, 90), (110, 190), (10, 290)], 300, 50, []),  # a title across the figure: no cut
+        ([(10, 90), (110, 130), (150, 290)], 300, 60, [140]),  # a too-narrow middle panel merges
+        ([(0, 20), (40, 300)], 300, 50, []),  # too narrow at the edge
+    ],
+)
+def test_tile_cuts(extents, width: int, min_width: int, expected: list[int]) -> None:
+    cuts = static.tile_cuts(extents, width, min_width, step=2)
+    assert cuts == expected
+    for c in cuts:  # no extent crosses a cut
+        assert not any(x0 < c < x1 for x0, x1 in extents)
+
+
+def test_static_html_controls_sliders_for_ordered_values_and_accessible_names(tmp_path) -> None:
+    e = Explorable(
+        "test-controls",
+        "Controls",
+        {
+            "a": LinGrid(0.5, 2.5, num=3, default=1.5, label="slope a"),
+            "eta": Choice([0.01, 0.1, 1.0], default=0.1, label="η"),
+            "kind": Choice(["line", "parabola"], default="line", label="kind"),
+            "flag": Toggle(False, "flip"),
+        },
+        _compute_four,
+        _draw,
+        figsize=(3, 2),
+    )
+    html = static.render_static_html(e, dpi=40, workers=1, cache_dir=tmp_path)
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", html), (
         "external resource in the static figure"
     )
     assert "http://" not in html and "https://" not in html
+    # ordered numbers get sliders (showing their value), unordered choices a dropdown, the toggle a checkbox
     assert (
-        html.count('type="range"') == 1 and html.count("<select") == 1 and html.count('type="checkbox"') == 1
+        html.count('type="range"') == 2 and html.count("<select") == 1 and html.count('type="checkbox"') == 1
     )
-    assert html.count("<option") == 2 and "<output" in html and "slope a" in html
-    assert "<script>" in html and "addEventListener" in html
+    assert html.count("<option") == 2 and html.count("<output") == 2
+    # each slider announces the parameter and its value, not the grid index
+    assert 'aria-valuetext="slope a = 1.5"' in html and 'aria-valuetext="η = 0.1"' in html
+    # a polite live region, and alt text with the frame's parameter values
+    assert 'aria-live="polite"' in html
+    assert 'alt="Controls: slope a = 1.5, η = 0.1, kind = line, flip: off"' in html
+    assert "<script>" in html and "IntersectionObserver" in html
+
+
+def _compute_four(a: float, eta: float, kind: str, flag: bool) -> dict:
+    return _compute(a * eta, kind, flag)
 
 
 def test_second_display_gets_unique_ids(tmp_path) -> None:
@@ -235,19 +337,6 @@ def test_second_display_gets_unique_ids(tmp_path) -> None:
     id1 = re.search(r'<div class="explorable" id="([^"]+)"', first).group(1)
     id2 = re.search(r'<div class="explorable" id="([^"]+)"', second).group(1)
     assert id1 != id2 and f'document.getElementById("{id2}")' in second
-
-
-def test_identical_frames_are_stored_once(tmp_path) -> None:
-    e = Explorable(
-        "test-dedup",
-        "dedup",
-        {"a": LinGrid(1, 2, 2, 1, "a"), "flag": Toggle(False, "has no effect")},
-        _compute_ignores_flag,
-        _draw_bar,
-        figsize=(2, 2),
-    )
-    images, index = _frames_of(static.render_static_html(e, dpi=40, workers=1, cache_dir=tmp_path))
-    assert len(index) == 4 and len(images) == 2 and index[0] == index[1] and index[2] == index[3]
 
 
 def test_parallel_render_equals_serial_render() -> None:
@@ -269,6 +358,13 @@ def test_encoding_falls_back_to_smaller_settings_and_raises_when_impossible() ->
     assert setting != "lossless" and sum(len(s) for s in images) <= lossless // 2
     with pytest.raises(ValueError, match="over the budget"):
         static.encode_frames(frames, max_bytes=100)
+    # palettes keep a white background exactly white (no tint from the nearest palette colour)
+    picture = np.full((40, 60, 3), 255, dtype=np.uint8)
+    picture[10:30, 10:50] = rng.integers(0, 255, (20, 40, 3), dtype=np.uint8)
+    for setting in ("p16", "p64"):
+        decoded = np.asarray(Image.open(io.BytesIO(static.encode_webp(picture, setting))).convert("RGB"))
+        assert np.all(decoded[np.all(picture == 255, axis=-1)] == 255)
+        assert len(np.unique(decoded.reshape(-1, 3), axis=0)) <= int(setting[1:]) + 1
     with pytest.raises(ValueError, match="unknown WebP setting"):
         static.encode_webp(frames[0], "jpeg")
 
@@ -276,14 +372,14 @@ def test_encoding_falls_back_to_smaller_settings_and_raises_when_impossible() ->
 def test_cache_hit_skips_rendering_and_key_tracks_parameters(tmp_path, monkeypatch) -> None:
     e = tiny()
     first = static.render_static_html(e, dpi=50, workers=1, cache_dir=tmp_path)
-    assert len(list(tmp_path.glob("test-tiny-*.json"))) == 1
+    assert len([p for p in tmp_path.glob("test-tiny-*") if p.is_dir()]) == 1
 
     def fail(*args, **kwargs):
         raise AssertionError("rendered although cached")
 
     monkeypatch.setattr(static, "render_frames", fail)
     again = static.render_static_html(e, dpi=50, workers=1, cache_dir=tmp_path)
-    assert _frames_of(again) == _frames_of(first)
+    assert _parts(again, tmp_path)[1] == _parts(first, tmp_path)[1]
     # anything that changes the frames changes the key
     other = Explorable(
         e.name, e.title, {**e.params, "a": LinGrid(0.5, 2.5, 4, 1.4, "slope a")}, _compute, _draw, (3, 2)
@@ -301,7 +397,31 @@ def test_cache_hit_skips_rendering_and_key_tracks_parameters(tmp_path, monkeypat
         static.render_static_html(other, dpi=50, workers=1, cache_dir=tmp_path)
 
 
+def test_book_build_copies_the_frames_a_page_refers_to(tmp_path) -> None:
+    from course_pkg.explore import book
+
+    cache = tmp_path / "cache"
+    html = static.render_static_html(tiny(), dpi=40, workers=1, cache_dir=cache)
+    page_dir = tmp_path / "site" / "chapter"
+    written = book.copy_frames(f"<p>text</p>{html}", page_dir, cache)
+    (folder,) = written
+    assert folder.parent == page_dir / static.FRAMES_DIR
+    src = re.search(r'<img src="([^"]+)"', html).group(1)
+    assert (page_dir / src).is_file()  # the page's relative URL resolves to the copied file
+    source = cache / folder.name
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in source.iterdir())
+    with pytest.raises(book.MissingFramesError, match="jupyter_cache"):
+        book.copy_frames(html, page_dir, tmp_path / "empty-cache")
+
+
 # -- every explorable of the course ---------------------------------------------------------------------------------
+#: CSS pixels per inch of a static figure (``render_static_html``'s default dpi) and the narrowest content column
+#: (CSS px) a panel must fit at 1280 px wide; the smallest text must render at >= 11 CSS px there.
+CSS_DPI = 80
+COLUMN_PX = 640
+MIN_TEXT_PX = 11.0
+
+
 def test_course_has_explorables_and_unique_names() -> None:
     assert "gradient_descent.lr_condition" in FACTORIES
     names = [f().name for f in FACTORIES.values()]
@@ -309,15 +429,60 @@ def test_course_has_explorables_and_unique_names() -> None:
 
 
 @pytest.mark.parametrize("key", sorted(FACTORIES))
-def test_every_course_explorable_is_self_contained_and_within_budget(key: str) -> None:
+def test_every_course_explorable_is_within_budget_with_legible_panels(key: str) -> None:
     e = FACTORIES[key]()
     assert e.n_frames == math.prod(len(g) for g in e.params.values())
     html = e.static_html()  # default options and cache: the book build's figures
-    size = len(html.encode("utf-8"))
+    manifest, index, folder, _ = _parts(html, static.default_cache_dir())
+    files = sum(p.stat().st_size for p in folder.glob("f*.webp"))
+    size = len(html.encode("utf-8")) + files
     assert size <= static.MAX_BYTES, f"{e.name}: static figure is {size} bytes > 2 MB"
     assert "http://" not in html and "https://" not in html
-    images, index = _frames_of(html)
-    assert len(index) == e.n_frames and max(index) < len(images)
+    assert len(index) == e.n_frames and all(len(f) == len(manifest["tiles"]) for f in index)
+    assert all((folder / f"f{k}.webp").is_file() for f in index for k in f)
+    # every panel fits the column at its natural size, so that it is never shrunk
+    assert max(w for w, _ in manifest["tiles"]) <= COLUMN_PX, f"{e.name}: a panel is wider than the column"
+    # ordered numbers are never dropdowns: sliders show them
+    for name, grid in e.params.items():
+        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in grid.values)
+        assert is_slider(grid) or not numbers, f"{e.name}: {name} is a dropdown over numbers"
+
+
+@pytest.mark.parametrize("key", sorted(FACTORIES))
+def test_every_course_explorable_text_renders_at_11_css_px(key: str) -> None:
+    """Every text of the default frame (tick labels, titles, legends, annotations), at its size in points, is at
+    least 11 CSS px when the figure is shown at its natural CSS size (``CSS_DPI`` per inch), and lies inside the
+    figure (nothing cut at its edges)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    e = FACTORIES[key]()
+    fig = e.render({})
+    fig.set_dpi(CSS_DPI)
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    tick_labels = {
+        id(label)
+        for ax in fig.axes
+        for axis in (ax.xaxis, ax.yaxis)
+        for tick in [*axis.majorTicks, *axis.minorTicks]
+        for label in (tick.label1, tick.label2)
+    }
+    shown = []
+    for text in fig.findobj(Text):
+        if not text.get_visible() or not text.get_text().strip():
+            continue
+        shown.append(text)
+        if id(text) in tick_labels:
+            continue  # placed by matplotlib (the ones outside the view are not drawn)
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= -1 and box.x1 <= width + 1 and box.y0 >= -1 and box.y1 <= height + 1, (
+            f"{e.name}: {text.get_text()!r} is cut at the edge of the figure"
+        )
+    assert shown
+    smallest = min(t.get_fontsize() for t in shown) * CSS_DPI / 72
+    assert smallest >= MIN_TEXT_PX, f"{e.name}: smallest text {smallest:.1f} CSS px"
 
 
 def test_cache_key_follows_dependencies_and_ignores_unrelated_imports() -> None:

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from course_pkg.explore import Explorable, LinGrid, Toggle, gradient_descent
+from course_pkg.explore import Choice, Explorable, LinGrid, Toggle, gradient_descent
 from course_pkg.explore.live import ExplorableWidget, make_control
 
 
@@ -19,7 +19,8 @@ def test_controls_match_the_grids() -> None:
     e = gradient_descent.cliff_clipping()
     w = ExplorableWidget(e)
     lr, threshold, clip = (w.controls[k] for k in ("lr", "threshold", "clip"))
-    assert isinstance(lr, widgets.Dropdown) and list(lr.options) == [
+    # the learning rate is a choice among ordered numbers: a slider over them, showing the value
+    assert isinstance(lr, widgets.SelectionSlider) and list(lr.options) == [
         ("0.02", 0.02),
         ("0.05", 0.05),
         ("0.1", 0.1),
@@ -28,6 +29,8 @@ def test_controls_match_the_grids() -> None:
     assert [v for _, v in threshold.options] == list(e.params["threshold"].values)
     assert isinstance(clip, widgets.Checkbox) and clip.value is False
     assert w.values() == e.defaults()
+    unordered = make_control(Choice(["sgd", "adam"], default="adam", label="optimizer"))
+    assert isinstance(unordered, widgets.Dropdown) and unordered.value == "adam"
     for control in w.controls.values():
         assert control.style.description_width == "initial"  # labels are never truncated
 
@@ -71,9 +74,15 @@ def test_widget_in_a_real_kernel_reacts_to_a_frontend_update() -> None:
         bundle = nb.cells[0].outputs[0]["data"]
         assert "application/vnd.jupyter.widget-view+json" in bundle  # live rendering, not the static figure
         state = client.widget_state
-        sliders = [mid for mid, s in state.items() if s.get("_model_name") == "SelectionSliderModel"]
+        # two sliders: the learning rate and the condition number (a choice among ordered numbers)
+        sliders = [
+            mid
+            for mid, s in state.items()
+            if s.get("_model_name") == "SelectionSliderModel" and s.get("description") == "learning rate η"
+        ]
+        kinds = [s.get("_model_name") for s in state.values()]
         images = [s for s in state.values() if s.get("_model_name") == "ImageModel"]
-        assert len(sliders) == 1 and len(images) == 1
+        assert kinds.count("SelectionSliderModel") == 2 and len(sliders) == 1 and len(images) == 1
         assert state[sliders[0]]["description"] == "learning rate η"
 
         # what a browser sends when the user drags the slider to the last grid value
