@@ -40,7 +40,6 @@ def _attackers() -> dict[str, dict]:
         "delegate-schedulers": {"cells": {"schedules": A.DELEGATE_SCHEDULES}},
         "env-leak": {"cells": {"sgd": A.ENV_LEAK}},
         "zz-heap-reader": {"cells": {"sgd": A.HEAP_READER}},
-        "ipc-1-sender": {"cells": {"sgd": kit.solution_cells(ASSIGNMENT)["sgd"] + A.IPC_SENDER_TAIL}},
         "ipc-2-receiver": {"cells": {"sgd": A.IPC_RECEIVER}},
         "huge-int": {"cells": A.HUGE_INT_CELLS},
         "garbage-frames": {"cells": {"sgd": A.GARBAGE_FRAMES}},
@@ -64,6 +63,9 @@ def _attackers() -> dict[str, dict]:
 
 
 ATTACKERS = _attackers()
+# The classmate who publishes a correct SGD through every IPC channel it can reach: its own SGD is honest work (it
+# keeps those points); the receiver, graded at the same time, must not get them.
+ACCOMPLICE = "ipc-1-sender"
 
 
 def _nested_notebook(course: Path) -> str:
@@ -104,6 +106,8 @@ def attack_run(tmp_path_factory: pytest.TempPathFactory):
     kit.submit(course, ASSIGNMENT, "blank", kit.release_notebook(ASSIGNMENT, course))
     kit.submit(course, ASSIGNMENT, "ab-solution", solution)
     kit.submit(course, ASSIGNMENT, "zzz-solution", solution)
+    accomplice = {"sgd": kit.solution_cells(ASSIGNMENT)["sgd"] + A.IPC_SENDER_TAIL}
+    kit.submit(course, ASSIGNMENT, ACCOMPLICE, kit.build(ASSIGNMENT, course, accomplice))
     for student, mark in MARKS.items():
         kit.submit(course, ASSIGNMENT, student, kit.build(ASSIGNMENT, course, {"sgd": A.victim(mark)}))
     for student, how in ATTACKERS.items():
@@ -133,7 +137,7 @@ def test_the_run_completes_and_grades_everyone(attack_run) -> None:
     assert graded.returncode == 0 and not graded.timed_out, graded.describe()
     assert "internal grader error" not in graded.stdout + graded.stderr, graded.describe()
     got = kit.scores(course)
-    students = ["blank", "ab-solution", "zzz-solution", *MARKS, *ATTACKERS]
+    students = ["blank", "ab-solution", "zzz-solution", ACCOMPLICE, *MARKS, *ATTACKERS]
     missing = {
         s: sorted(set(POINTS) - set(got.get(s, {}))) for s in students if set(POINTS) - set(got.get(s, {}))
     }
