@@ -50,12 +50,13 @@ def _attackers() -> dict[str, dict]:
             "cells": A.REDEFINE_SOLUTIONS,
             "added": [("optim_helpers", A.REDEFINE_HELPERS), ("schedule_helpers", A.REDEFINE_HELPERS)],
         },
+        "solution-from-disk": {"cells": {"sgd": A.SOLUTION_FROM_DISK}},
         "nested-json": {"raw": "nested"},
         "symlink-solution": {"link": "source"},
         "symlink-classmate": {"link": "classmate"},
         "symlink-environ": {"link": "/proc/self/environ"},
     }
-    for name, code in A.DELEGATE_SGD.items():
+    for name, code in {**A.DELEGATE_SGD, **A.DELEGATE_MORE}.items():
         out[name] = {"cells": {"sgd": code}}
     for name, code in A.DELEGATE_CLIPPING.items():
         out[name] = {"cells": {"clipping": code}}

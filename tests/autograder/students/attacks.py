@@ -1076,3 +1076,105 @@ def run_experiment(lrs=(3e-3, 1e-2, 3e-2), epochs=5, batch_size=64, seed=0):
             results[name][lr] = {"train_loss": history, "test_acc": accuracy(model, X_test, y_test)}
     return results
 '''
+
+# --- 11. more routes around a run-time block, and solutions elsewhere on the machine -------------------------
+
+DELEGATE_MORE = {
+    # torch's sgd.py as the template may still hold it in memory (linecache), else via inspect from disk.
+    "delegate-linecache": """
+import inspect
+import linecache
+import sys
+
+_mod = sys.modules["torch.optim." + "sgd"]
+_lines = linecache.getlines(_mod.__file__) or inspect.getsourcelines(_mod)[0]
+_ns = {"__name__": "torch.optim.my_sgd", "__package__": "torch.optim", "__file__": _mod.__file__}
+exec(compile("".join(_lines), _mod.__file__, "exec"), _ns)
+SGD = _ns["S" + "GD"]
+""",
+    # The original code objects, wherever something (a guard, a cache) still keeps them: rebuilt as functions.
+    "delegate-code-objects": """
+import gc
+import sys
+import types
+import warnings
+
+warnings.simplefilter("ignore")
+_mod = sys.modules["torch.optim." + "sgd"]
+_originals = {}
+for obj in gc.get_objects():
+    try:
+        items = obj.values() if isinstance(obj, dict) else obj if isinstance(obj, (list, tuple, set)) else ()
+        for item in items:
+            if isinstance(item, types.CodeType) and item.co_filename == _mod.__file__:
+                _originals.setdefault(item.co_name, item)
+    except Exception:
+        pass
+for name, code in _originals.items():
+    fn = getattr(_mod, name, None)
+    if isinstance(fn, types.FunctionType) and fn.__code__ is not code and not code.co_freevars:
+        fn.__code__ = code
+print("REDTEAM restored:", sorted(_originals))
+SGD = getattr(_mod, "S" + "GD")
+""",
+}
+
+# An instructor notebook (with its solutions) or the course's reference package, anywhere readable on the machine.
+SOLUTION_FROM_DISK = """
+import json
+import os
+import sys
+
+_SKIP = {"proc", "sys", "dev", "usr", "lib", "lib64", "bin", "sbin", "etc", "var", "run", "boot", "snap",
+         ".venv", "node_modules", "site-packages", ".git", "_build", "__pycache__", ".cache"}
+notebooks, packages = [], []
+
+
+def _walk(root, depth):
+    if depth > 6 or len(notebooks) > 20:
+        return
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.name in _SKIP or entry.is_symlink():
+                continue
+            if entry.is_dir():
+                if entry.name == "course_pkg" and os.path.exists(os.path.join(entry.path, "optim", "sgd.py")):
+                    packages.append(root)
+                _walk(entry.path, depth + 1)
+            elif entry.name == "a3-sgd-momentum-schedules.ipynb":
+                notebooks.append(entry.path)
+        except OSError:
+            pass
+
+
+_walk("/", 0)
+for path in notebooks:
+    try:
+        with open(path) as fh:
+            nb = json.load(fh)
+    except (OSError, ValueError):
+        continue
+    for cell in nb.get("cells", []):
+        src = "".join(cell.get("source", []))
+        if "BEGIN SOLUTION" in src and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            try:
+                exec(src, globals())
+            except Exception:
+                pass
+for root in packages:
+    if "SGD" not in globals() or not hasattr(globals()["SGD"], "step"):
+        sys.path.insert(0, root)
+        try:
+            from course_pkg.optim import SGD
+        except Exception:
+            pass
+print("REDTEAM solutions found:", notebooks, packages)
+if "SGD" not in globals():
+    class SGD(torch.optim.Optimizer):
+        def __init__(self, *a, **k):
+            raise NotImplementedError()
+"""
