@@ -86,6 +86,12 @@ def _ipc_cleanup() -> list[str]:
     if shm >= 0:
         left.append(f"System V shared memory segment with key {A.IPC_KEY:#x}")
         libc.shmctl(shm, 0, None)  # IPC_RMID
+    try:
+        rt = ctypes.CDLL("librt.so.1", use_errno=True)
+    except OSError:
+        rt = libc
+    if rt.mq_unlink(f"/{A.IPC_NAME}".encode()) == 0:
+        left.append(f"POSIX message queue /{A.IPC_NAME}")
     for path in [f"/dev/mqueue/{A.IPC_NAME}"] + [
         f"{d}/{A.IPC_NAME}" for d in ("/dev/shm", "/var/tmp", "/run/lock")
     ]:
@@ -107,7 +113,7 @@ def attack_run(tmp_path_factory: pytest.TempPathFactory):
     kit.submit(course, ASSIGNMENT, "blank", kit.release_notebook(ASSIGNMENT, course))
     kit.submit(course, ASSIGNMENT, "ab-solution", solution)
     kit.submit(course, ASSIGNMENT, "zzz-solution", solution)
-    accomplice = {"sgd": kit.solution_cells(ASSIGNMENT)["sgd"] + A.IPC_SENDER_TAIL}
+    accomplice = {"sgd": A.ipc_sender(kit.solution_cells(ASSIGNMENT)["sgd"])}
     kit.submit(course, ASSIGNMENT, ACCOMPLICE, kit.build(ASSIGNMENT, course, accomplice))
     for student, mark in MARKS.items():
         kit.submit(course, ASSIGNMENT, student, kit.build(ASSIGNMENT, course, {"sgd": A.victim(mark)}))

@@ -66,7 +66,7 @@ def _rt_frames():
     checks = []
     for obj in _gc.get_objects():
         try:
-            if hasattr(obj, "reference") and hasattr(obj, "grade_id") and hasattr(obj, "name"):
+            if type(obj).__name__ == "Check" and isinstance(getattr(obj, "name", None), str):
                 checks.append(obj)
         except Exception:
             pass
@@ -109,7 +109,7 @@ import sys
 found = []
 for obj in gc.get_objects():
     try:
-        if hasattr(obj, "reference") and hasattr(obj, "run") and hasattr(obj, "grade_id"):
+        if type(obj).__name__ == "Check" and callable(getattr(obj, "reference", None)):
             ref = obj.reference
             obj.run = lambda ns, dev, dt, ref=ref: ref(dev, dt)
             found.append("check " + str(obj.name))
@@ -608,12 +608,16 @@ except OSError:
     _rt = _libc
 '''
 
+
+def ipc_sender(code: str) -> str:
+    """A classmate's correct ``code`` (kept as is) that also publishes itself on every channel it can reach."""
+    return code + f"\n_RT_SOURCE = {code!r}\n" + IPC_SENDER_TAIL
+
+
 IPC_SENDER_TAIL = (
     IPC_COMMON
     + """
-import inspect as _inspect
-
-_payload = ("#RT\\n" + _inspect.getsource(SGD)).encode()
+_payload = ("#RT\\n" + _RT_SOURCE).encode()
 _shm = _libc.shmget(_KEY, _SIZE, 0o1666)  # IPC_CREAT | rw for everyone
 if _shm >= 0:
     _addr = _libc.shmat(_shm, None, 0)
