@@ -46,7 +46,7 @@ def _thread_sandbox(spec: Spec) -> Sandbox:
     if boxes is None:
         boxes = _LOCAL.boxes = {}
     if spec.path not in boxes:
-        boxes[spec.path] = Sandbox(preload=spec.preload, warmup=spec.warmup)
+        boxes[spec.path] = Sandbox(preload=spec.preload, warmup=spec.warmup, blocked=spec.blocked)
     return boxes[spec.path]
 
 

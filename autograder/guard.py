@@ -177,6 +177,33 @@ def install() -> list[str]:
     return sorted(set(done))
 
 
+def block_names(names: list[str]) -> list[str]:
+    """Block more implementations by dotted name (a spec's ``blocked``, e.g. scikit-learn's ``KFold``).
+
+    A function's code is replaced in place (every alias raises); a class gets a raising ``__init__`` on the class
+    object itself (every alias is that object; its base classes stay usable for other subclasses).
+    """
+    done = []
+    for dotted in names:
+        module_name, _, attr = dotted.rpartition(".")
+        obj = getattr(importlib.import_module(module_name), attr)
+        if isinstance(obj, type):
+            msg = MESSAGE.format(name=dotted)
+
+            def init(self: Any, *args: Any, _msg: str = msg, **kwargs: Any) -> None:
+                raise DelegationError(_msg)
+
+            obj.__init__ = init  # type: ignore[misc]
+        elif isinstance(obj, types.FunctionType):
+            fn = inspect.unwrap(obj)
+            for f in {id(obj): obj, id(fn): fn}.values():
+                f.__code__ = _raiser(f, dotted)
+        else:
+            raise TypeError(f"cannot block {dotted}: not a function or a class")
+        done.append(dotted)
+    return done
+
+
 def _fused_blocker(name: str) -> Any:
     def blocked(*args: Any, **kwargs: Any) -> Any:
         raise DelegationError(MESSAGE.format(name=name))

@@ -207,7 +207,7 @@ def encode_frame(
     chunks: list[bytes] = []
     for key, value in (data or {}).items():
         if isinstance(value, np.ndarray):
-            arr = np.ascontiguousarray(value)
+            arr = value if value.flags.c_contiguous else value.copy(order="C")  # (ascontiguousarray makes 0-d 1-d)
             raw = arr.tobytes()
             arrays.append({"key": key, "dtype": arr.dtype.name, "shape": list(arr.shape), "nbytes": len(raw)})
             chunks.append(raw)
@@ -355,7 +355,7 @@ _sched.step()
 _opt.load_state_dict(_opt.state_dict())
 """
 
-PROBE_MODULES = ["cloudpickle", "autograder.optim_checks"]
+PROBE_MODULES = ["cloudpickle", "autograder.optim_checks", "autograder.probes"]
 
 
 class Sandbox:
@@ -368,11 +368,16 @@ class Sandbox:
     warmup : str
         Trusted code the template runs once, so that lazy imports (torch's first optimizer step imports
         ``torch._dynamo``: ~3 s) happen before the fork and not in every sandbox.
+    blocked : list of str
+        Dotted names of further implementations to make unusable (:func:`autograder.guard.block_names`).
     """
 
-    def __init__(self, preload: list[str] | None = None, warmup: str = TORCH_WARMUP) -> None:
+    def __init__(
+        self, preload: list[str] | None = None, warmup: str = TORCH_WARMUP, blocked: list[str] | None = None
+    ) -> None:
         self.preload = list(dict.fromkeys([*(preload or ["torch", "numpy"]), *PROBE_MODULES]))
         self.warmup = warmup
+        self.blocked = list(blocked or [])
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
 
@@ -385,7 +390,7 @@ class Sandbox:
                 "-s",
                 "-m",
                 "autograder._template",
-                json.dumps({"preload": self.preload, "warmup": self.warmup}),
+                json.dumps({"preload": self.preload, "warmup": self.warmup, "blocked": self.blocked}),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -560,11 +565,12 @@ def serve(config: dict[str, Any]) -> None:
         sys.modules["torch"].set_num_threads(1)
     if config.get("warmup"):
         exec(compile(config["warmup"], "<warmup>", "exec"), {"__name__": "__warmup__"})
-    if "torch" in sys.modules:
-        from autograder import guard
+    from autograder import guard
 
+    if "torch" in sys.modules:
         guard.install()
         _BLOCKED_FILES.extend(guard.blocked_files())
+    guard.block_names(config.get("blocked", []))
     gc.collect()
     _write_all(1, b"RDY2")
     while True:

@@ -51,14 +51,16 @@ class Check:
     """One graded property of a submission, scored inside the grade cell ``grade_id``.
 
     ``needs`` names the solution cells the check exercises (documentation; the mutation tests use it).
+    ``replay`` (the instructor notebook's path) makes the check a replay of the notebook's own test cell
+    ``grade_id`` (:mod:`autograder.replay`) instead of a ``run``/``reference`` pair.
     ``dtypes`` are the dtypes run on CUDA (CPU always runs float64). ``plot`` is the key of an array drawn against
     the reference in feedback. ``timeout_s`` overrides the spec's ``limits.check_s`` (CPU seconds).
     """
 
     name: str
     grade_id: str
-    run: Callable[..., dict[str, Any]]
-    reference: Callable[..., dict[str, Any]]
+    run: Callable[..., dict[str, Any]] | None = None
+    reference: Callable[..., dict[str, Any]] | None = None
     description: str = ""
     compare: Callable[[dict[str, Any], dict[str, Any], tuple[float, float]], list[str]] | None = None
     tolerance: Tolerance = field(default_factory=Tolerance)
@@ -66,6 +68,7 @@ class Check:
     plot: str | None = None
     dtypes: tuple[str, ...] = ("float64",)
     needs: tuple[str, ...] = ()
+    replay: str | None = None
     timeout_s: float | None = None
 
 
@@ -89,6 +92,9 @@ class Spec:
         Modules the template imports before forking.
     warmup : str
         Trusted code the template runs once before forking (first-use imports).
+    blocked : list of str
+        Dotted names of library implementations the assignment asks students to write, made unusable in the
+        sandbox (torch.optim's optimizers, schedulers and clipping are always blocked when torch is loaded).
     partial_credit : bool
         If False, a grade cell earns its points only when all its checks pass (nbgrader's rule), and the remaining
         checks of a cell are skipped after one of them fails by timing out or ending the process.
@@ -101,6 +107,7 @@ class Spec:
     limits: Limits = field(default_factory=Limits)
     preload: list[str] = field(default_factory=lambda: ["torch", "numpy"])
     warmup: str = TORCH_WARMUP
+    blocked: list[str] = field(default_factory=list)
     partial_credit: bool = True
     path: str = ""
 
@@ -108,6 +115,9 @@ class Spec:
         names = [c.name for c in self.checks]
         if len(set(names)) != len(names):
             raise ValueError(f"spec {self.assignment}: duplicate check names")
+        for c in self.checks:
+            if c.replay is None and (c.run is None or c.reference is None):
+                raise ValueError(f"spec {self.assignment}: check {c.name} needs run and reference, or replay")
 
     def probe(self, name: str) -> bytes:
         """The sandbox side of check ``name``, serialised by value with only the globals it references.
