@@ -284,14 +284,13 @@ def checks_from_notebook(
                     )
                 )
             else:
+                # the reference's keys are read here, in the grader: torch.optim is unusable in the sandbox
+                ref_keys = torch_default_keys(getattr(torch.optim, ref_name))
                 checks.append(
                     Check(
                         name,
                         meta["grade_id"],
-                        # the reference's keys are read here, in the grader: torch.optim is unusable in the sandbox
-                        run=lambda ns, dev, dt, mine=mine, keys=torch_default_keys(getattr(torch.optim, ref_name)): (
-                            defaults(ns[mine], keys)
-                        ),
+                        run=lambda ns, dev, dt, mine=mine, keys=ref_keys: defaults(ns[mine], keys),
                         reference=lambda dev, dt, ref=ref_name: defaults(
                             getattr(torch.optim, ref), torch_default_keys(getattr(torch.optim, ref))
                         ),

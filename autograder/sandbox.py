@@ -207,7 +207,9 @@ def encode_frame(
     chunks: list[bytes] = []
     for key, value in (data or {}).items():
         if isinstance(value, np.ndarray):
-            arr = value if value.flags.c_contiguous else value.copy(order="C")  # (ascontiguousarray makes 0-d 1-d)
+            arr = (
+                value if value.flags.c_contiguous else value.copy(order="C")
+            )  # (ascontiguousarray makes 0-d 1-d)
             raw = arr.tobytes()
             arrays.append({"key": key, "dtype": arr.dtype.name, "shape": list(arr.shape), "nbytes": len(raw)})
             chunks.append(raw)
