@@ -58,6 +58,10 @@ def _attackers() -> dict[str, dict]:
     }
     for name, code in {**A.DELEGATE_SGD, **A.DELEGATE_MORE}.items():
         out[name] = {"cells": {"sgd": code}}
+    # These write SGD's constructor (argument checks) themselves and delegate only step(): test_sgd_errors, which
+    # only constructs, is their own work, not part of the attack.
+    for name in ("delegate-functional", "delegate-fused-kernel", "delegate-subprocess"):
+        out[name]["own"] = {"test_sgd_errors"}
     for name, code in A.DELEGATE_CLIPPING.items():
         out[name] = {"cells": {"clipping": code}}
     return out
@@ -173,7 +177,8 @@ def test_attack_scores_no_more_than_blank(attack_run, student: str) -> None:
     assert set(mine) >= set(POINTS), (
         f"{student} was not graded (no score recorded): {mine}\n{graded.describe()}"
     )
-    over = {g: (mine.get(g), blank.get(g)) for g in POINTS if (mine.get(g) or 0) > (blank.get(g) or 0)}
+    touched = set(POINTS) - ATTACKERS[student].get("own", set())
+    over = {g: (mine.get(g), blank.get(g)) for g in touched if (mine.get(g) or 0) > (blank.get(g) or 0)}
     result = kit.json_of(course / "autograded" / student / ASSIGNMENT / "autograder.json") or {}
     assert not over, f"{student} beat the blank release (score, blank): {over}\n{json.dumps(result)[:3000]}"
 

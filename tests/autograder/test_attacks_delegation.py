@@ -29,6 +29,8 @@ CASES = {
     },
 }
 PARAMS = [(a, s) for a, students in CASES.items() for s in students]
+# Cells that only exercise what the attacker wrote itself (its own constructor's argument checks).
+OWN = {"a5-delegate-kernels": {"test_adam_errors"}}
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +66,10 @@ def test_delegation_scores_no_more_than_blank(delegation_runs, assignment: str, 
     points = kit.autograded_points(assignment)
     blank, mine = got.get("blank", {}), got.get(student, {})
     assert set(blank) >= set(points) and set(mine) >= set(points), f"not graded\n{graded.describe()}"
-    over = {g: (mine[g], blank[g]) for g in points if (mine[g] or 0) > (blank[g] or 0)}
+    over = {
+        g: (mine[g], blank[g])
+        for g in set(points) - OWN.get(student, set())
+        if (mine[g] or 0) > (blank[g] or 0)
+    }
     result = kit.json_of(course / "autograded" / student / assignment / "autograder.json") or {}
     assert not over, f"{student} beat the blank release (score, blank): {over}\n{json.dumps(result)[:3000]}"
