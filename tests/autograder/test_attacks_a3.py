@@ -51,6 +51,8 @@ def _attackers() -> dict[str, dict]:
             "added": [("optim_helpers", A.REDEFINE_HELPERS), ("schedule_helpers", A.REDEFINE_HELPERS)],
         },
         "solution-from-disk": {"cells": {"sgd": A.SOLUTION_FROM_DISK}},
+        "probe-spy": {"cells": {"sgd": A.PROBE_SPY}},
+        "steal-reference-class": {"cells": {"sgd": A.STEAL_REFERENCE_CLASS}},
         "nested-json": {"raw": "nested"},
         "symlink-solution": {"link": "source"},
         "symlink-classmate": {"link": "classmate"},

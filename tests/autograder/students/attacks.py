@@ -1182,3 +1182,59 @@ if "SGD" not in globals():
         def __init__(self, *a, **k):
             raise NotImplementedError()
 """
+
+# --- 12. inside a check: the grader's own frames ---------------------------------------------------------------
+
+# Whatever calls the student's SGD (a probe, a replayed test cell) is on the stack: its code, constants, locals and
+# source lines are dumped into the error message (and so into feedback).
+PROBE_SPY = """
+import inspect as _inspect
+import linecache as _linecache
+import sys as _sys
+
+
+def _rt_dump():
+    out = []
+    f = _sys._getframe(2)
+    while f is not None:
+        code = f.f_code
+        consts = [c for c in code.co_consts if isinstance(c, (str, int, float, tuple))][:40]
+        local = {k: repr(v)[:120] for k, v in list(f.f_locals.items())[:40]}
+        out.append(f"{code.co_filename}:{code.co_name} consts={consts!r} locals={local!r}")
+        out.append("".join(_linecache.getlines(code.co_filename)))
+        try:
+            out.append(_inspect.getsource(f))
+        except Exception:
+            pass
+        f = f.f_back
+    return "\\n".join(out)
+
+
+class SGD(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False):
+        text = _rt_dump()
+        print(text[:100_000])
+        raise RuntimeError("REDTEAM probe:\\n" + text[-1900:])
+"""
+
+# The reference optimizer class the caller holds (a test helper's ``torch_cls``) is used in place of one's own.
+STEAL_REFERENCE_CLASS = """
+import sys as _sys
+
+
+def _rt_reference():
+    f = _sys._getframe(2)
+    while f is not None:
+        for value in list(f.f_locals.values()):
+            if (isinstance(value, type) and issubclass(value, torch.optim.Optimizer) and value.__name__ == "SGD"
+                    and value.__module__.startswith("torch")):
+                return value
+        f = f.f_back
+    raise NotImplementedError()
+
+
+class SGD(torch.optim.Optimizer):
+    def __new__(cls, *args, **kwargs):
+        return _rt_reference()(*args, **kwargs)
+"""
