@@ -223,11 +223,18 @@ def encode_frame(
     return _HEADER.pack(_MAGIC, len(header), len(payload)) + header + payload
 
 
+def clean_text(text: str, limit: int = 100_000) -> str:
+    """``text`` without lone surrogates (they cannot be written as UTF-8), cut to ``limit`` characters."""
+    return text[:limit].encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def _plain_scalar(value: Any) -> Any:
     """A decoded JSON scalar as the trusted side uses it; anything else raises ``ValueError``."""
-    if value is None or isinstance(value, bool | str):
-        if isinstance(value, str) and len(value) > 100_000:
+    if isinstance(value, str):
+        if len(value) > 100_000:
             raise ValueError("a string over 100000 characters")
+        return clean_text(value)
+    if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
         if abs(value) > 2**63:
@@ -292,10 +299,10 @@ def _decode_one(head: bytes, payload: bytes) -> dict[str, Any]:
         data[str(spec["key"])] = arr.copy()
     error = header.get("error")
     return {
-        "kind": str(header["kind"])[:100],
-        "name": str(header["name"])[:1000],
-        "nonce": str(header.get("nonce", ""))[:100],
-        "error": None if error is None else str(error)[:20_000],
+        "kind": clean_text(str(header["kind"]), 100),
+        "name": clean_text(str(header["name"]), 1000),
+        "nonce": clean_text(str(header.get("nonce", "")), 100),
+        "error": None if error is None else clean_text(str(error), 20_000),
         "data": data,
     }
 
