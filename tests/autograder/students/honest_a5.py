@@ -385,3 +385,46 @@ STUDENTS: dict[str, dict] = {
         "added": [("setup", HELPERS)],
     },
 }
+
+# --- 5. correct but slow: 16 backward passes per mini-batch (the issue's "slow a5 experiment") --------------
+
+SLOW_EXPERIMENT = '''
+def run_experiment(lrs=(3e-3, 1e-2, 3e-2), epochs=5, batch_size=64, seed=0):
+    """Same experiment, but each mini-batch's gradient is built from 16 backward passes (slow, still correct)."""
+    loss_fn = torch.nn.CrossEntropyLoss()
+    results = {}
+    for name, cls in {"Adam": Adam, "AdamW": AdamW, "RAdam": RAdam}.items():
+        results[name] = {}
+        for lr in lrs:
+            model = make_model(seed)
+            opt = cls(model.parameters(), lr=lr)
+            gen = torch.Generator().manual_seed(seed)
+            means = []
+            for epoch in range(epochs):
+                order = torch.randperm(len(X_train), generator=gen).to(DEVICE)
+                losses = []
+                for b in range(len(X_train) // batch_size):
+                    opt.zero_grad()
+                    batch_loss = 0.0
+                    rows = order[b * batch_size : (b + 1) * batch_size]
+                    for part in rows.split(4):
+                        loss = loss_fn(model(X_train[part]), y_train[part]) * len(part) / batch_size
+                        loss.backward()
+                        batch_loss += loss.item()
+                    opt.step()
+                    losses.append(batch_loss)
+                means.append(sum(losses) / len(losses))
+            results[name][lr] = {"train_loss": means, "test_acc": accuracy(model, X_test, y_test)}
+    return results
+'''
+
+STUDENTS["a5-slow-experiment"] = {
+    "about": "correct; a slow experiment (16 backward passes per mini-batch) within stock nbgrader's 120 s cell limit",
+    "cells": {
+        "adam": HELPER_ADAM,
+        "adamw": HELPER_ADAMW,
+        "radam": HELPER_RADAM,
+        "experiment": SLOW_EXPERIMENT,
+    },
+    "added": [("setup", HELPERS)],
+}
