@@ -48,6 +48,7 @@ class StudentResult:
     problems: list[str] = field(default_factory=list)
     devices: list[str] = field(default_factory=list)
     stdout: str = ""
+    stderr: str = ""
     timed_out: bool = False
     failed: bool = False
     wall_s: float = 0.0
@@ -250,6 +251,8 @@ def _run_variant(
             res.sandbox_s += run.wall_s
             if run.stdout and not res.stdout:
                 res.stdout = run.stdout[:MAX_TEXT]
+            if run.stderr and not res.stderr:
+                res.stderr = run.stderr[:MAX_TEXT]
             for note in run.notes:
                 if note not in res.problems:
                     res.problems.append(note)

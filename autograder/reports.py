@@ -81,7 +81,13 @@ def render_feedback(
         if o.get("plot") and not o["passed"]:
             try:
                 png = _plot_png(o["plot"], f"{o['name']}: your trajectory vs the reference")
-            except (ValueError, OverflowError, RuntimeError, TypeError, KeyError):  # e.g. values near ±1.7e308
+            except (
+                ValueError,
+                OverflowError,
+                RuntimeError,
+                TypeError,
+                KeyError,
+            ):  # e.g. values near ±1.7e308
                 parts.append("<p>(the trajectory could not be drawn: its values are out of range)</p>")
             else:
                 parts.append(f"<img alt='trajectory of {esc(o['name'])}' src='data:image/png;base64,{png}'>")

@@ -12,7 +12,7 @@ Four processes take part:
 * a **warden** (root, trusted code only) that reads the job itself, unshares mount, network, IPC and PID namespaces,
   hides the course, the specs and the blocked torch sources, then forks
 * the **runner**, PID 1 of the new PID namespace: a fresh ``/proc``, a size-capped ``/dev/shm`` and System V IPC
-  limits, rlimits, privilege drop to ``nobody``, ``no_new_privs`` and a seccomp filter; it executes the notebook's
+  limits, rlimits, privilege drop to a private unused uid, ``no_new_privs`` and a seccomp filter; it executes the notebook's
   code cells in order, then answers probes.
 
 A probe is one check's sandbox function, serialised by value (``cloudpickle``) with only the globals it uses: the
@@ -52,6 +52,15 @@ import numpy as np
 log = logging.getLogger("autograder.sandbox")
 
 NOBODY = 65534
+SANDBOX_UIDS = (200_000, 60_000)  # each session runs as its own unused uid: base + warden pid % span
+
+
+def session_uid(warden_pid: int) -> int:
+    """The uid (and gid) of one session: private, so one submission's processes (``RLIMIT_NPROC`` counts them per
+    uid) or signals never reach another's."""
+    return SANDBOX_UIDS[0] + warden_pid % SANDBOX_UIDS[1]
+
+
 _CLONE_NEWNS = 0x00020000
 _CLONE_NEWIPC = 0x08000000
 _CLONE_NEWNET = 0x40000000
@@ -276,8 +285,8 @@ def _decode_one(head: bytes, payload: bytes) -> dict[str, Any]:
     header = json.loads(head)
     if not isinstance(header, dict):
         raise ValueError(f"the frame header is a {type(header).__name__}, not an object")
-    scalars = header.get("scalars") or {}
-    arrays = header.get("arrays") or []
+    scalars = header.get("scalars", {})
+    arrays = header.get("arrays", [])
     if not isinstance(scalars, dict) or not isinstance(arrays, list):
         raise ValueError("scalars/arrays of the wrong type")
     data: dict[str, Any] = {str(k): _plain_scalar(v) for k, v in scalars.items()}
@@ -621,7 +630,7 @@ def _untraversable_roots(paths: list[str]) -> dict[str, list[str]]:
 
 
 def _isolate_filesystem(limits: Limits, hide: list[str], notes: list[str]) -> None:
-    """In a fresh mount namespace: private /tmp and /dev/shm, hidden files, Python reachable by ``nobody``."""
+    """In a fresh mount namespace: private /tmp and /dev/shm, hidden files, Python reachable by the sandbox's uid."""
     _mount("none", "/", None, _MS_REC | _MS_PRIVATE, None)
     needed = sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
     for root, below in _untraversable_roots(needed).items():
@@ -859,9 +868,10 @@ def _warden(template_pid: int) -> None:
     scratch = tempfile.mkdtemp(prefix="scratch-", dir="/tmp")
     is_root = os.getuid() == 0
     if is_root:
-        os.chown(scratch, NOBODY, NOBODY)
+        os.chown(scratch, session_uid(os.getpid()), session_uid(os.getpid()))
     else:
         notes.append("grader not running as root: no privilege drop")
+    uid = session_uid(os.getpid()) if is_root else None
     proc_dir = os.open(
         "/proc", os.O_RDONLY | os.O_DIRECTORY
     )  # the host's /proc, before the runner mounts its own
@@ -875,7 +885,7 @@ def _warden(template_pid: int) -> None:
         try:
             for fd in (out_r, err_r, res_r, req_w, proc_dir):
                 os.close(fd)
-            _runner(job, scratch, out_w, err_w, res_w, req_r, is_root, nonce)
+            _runner(job, scratch, out_w, err_w, res_w, req_r, uid, nonce)
         except BaseException:  # noqa: BLE001 - the sandbox's own failure: shown in its stderr
             with contextlib.suppress(BaseException):
                 os.write(2, traceback.format_exc().encode())
@@ -1049,7 +1059,7 @@ def _restrict_ipc(limits: Limits, notes: list[str]) -> None:
 
 
 def _runner(
-    job: Job, scratch: str, out_w: int, err_w: int, res_w: int, req_r: int, drop: bool, nonce: str
+    job: Job, scratch: str, out_w: int, err_w: int, res_w: int, req_r: int, uid: int | None, nonce: str
 ) -> None:
     """PID 1 of the sandbox: isolate further, drop privileges, run the cells, then answer probes."""
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -1067,10 +1077,10 @@ def _runner(
         _restrict_ipc(job.limits, notes)
     _set_limits(job.limits, job.device)
     os.chdir(scratch)
-    if drop:
+    if uid is not None:
         os.setgroups([])
-        os.setgid(NOBODY)
-        os.setuid(NOBODY)
+        os.setgid(uid)
+        os.setuid(uid)
     if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         notes.append("no_new_privs unavailable")
     _seccomp(notes)

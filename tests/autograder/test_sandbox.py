@@ -11,7 +11,7 @@ from pathlib import Path
 import cloudpickle
 import pytest
 
-from autograder.sandbox import Job, Limits, Sandbox
+from autograder.sandbox import SANDBOX_UIDS, Job, Limits, Sandbox
 
 LIMITS = Limits(
     wall_s=30.0, check_s=4.0, cpu_s=10, cells_s=4.0, memory_mb=512, nproc=16, fsize_mb=1, wall_slack_s=4.0
@@ -53,9 +53,12 @@ def first(out) -> float:  # noqa: ANN001
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="privilege drop needs root")
-def test_runs_as_nobody_in_a_private_scratch_dir(box: Sandbox) -> None:
+def test_runs_as_a_private_uid_in_a_private_scratch_dir(box: Sandbox) -> None:
     _, out, _ = run(box, report("os.getuid()"))
-    assert first(out) == 65534
+    low, span = SANDBOX_UIDS
+    assert low <= first(out) < low + span
+    _, other, _ = run(box, report("os.getuid()"))
+    assert first(other) != first(out)  # consecutive sessions: different wardens, different uids
     _, out, _ = run(box, report("os.getcwd().startswith('/tmp/scratch-') and os.access('.', os.W_OK)"))
     assert first(out) == 1.0
 
@@ -109,7 +112,9 @@ def test_no_network(box: Sandbox) -> None:
 
 def test_cpu_limit_kills_the_process_tree(box: Sandbox) -> None:
     code = "import os, time\n\ndef square(x):\n    if os.fork() == 0:\n        time.sleep(60)\n    while True:\n        pass\n"
-    res, out, _ = run(box, code, limits=dataclasses.replace(LIMITS, wall_slack_s=300.0))  # however loaded the machine
+    res, out, _ = run(
+        box, code, limits=dataclasses.replace(LIMITS, wall_slack_s=300.0)
+    )  # however loaded the machine
     assert out.status == "timeout" and "CPU time" in out.detail
     assert 3.5 < out.cpu_s < 6.0
     assert res.status == "killed"
