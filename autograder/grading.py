@@ -250,12 +250,18 @@ def _run_variant(
             run = session.close()
             res.sandbox_s += run.wall_s
             if run.stdout and not res.stdout:
-                res.stdout = run.stdout[:MAX_TEXT]
+                res.stdout = _capped(run.stdout)
             if run.stderr and not res.stderr:
-                res.stderr = run.stderr[:MAX_TEXT]
+                res.stderr = _capped(run.stderr)
             for note in run.notes:
                 if note not in res.problems:
                     res.problems.append(note)
+
+
+def _capped(text: str) -> str:
+    if len(text) <= MAX_TEXT:
+        return text
+    return text[:MAX_TEXT] + f"\n[... {len(text) - MAX_TEXT} more bytes not shown]"
 
 
 _FRAME = re.compile(r'^  File "(?P<file>[^"]*)", line \d+')

@@ -161,7 +161,13 @@ def grade_assignment(
             scheduler, workers, gpu=any(d == "cuda" for d, _ in variants)
         )
     else:
-        pool = LocalExecutor(workers)
+        gpus = 0
+        if any(d == "cuda" for d, _ in variants):  # one submission per GPU at a time
+            import torch
+
+            gpus = torch.cuda.device_count()
+            workers = min(workers or gpus, gpus)
+        pool = LocalExecutor(workers, gpus=gpus)
     bar = None
     if progress:
         from tqdm import tqdm

@@ -388,20 +388,29 @@ class Sandbox:
         ``torch._dynamo``: ~3 s) happen before the fork and not in every sandbox.
     blocked : list of str
         Dotted names of further implementations to make unusable (:func:`autograder.guard.block_names`).
+    gpu : int, optional
+        The only CUDA device the template and its sandboxes see (``CUDA_VISIBLE_DEVICES``).
     """
 
     def __init__(
-        self, preload: list[str] | None = None, warmup: str = TORCH_WARMUP, blocked: list[str] | None = None
+        self,
+        preload: list[str] | None = None,
+        warmup: str = TORCH_WARMUP,
+        blocked: list[str] | None = None,
+        gpu: int | None = None,
     ) -> None:
         self.preload = list(dict.fromkeys([*(preload or ["torch", "numpy"]), *PROBE_MODULES]))
         self.warmup = warmup
         self.blocked = list(blocked or [])
+        self.gpu = gpu
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
 
     def _start(self) -> subprocess.Popen[bytes]:
         root = str(Path(__file__).resolve().parent.parent)
         env = dict(MINIMAL_ENV, PYTHONPATH=root)
+        if self.gpu is not None:
+            env["CUDA_VISIBLE_DEVICES"] = str(self.gpu)
         proc = subprocess.Popen(
             [
                 sys.executable,
