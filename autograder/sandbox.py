@@ -109,8 +109,9 @@ class Limits:
         Default CPU seconds of one check.
     cpu_s : int
         Total CPU seconds of a submission (all sessions, all checks; also ``RLIMIT_CPU`` of every process).
-    cells_s : float
-        CPU seconds for executing the notebook's code cells.
+    cell_s : float
+        CPU seconds of one code cell of the notebook; a cell over it is interrupted (``KeyboardInterrupt``, as
+        nbgrader's per-cell timeout does) and the next cell runs.
     memory_mb : int
         Address space granted above what the template already maps (``RLIMIT_AS``; not applied on CUDA).
     nproc : int
@@ -129,6 +130,9 @@ class Limits:
         Largest result frame accepted for one check.
     wall_factor, wall_slack_s : float
         Wall-clock backstop of a phase: ``wall_factor * cpu_limit + wall_slack_s``.
+    idle_s : float
+        A phase whose process used less than 2 % of a CPU over the last ``idle_s`` seconds is waiting or sleeping,
+        not computing: it is stopped then (a loaded machine slows a computation down, it does not stop it).
     cuda_memory_fraction : float
         Share of the GPU's memory a submission may allocate (``torch.cuda.set_per_process_memory_fraction``).
     """
@@ -136,7 +140,7 @@ class Limits:
     wall_s: float = 600.0
     check_s: float = 10.0
     cpu_s: int = 60
-    cells_s: float = 60.0
+    cell_s: float = 30.0
     memory_mb: int = 2048
     nproc: int = 64
     fsize_mb: int = 16
@@ -147,6 +151,7 @@ class Limits:
     result_bytes: int = 4_000_000
     wall_factor: float = 4.0
     wall_slack_s: float = 20.0
+    idle_s: float = 10.0
     cuda_memory_fraction: float = 0.9
 
     def backstop(self, cpu_limit: float) -> float:
@@ -769,15 +774,18 @@ class _Supervisor:
         return frame
 
     def wait_for(
-        self, nonce: str, cpu_limit: float, send: bytes = b"", collect: list[bytes] | None = None
+        self, nonce: str, cpu_limit: float, send: bytes = b"", interrupt: bool = False
     ) -> tuple[str, bytes, str, float, float]:
         """Send ``send`` to the runner and wait for the frame tagged ``nonce`` within ``cpu_limit`` CPU seconds.
 
+        With ``interrupt``, a runner over its limit first gets SIGINT and 2 s to answer ("interrupted").
         Returns (status, frame, detail, cpu seconds used, wall seconds used).
         """
         start, cpu0 = time.monotonic(), self.cpu()
         wall_limit = self.limits.backstop(cpu_limit)
         pending = memoryview(send)
+        interrupted: tuple[float, str] | None = None  # (grace deadline, why)
+        window = (start, cpu0)  # start of the current idle-detection window: (wall, cpu)
 
         def used() -> tuple[float, float]:
             return self.cpu() - cpu0, time.monotonic() - start
@@ -794,9 +802,9 @@ class _Supervisor:
                 if not isinstance(head, dict):
                     continue
                 if head.get("nonce") == nonce:
+                    if interrupted is not None:
+                        return ("interrupted", frame, interrupted[1], *used())
                     return ("ok", frame, "", *used())
-                if collect is not None and head.get("kind") == "cell-error" and len(collect) < 200:
-                    collect.append(frame)
             if self.broken:
                 self.kill()
                 return ("malformed", b"", f"the sandbox sent {self.broken}", *used())
@@ -807,28 +815,30 @@ class _Supervisor:
                     continue
                 return ("dead", b"", _describe_exit(self.exit), *used())
             cpu, wall = used()
+            why = ""
             if cpu > cpu_limit:
-                self.kill()
-                return ("timeout", b"", f"used more than its {cpu_limit:g} s of CPU time", cpu, wall)
-            if self.cpu() > self.limits.cpu_s:
-                self.kill()
-                return (
-                    "timeout",
-                    b"",
-                    f"the submission's total CPU time ({self.limits.cpu_s} s) ran out",
-                    cpu,
-                    wall,
-                )
-            if wall > wall_limit:
-                self.kill()
-                return (
-                    "timeout",
-                    b"",
+                why = f"used more than its {cpu_limit:g} s of CPU time"
+            elif self.cpu() > self.limits.cpu_s:
+                why = f"ran out of the submission's total CPU time ({self.limits.cpu_s} s)"
+            elif wall > wall_limit:
+                why = (
                     f"did not finish within {wall_limit:g} s of wall-clock time (it used {cpu:.1f} s of CPU: "
-                    "it was waiting or sleeping)",
-                    cpu,
-                    wall,
+                    "it was waiting or sleeping)"
                 )
+            elif time.monotonic() - window[0] >= self.limits.idle_s:
+                if self.cpu() - window[1] < 0.02 * self.limits.idle_s:
+                    why = (
+                        f"was waiting or sleeping, not computing, for {self.limits.idle_s:g} s "
+                        f"(it had used {cpu:.1f} s of CPU)"
+                    )
+                window = (time.monotonic(), self.cpu())
+            if why and interrupt and interrupted is None:
+                with contextlib.suppress(OSError):
+                    os.kill(self.pid, signal.SIGINT)
+                interrupted = (time.monotonic() + 2.0, why)
+            elif why and (interrupted is None or time.monotonic() > interrupted[0]):
+                self.kill()
+                return ("timeout", b"", interrupted[1] if interrupted else why, cpu, wall)
             self.pump(0.02)
 
     def text(self, fd: int) -> str:
@@ -903,10 +913,27 @@ def _warden(template_pid: int) -> None:
     for fd in (out_w, err_w, res_w, req_r):
         os.close(fd)
     sup = _Supervisor(pid, proc_dir, out_r, err_r, res_r, req_w, job.limits)
+    # the runner isolates itself and says it is ready; then it runs the cells one by one, on request, each on its
+    # own CPU clock (over it: interrupted, as nbgrader's per-cell timeout does, and the next cell runs)
+    status, _, detail, cpu_total, wall_total = sup.wait_for(nonce, job.limits.cell_s)
     cells: list[bytes] = []
-    status, frame, detail, cpu, wall = sup.wait_for(nonce, job.limits.cells_s, collect=cells)
-    header = {"status": status, "detail": detail, "cpu_s": cpu, "wall_s": wall}
-    _send(1, b"L", _pack(header, b"".join(cells) + frame))
+    for index, (cell_id, _) in enumerate(job.cells if status == "ok" else []):
+        tag = secrets.token_hex(16)
+        body = _pack({"nonce": tag, "cell": index})
+        status, frame, detail, cpu, wall = sup.wait_for(
+            tag, job.limits.cell_s, send=b"P" + struct.pack("!Q", len(body)) + body, interrupt=True
+        )
+        cpu_total, wall_total = cpu_total + cpu, wall_total + wall
+        if status == "interrupted":
+            cells.append(encode_frame("cell-error", cell_id, error=f"KeyboardInterrupt: the cell {detail}"))
+            status = "ok"
+        elif status == "ok" and frame[_HEADER.size :].startswith(b'{"kind": "cell-error"'):
+            cells.append(frame)
+        elif status != "ok":
+            detail = f"cell {cell_id}: {detail}"
+            break
+    header = {"status": status, "detail": detail, "cpu_s": cpu_total, "wall_s": wall_total}
+    _send(1, b"L", _pack(header, b"".join(cells)))
     while True:
         try:
             kind, data = _recv(0)
@@ -1120,7 +1147,7 @@ def _runner(
 
 
 def serve_probes(job: Job, emit: Any, req_r: int, nonce: str) -> None:
-    """Execute the cells, report ``loaded``, then run each probe the warden sends until the pipe closes.
+    """Report ``ready``, then run each cell and each probe the warden asks for, until the pipe closes.
 
     Runs inside the sandbox. What the encoder needs is captured before student code runs and the builtins are
     restored before each encoding, so a submission that vandalises the interpreter only breaks its own results.
@@ -1155,17 +1182,7 @@ def serve_probes(job: Job, emit: Any, req_r: int, nonce: str) -> None:
 
     device: Any = torch.device(job.device) if torch else job.device
     dtype: Any = getattr(torch, job.dtype) if torch else job.dtype
-    for cell_id, source in job.cells:
-        try:
-            exec(compile(source, f"<cell {cell_id}>", "exec"), namespace)
-        except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt are student errors too
-            restore(saved_builtins)
-            msg = "".join(fmt_exc(type(exc), exc, exc.__traceback__, limit=-3))[-2000:]
-            settle()
-            emit(encode("cell-error", cell_id, error=msg))
-    restore(saved_builtins)
-    settle()
-    emit(encode("loaded", "", nonce=nonce))
+    emit(encode("ready", "", nonce=nonce))
     while True:
         try:
             _, data = recv(req_r)
@@ -1173,6 +1190,19 @@ def serve_probes(job: Job, emit: Any, req_r: int, nonce: str) -> None:
             return
         request, payload = unpack(data)
         tag = request["nonce"]
+        if "cell" in request:  # the next code cell of the notebook
+            cell_id, source = job.cells[request["cell"]]
+            try:
+                exec(compile(source, f"<cell {cell_id}>", "exec"), namespace)
+                restore(saved_builtins)
+                frame = encode("cell-ok", cell_id, nonce=tag)
+            except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt are student errors too
+                restore(saved_builtins)
+                msg = "".join(fmt_exc(type(exc), exc, exc.__traceback__, limit=-3))[-2000:]
+                frame = encode("cell-error", cell_id, error=msg, nonce=tag)
+            settle()
+            emit(frame)
+            continue
         try:
             out = loads(payload)(namespace, device, dtype)
             restore(saved_builtins)

@@ -14,7 +14,7 @@ import pytest
 from autograder.sandbox import SANDBOX_UIDS, Job, Limits, Sandbox
 
 LIMITS = Limits(
-    wall_s=30.0, check_s=4.0, cpu_s=10, cells_s=4.0, memory_mb=512, nproc=16, fsize_mb=1, wall_slack_s=4.0
+    wall_s=30.0, check_s=4.0, cpu_s=10, cell_s=4.0, memory_mb=512, nproc=16, fsize_mb=1, wall_slack_s=4.0
 )
 cloudpickle.register_pickle_by_value(
     sys.modules[__name__]
@@ -120,10 +120,22 @@ def test_cpu_limit_kills_the_process_tree(box: Sandbox) -> None:
     assert res.status == "killed"
 
 
-def test_sleeping_code_meets_the_wall_clock_backstop(box: Sandbox) -> None:
-    res, out, _ = run(box, "import time\n\ndef square(x):\n    time.sleep(60)\n")
+def test_sleeping_code_is_stopped_after_the_idle_limit(box: Sandbox) -> None:
+    limits = dataclasses.replace(LIMITS, idle_s=3.0)
+    res, out, _ = run(box, "import time\n\ndef square(x):\n    time.sleep(60)\n", limits=limits)
     assert out.status == "timeout" and "waiting or sleeping" in out.detail
-    assert out.wall_s < LIMITS.backstop(LIMITS.check_s) + 3
+    assert out.wall_s < 2 * limits.idle_s + 1
+
+
+def test_a_stalled_cell_is_interrupted_and_the_next_cells_run(box: Sandbox) -> None:
+    limits = dataclasses.replace(LIMITS, idle_s=2.0)
+    code = "import time\ntime.sleep(600)\n"
+    with box.session(Job(cells=[("stall", code), ("c", report("7"))], limits=limits)) as session:
+        assert session.loaded.status == "ok", session.loaded
+        (error,) = [f for f in session.cell_frames if f["kind"] == "cell-error"]
+        assert error["name"] == "stall" and "KeyboardInterrupt" in error["error"]
+        assert first(session.probe(cloudpickle.dumps(probe_square), limits.check_s)) == 7.0
+        assert session.loaded.wall_s < 3 * limits.idle_s
 
 
 def test_output_and_file_size_are_capped(box: Sandbox) -> None:
