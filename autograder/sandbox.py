@@ -593,6 +593,8 @@ def serve(config: dict[str, Any]) -> None:
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     for name in config.get("preload", []):
         importlib.import_module(name)
+    with contextlib.suppress(ImportError, RuntimeError):  # libseccomp is found here, outside the sandbox's root
+        importlib.import_module("pyseccomp")
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
     if config.get("warmup"):
@@ -626,57 +628,87 @@ def serve(config: dict[str, Any]) -> None:
         _send(1, b"D")
 
 
-def _untraversable_roots(paths: list[str]) -> dict[str, list[str]]:
-    """Directories on the way to ``paths`` that others cannot traverse, mapped to the paths below them."""
-    out: dict[str, list[str]] = {}
-    for p in paths:
-        parts = Path(p).resolve().parts
-        for i in range(1, len(parts)):
-            d = str(Path(*parts[:i]))
-            try:
-                mode = os.stat(d).st_mode
-            except OSError:
-                break
-            if not mode & 0o001:
-                out.setdefault(d, []).append(str(Path(*parts)))
-                break
-    return out
+NEW_ROOT = "/tmp/.autograder-sandbox-root"  # an empty host directory; the new root is mounted on it privately
+SYSTEM_TREES = ("/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc")
+DEVICES = ("null", "zero", "full", "random", "urandom")
+_MS_REMOUNT = 32
+
+
+def visible_trees() -> list[str]:
+    """What the sandbox sees of the host (everything else does not exist there): the system's programs and
+    libraries, Python and its installed packages, and the grader package (its ``specs/`` hidden)."""
+    package = Path(__file__).resolve().parent
+    repo = str(package.parent)
+    trees = [*SYSTEM_TREES, sys.prefix, sys.base_prefix, sys.exec_prefix, str(package)]
+    for entry in sys.path:  # site-packages, the standard library; never the checkout itself (solutions, tests)
+        if entry and os.path.isdir(entry) and not (repo == entry or repo.startswith(entry.rstrip("/") + "/")):
+            trees.append(entry)
+    return list(dict.fromkeys(t for t in trees if os.path.exists(t)))
+
+
+def _replicate(path: str, root: str, binds: dict[str, str]) -> None:
+    """Make ``path`` resolve inside ``root`` as it does outside: symbolic links on the way are recreated, the
+    directory (or file) itself is bind-mounted later (recorded in ``binds``: host path → path in the new root)."""
+    parts = Path(path).parts
+    cur = "/"
+    for i, part in enumerate(parts[1:]):
+        nxt = os.path.join(cur, part)
+        if os.path.islink(nxt):
+            target = os.readlink(nxt)
+            os.makedirs(root + cur, exist_ok=True)
+            if not os.path.lexists(root + nxt):
+                os.symlink(target, root + nxt)
+            resolved = os.path.normpath(os.path.join(cur, target))
+            _replicate(os.path.join(resolved, *parts[i + 2 :]), root, binds)
+            return
+        cur = nxt
+    if not any(cur == b or cur.startswith(b.rstrip("/") + "/") for b in binds):
+        binds[cur] = root + cur
 
 
 def _isolate_filesystem(limits: Limits, hide: list[str], notes: list[str]) -> None:
-    """In a fresh mount namespace: private /tmp and /dev/shm, hidden files, Python reachable by the sandbox's uid."""
+    """A new root holding only :func:`visible_trees`, private /tmp and /dev/shm, a few devices; then ``hide``
+    (specs, blocked torch sources, the course) inside it, and ``chroot`` into it."""
     _mount("none", "/", None, _MS_REC | _MS_PRIVATE, None)
-    needed = sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
-    for root, below in _untraversable_roots(needed).items():
-        fds = {p: os.open(p, os.O_PATH) for p in below}
-        _mount("tmpfs", root, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=64k,mode=0755")
-        for p, fd in fds.items():
-            os.makedirs(p, exist_ok=True)
-            _mount(f"/proc/self/fd/{fd}", p, None, _MS_BIND | _MS_REC, None)
-            os.close(fd)
-    for d in hide:
-        try:
-            if os.path.isdir(d):
-                _mount("tmpfs", d, "tmpfs", _MS_RDONLY | _MS_NOSUID | _MS_NODEV, "size=4k,mode=0000")
-            elif os.path.exists(d):
-                _mount("/dev/null", d, None, _MS_BIND, None)
-        except OSError as exc:
-            if os.path.exists(d):
-                notes.append(f"could not hide {d}: {exc}")
-    # The private temporary directories would also cover Python and the grader when they live below one of them
-    # (a checkout under /tmp): keep those trees, opened *after* the hiding above so that their hidden submounts
-    # (e.g. autograder/specs) stay hidden, and bind them back into the fresh tmpfs at the same paths.
-    private = [d for d in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock") if os.path.isdir(d)]
-    keep = {str(Path(p).resolve()) for p in (*needed, Path(__file__).resolve().parent)}
-    keep = {p for p in keep if any(Path(d) in Path(p).parents for d in private)}
-    kept = {p: os.open(p, os.O_PATH) for p in sorted(keep) if os.path.isdir(p)}
-    for d in private:
-        size = limits.shm_mb if d == "/dev/shm" else limits.tmpfs_mb
-        _mount("tmpfs", d, "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={size}m,mode=1777")
-    for p, fd in kept.items():
-        os.makedirs(p, mode=0o755, exist_ok=True)
-        _mount(f"/proc/self/fd/{fd}", p, None, _MS_BIND | _MS_REC, None)
+    os.makedirs(NEW_ROOT, mode=0o755, exist_ok=True)
+    binds: dict[str, str] = {}
+    trees = visible_trees()
+    sources = {t: os.open(t, os.O_PATH) for t in trees}  # opened before the new root covers anything
+    _mount("tmpfs", NEW_ROOT, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=16m,mode=0755")
+    for tree in sorted(trees, key=len):
+        _replicate(tree, NEW_ROOT, binds)
+    for host, target in sorted(binds.items()):
+        if os.path.isdir(host):
+            os.makedirs(target, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            open(target, "a").close()  # noqa: SIM115 - a mount point
+        fd = sources.get(host)
+        _mount(f"/proc/self/fd/{fd}" if fd is not None else host, target, None, _MS_BIND | _MS_REC, None)
+    for fd in sources.values():
         os.close(fd)
+    for d in ("tmp", "var/tmp", "dev/shm", "run/lock"):
+        os.makedirs(f"{NEW_ROOT}/{d}", exist_ok=True)
+        size = limits.shm_mb if d == "dev/shm" else limits.tmpfs_mb
+        _mount("tmpfs", f"{NEW_ROOT}/{d}", "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={size}m,mode=1777")
+    for dev in DEVICES:
+        open(f"{NEW_ROOT}/dev/{dev}", "a").close()  # noqa: SIM115 - a mount point
+        _mount(f"/dev/{dev}", f"{NEW_ROOT}/dev/{dev}", None, _MS_BIND, None)
+    os.makedirs(f"{NEW_ROOT}/proc", exist_ok=True)
+    for d in hide:
+        inside = NEW_ROOT + os.path.realpath(d) if os.path.lexists(d) else None
+        for target in {NEW_ROOT + d, inside}:
+            if not target or not os.path.lexists(target) or os.path.islink(target):
+                continue
+            try:
+                if os.path.isdir(target):
+                    _mount("tmpfs", target, "tmpfs", _MS_RDONLY | _MS_NOSUID | _MS_NODEV, "size=4k,mode=0000")
+                else:
+                    _mount("/dev/null", target, None, _MS_BIND, None)
+            except OSError as exc:
+                notes.append(f"could not hide {d}: {exc}")
+    os.chroot(NEW_ROOT)
+    os.chdir("/")
 
 
 class _Supervisor:
@@ -875,6 +907,7 @@ def _warden(template_pid: int) -> None:
     ):
         if not _unshare(flag):
             notes.append(what)
+    proc_dir = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY)  # the host's /proc: the runner's clock is read there
     if newns:
         try:
             _isolate_filesystem(job.limits, job.hide + _BLOCKED_FILES, notes)
@@ -891,9 +924,6 @@ def _warden(template_pid: int) -> None:
     else:
         notes.append("grader not running as root: no privilege drop")
     uid = session_uid(os.getpid()) if is_root else None
-    proc_dir = os.open(
-        "/proc", os.O_RDONLY | os.O_DIRECTORY
-    )  # the host's /proc, before the runner mounts its own
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     res_r, res_w = os.pipe()
@@ -1050,8 +1080,8 @@ def _seccomp(notes: list[str]) -> None:
     """Install the seccomp filter (libseccomp's Python binding): :data:`SECCOMP_DENIED` fail with EPERM."""
     try:
         import pyseccomp as seccomp
-    except ImportError:
-        notes.append("seccomp unavailable (install pyseccomp): no system-call filter")
+    except (ImportError, RuntimeError):
+        notes.append("seccomp unavailable (install pyseccomp and libseccomp2): no system-call filter")
         return
     import errno
 
