@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,11 +70,30 @@ def without_magics(source: str) -> str:
     return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
 
 
-def _load(path: Path) -> dict:
-    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-        raise ValueError(f"larger than {MAX_NOTEBOOK_BYTES // 1_000_000} MB")
+def read_regular_file(path: Path, limit: int = MAX_NOTEBOOK_BYTES) -> bytes:
+    """The bytes of ``path`` if it is a regular file reached without any symbolic link (a link to the instructor's
+    notebook, another student's or ``/proc/self/environ`` is refused; a FIFO never blocks); else ``ValueError``."""
+    if os.path.realpath(path) != os.path.abspath(path):
+        raise ValueError("it is reached through a symbolic link")
     try:
-        nb = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise ValueError(exc.strerror or str(exc)) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError("not a regular file")
+        if st.st_size > limit:
+            raise ValueError(f"larger than {limit // 1_000_000} MB")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(limit + 1)[:limit]
+    finally:
+        os.close(fd)
+
+
+def _load(path: Path) -> dict:
+    try:
+        nb = json.loads(read_regular_file(path).decode("utf-8", errors="replace"))
     except RecursionError:
         raise ValueError("nested too deeply") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
@@ -108,7 +129,7 @@ def read_submission(path: Path, solution_ids: list[str], locked: dict[str, str] 
     """
     sub = Submission()
     locked = locked or {}
-    if not path.is_file():
+    if not os.path.lexists(path):
         sub.readable = False
         sub.problems.append(f"notebook {path.name} not found in the submission")
         return sub

@@ -593,7 +593,9 @@ def serve(config: dict[str, Any]) -> None:
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     for name in config.get("preload", []):
         importlib.import_module(name)
-    with contextlib.suppress(ImportError, RuntimeError):  # libseccomp is found here, outside the sandbox's root
+    with contextlib.suppress(
+        ImportError, RuntimeError
+    ):  # libseccomp is found here, outside the sandbox's root
         importlib.import_module("pyseccomp")
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
@@ -640,7 +642,9 @@ def visible_trees() -> list[str]:
     package = Path(__file__).resolve().parent
     repo = str(package.parent)
     trees = [*SYSTEM_TREES, sys.prefix, sys.base_prefix, sys.exec_prefix, str(package)]
-    for entry in sys.path:  # site-packages, the standard library; never the checkout itself (solutions, tests)
+    for (
+        entry
+    ) in sys.path:  # site-packages, the standard library; never the checkout itself (solutions, tests)
         if entry and os.path.isdir(entry) and not (repo == entry or repo.startswith(entry.rstrip("/") + "/")):
             trees.append(entry)
     return list(dict.fromkeys(t for t in trees if os.path.exists(t)))
@@ -907,7 +911,9 @@ def _warden(template_pid: int) -> None:
     ):
         if not _unshare(flag):
             notes.append(what)
-    proc_dir = os.open("/proc", os.O_RDONLY | os.O_DIRECTORY)  # the host's /proc: the runner's clock is read there
+    proc_dir = os.open(
+        "/proc", os.O_RDONLY | os.O_DIRECTORY
+    )  # the host's /proc: the runner's clock is read there
     if newns:
         try:
             _isolate_filesystem(job.limits, job.hide + _BLOCKED_FILES, notes)

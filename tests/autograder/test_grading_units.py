@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import struct
 from pathlib import Path
 
@@ -98,6 +99,12 @@ def test_read_submission_is_defensive(tmp_path: Path) -> None:
     (tmp_path / "edited.ipynb").write_text(json.dumps(nb))
     sub = read_submission(tmp_path / "edited.ipynb", ["sgd_impl"], {"imports": "import torch"})
     assert sub.cells[:2] == [("imports", "import torch"), ("[1]", "helper = 1")]
+    link = tmp_path / "link.ipynb"
+    link.symlink_to(SOURCE_NB)  # e.g. to the instructor's notebook
+    assert "symbolic link" in read_submission(link, ["x"]).problems[0]
+    fifo = tmp_path / "fifo.ipynb"
+    os.mkfifo(fifo)
+    assert "not a regular file" in read_submission(fifo, ["x"]).problems[0]
     deep = tmp_path / "deep.ipynb"
     deep.write_text('{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}")
     assert "nested too deeply" in read_submission(deep, ["x"]).problems[0]
