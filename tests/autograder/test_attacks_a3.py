@@ -23,6 +23,8 @@ from students import kit
 ASSIGNMENT = kit.A3
 POINTS = kit.autograded_points(ASSIGNMENT)
 MARKS = {f"aa-victim-{i}": f"RTVICTIM-{uuid.uuid4().hex}-END" for i in range(1, 4)}
+# One grading run per module, shared by its tests (minutes on a loaded 2-core machine).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 SIZE_CAP = 5 * 1024 * 1024  # an autograder.json or a feedback page; issue 11 saw 180 MB and 60 MB
 
 

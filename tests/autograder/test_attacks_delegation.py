@@ -16,6 +16,8 @@ import pytest
 from students import attacks as A
 from students import kit
 
+# One grading run per module, shared by its tests (minutes on a loaded 2-core machine).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 CASES = {
     kit.A4: {
         "a4-delegate-names": A.A4_DELEGATE_NAMES,

@@ -15,6 +15,8 @@ import pytest
 from students import attacks as A
 from students import kit
 
+# One grading run per module, shared by its tests (minutes on a loaded 2-core machine).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 ASSIGNMENT = kit.A3
 POINTS = kit.autograded_points(ASSIGNMENT)
 BUDGET_S = 240.0 + 60.0

@@ -19,6 +19,8 @@ import nbformat
 import pytest
 from students import honest_a3, honest_a4, honest_a5, kit
 
+# One grading run per module, shared by its tests (minutes on a loaded 2-core machine).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 STUDENTS = {kit.A3: honest_a3.STUDENTS, kit.A4: honest_a4.STUDENTS, kit.A5: honest_a5.STUDENTS}
 PARAMS = [(a, s) for a, students in STUDENTS.items() for s in students]
 
