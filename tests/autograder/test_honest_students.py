@@ -1,6 +1,6 @@
 """Fairness: honest students get exactly what stock ``nbgrader autograde`` gives them, cell by cell.
 
-Twelve independent implementations of a3, a4 and a5 (``students/honest_a*.py``; none derived from the instructor
+Thirteen independent implementations of a3, a4 and a5 (``students/honest_a*.py``; none derived from the instructor
 solution): some fully correct in a style of their own (numpy floats, helper cells the student added, names imported
 by a locked cell, comments and docstrings naming torch.optim, a class hierarchy, ``torch._foreach_`` arithmetic),
 the others with one typical mistake each. Per assignment, one course copy is graded by stock nbgrader and another
