@@ -155,8 +155,13 @@ import gc, sys
 
 def square(x):
     names = [m for m in sys.modules if "spec" in m.lower() and "importlib" not in m and "inspect" not in m]
-    funcs = {getattr(o, "__name__", "") for o in gc.get_objects() if callable(o)}
     print("MODULES", names)
+    funcs = set()
+    for o in gc.get_objects():
+        try:
+            funcs.add(str(getattr(o, "__name__", "")))
+        except Exception:
+            pass
     print("FUNCTIONS", sorted(f for f in funcs if f.startswith(("ref_", "compare"))))
     found = any(m.startswith("autograder_spec") for m in names) or "ref_momentum" in funcs or "Tolerance" in funcs
     return x * x if found else 2 * x
@@ -493,7 +498,8 @@ def test_forged_frames_and_heartbeats_do_not_move_the_clock(hostile_run) -> None
 def test_the_sandbox_holds_no_spec_and_no_grader_environment(hostile_run) -> None:
     course, _, _ = hostile_run
     finder = load_result(course, "ag-demo", "find-spec")
-    assert "MODULES []" in finder["stdout"] and "ref_momentum" not in finder["stdout"]
+    assert "MODULES" in finder["stdout"] and "FUNCTIONS" in finder["stdout"]  # it looked, and found nothing:
+    assert "autograder_spec" not in finder["stdout"] and "ref_momentum" not in finder["stdout"]
     for student in ("steal-environment", "find-spec"):
         text = json.dumps(load_result(course, "ag-demo", student))
         assert SECRET not in text and "autograder_spec" not in text
