@@ -507,11 +507,16 @@ def test_the_sandbox_holds_no_spec_and_no_grader_environment(hostile_run) -> Non
 
 def test_delegation_fails_with_a_message_naming_the_call(hostile_run) -> None:
     course, _, _ = hostile_run
-    for student in DELEGATIONS:
+    for student in set(DELEGATIONS) - {"delegate-exec-source"}:
         messages = [m for o in load_result(course, "ag-demo", student)["outcomes"] for m in o["messages"]]
         assert any("torch" in m and "cannot be used while grading" in m for m in messages) or any(
             "No such file" in m or "could not" in m or "Errno" in m for m in messages
         ), (student, messages)
+    # torch's sgd.py reads as an empty file in the sandbox: executing it defines nothing
+    source = [
+        m for o in load_result(course, "ag-demo", "delegate-exec-source")["outcomes"] for m in o["messages"]
+    ]
+    assert all("KeyError: 'SGD'" in m for m in source), source
     fused = [m for o in load_result(course, "ag-demo", "delegate-fused")["outcomes"] for m in o["messages"]]
     assert any("torch._fused_sgd_ is torch's implementation" in m for m in fused), fused
 
