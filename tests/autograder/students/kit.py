@@ -233,7 +233,8 @@ def student_outputs(course: Path, assignment: str, student: str) -> str:
 
 def hidden_secrets(assignment: str, release: nbformat.NotebookNode) -> list[str]:
     """Code that only the grader may know: every line of the hidden tests and of the assignment's grading spec
-    (if it has one) that does not also appear in the released notebook (stripped lines of 30+ characters)."""
+    (if it has one) that appears neither in the released notebook nor in the grader's public modules (stripped
+    lines of 30+ characters; imports, comments and docstring delimiters excluded)."""
     public = {
         line.strip() for cell in release.cells for line in "".join(cell.source).splitlines() if line.strip()
     }
@@ -250,7 +251,14 @@ def hidden_secrets(assignment: str, release: nbformat.NotebookNode) -> list[str]
     for spec in (ROOT / "autograder" / "specs").glob(f"{assignment}*"):
         if spec.is_file():
             lines.update(line.strip() for line in spec.read_text().splitlines())
-    return sorted(s for s in lines if len(s) >= 30 and s not in public and not s.startswith("#"))
+    # The grader package outside specs/ is public by design (the sandbox may read it): its lines are no secret.
+    for module in (ROOT / "autograder").glob("*.py"):
+        public.update(line.strip() for line in module.read_text().splitlines())
+    return sorted(
+        s
+        for s in lines
+        if len(s) >= 30 and s not in public and not s.startswith(("#", "import ", "from ", '"""'))
+    )
 
 
 def json_of(path: Path) -> dict | None:
