@@ -181,6 +181,19 @@ def _literal_kwargs(call: Any) -> dict[str, Any]:
     return {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg not in (None, "device")}
 
 
+def _hidden(source: str, lineno: int) -> bool:
+    """Whether line ``lineno`` of a test cell lies between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``."""
+    hidden = False
+    for n, line in enumerate(source.splitlines(), start=1):
+        if "### BEGIN HIDDEN TESTS" in line:
+            hidden = True
+        elif "### END HIDDEN TESTS" in line:
+            hidden = False
+        if n == lineno:
+            return hidden
+    return False
+
+
 def _helper_calls(body: list[Any]) -> list[Any]:
     """Helper calls among ``body``'s statements, including those inside ``for`` loops (the notebooks' device loops)."""
     import ast
@@ -238,6 +251,8 @@ def checks_from_notebook(
                 dict.fromkeys(class_cells[c] for c in [mine, *bases.get(mine, [])] if c in class_cells)
             )
             label = f"{mine}({', '.join(f'{k}={v!r}' for k, v in kw.items())})"
+            if _hidden(src, call.lineno):  # feedback never shows a hidden test's code or arguments
+                label = f"{mine} (a hidden test of {meta['grade_id']})"
             name = f"{meta['grade_id']}-{n}"
             tol = tolerance
             if "atol" in kw or "rtol" in kw:  # the call's own tolerances (float64); float32 keeps the spec's
