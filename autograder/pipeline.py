@@ -182,7 +182,10 @@ def grade_assignment(
                     summary.timeouts += 1
                 if res.failed:
                     summary.failures += 1
-                if not any(p.startswith("internal grader error") for p in res.problems):
+                internal = [p for p in res.problems if p.startswith("internal grader error")]
+                for problem in internal:  # not recorded, so it must be seen: the traceback goes to the log
+                    log.error("%s: %s", res.student, problem)
+                if not internal:
                     save_result(course, spec, res)
                     write_result(gb, res, spec.notebook)
                     summary.graded += 1
