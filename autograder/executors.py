@@ -41,12 +41,14 @@ def _spec(path: str) -> Spec:
 
 
 def _thread_sandbox(spec: Spec) -> Sandbox:
-    """The calling thread's sandbox template (one per worker thread, started on first use)."""
+    """The calling thread's sandbox template (one per worker thread, started on first use; on its own GPU when the
+    thread was given one)."""
     boxes: dict[str, Sandbox] | None = getattr(_LOCAL, "boxes", None)
     if boxes is None:
         boxes = _LOCAL.boxes = {}
     if spec.path not in boxes:
-        boxes[spec.path] = Sandbox(preload=spec.preload, specs=[spec.path], warmup=spec.warmup)
+        gpu = getattr(_LOCAL, "gpu", None)
+        boxes[spec.path] = Sandbox(preload=spec.preload, warmup=spec.warmup, blocked=spec.blocked, gpu=gpu)
     return boxes[spec.path]
 
 
@@ -79,9 +81,14 @@ class LocalExecutor:
     reference outputs are cached.
     """
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, gpus: int = 0) -> None:
         self.workers = workers or os.cpu_count() or 1
-        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="grade")
+        slots = iter(range(self.workers))
+
+        def assign_gpu() -> None:  # worker thread i owns GPU i (the pipeline caps workers at the GPU count)
+            _LOCAL.gpu = next(slots) if gpus else None
+
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="grade", initializer=assign_gpu)
         self._sandboxes: list[Sandbox] = []
 
     def map(self, tasks: list[Task]) -> Iterator[StudentResult]:

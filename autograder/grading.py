@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 import sys
 import threading
@@ -12,11 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from autograder.notebook import Course, read_submission
-from autograder.sandbox import Job, RunResult, Sandbox, decode_frames
+from autograder.notebook import Course, locked_cells, read_submission
+from autograder.replay import run_replay
+from autograder.sandbox import Job, Sandbox
 from autograder.spec import Spec, compare_outputs
 
 MAX_PLOT_POINTS = 400
+MAX_TEXT = 20_000  # characters of one message or of stdout kept in the results
 
 
 @dataclass
@@ -44,6 +48,7 @@ class StudentResult:
     problems: list[str] = field(default_factory=list)
     devices: list[str] = field(default_factory=list)
     stdout: str = ""
+    stderr: str = ""
     timed_out: bool = False
     failed: bool = False
     wall_s: float = 0.0
@@ -87,22 +92,6 @@ def _as_plain(out: dict[str, Any]) -> dict[str, Any]:
     return plain
 
 
-def _describe_end(run: RunResult, limit_s: float) -> str:
-    if run.status == "timeout":
-        return f"did not finish within the time limit ({limit_s:g} s wall clock)"
-    if run.status == "signalled":
-        import signal
-
-        name = (
-            signal.Signals(run.signal).name if run.signal in signal.Signals._value2member_map_ else run.signal
-        )
-        hint = " (CPU time limit)" if name == "SIGXCPU" else " (memory or file-size limit?)"
-        return f"the process was killed by {name}{hint if name in ('SIGXCPU', 'SIGKILL', 'SIGXFSZ') else ''}"
-    if run.status == "exited":
-        return f"the process exited (status {run.exit_code}) before this check finished"
-    return "the sandbox failed: " + "; ".join(run.notes)
-
-
 def grade_submission(
     spec: Spec,
     course: Course,
@@ -119,11 +108,11 @@ def grade_submission(
     spec : Spec
         The assignment's grading spec.
     course : Course
-        The nbgrader course directory.
+        The nbgrader course directory (its ``source/`` supplies the locked cells).
     student : str
         Student id (folder under ``submitted/``).
     sandbox : Sandbox
-        Template used for every run of this submission.
+        Template used for every session of this submission.
     variants : list of (device, dtype)
         E.g. ``[("cpu", "float64")]`` or, on a GPU runner, also ``("cuda", "float64"), ("cuda", "float32")``.
     points : dict
@@ -139,11 +128,17 @@ def grade_submission(
     start = time.perf_counter()
     res = StudentResult(student=student, assignment=spec.assignment, max_scores=dict(points))
     res.devices = sorted({d for d, _ in variants})
-    sub = read_submission(course.submission(student, spec.assignment, spec.notebook), spec.cells)
+    source_nb = course.root / "source" / spec.assignment / f"{spec.notebook}.ipynb"
+    try:
+        locked = locked_cells(source_nb)
+    except (OSError, ValueError) as exc:
+        locked = {}
+        res.problems.append(
+            f"the instructor's notebook {source_nb} could not be read ({exc}): locked cells ran as submitted"
+        )
+    sub = read_submission(course.submission(student, spec.assignment, spec.notebook), spec.cells, locked)
     res.problems.extend(sub.problems)
-    cells = ([("prelude", spec.prelude)] if spec.prelude else []) + [
-        (gid, sub.cells[gid]) for gid in spec.cells if gid in sub.cells
-    ]
+    budget = _Budget(float(spec.limits.cpu_s))
     for device, dtype in variants:
         names = [c.name for c in spec.checks if dtype in c.dtypes or device == "cpu"]
         if not sub.readable:
@@ -157,20 +152,20 @@ def grade_submission(
                     "the notebook could not be graded: " + "; ".join(sub.problems),
                 )
             continue
-        runnable = []
-        for name in names:
-            forbidden = spec.forbidden_uses(sub.cells, spec.check(name))
-            if forbidden:
-                _fail(res, spec, name, device, dtype, "; ".join(forbidden))
-            else:
-                runnable.append(name)
-        _run_variant(spec, sandbox, cells, runnable, device, dtype, hide, res)
+        _run_variant(spec, sandbox, sub.cells, names, device, dtype, hide, res, budget)
     res.failed = not sub.readable or any(
         p.startswith(("cell ", "the sandbox", "sandbox output", "notebook ")) for p in res.problems
     )
     _score(spec, res)
     res.wall_s = time.perf_counter() - start
     return res
+
+
+@dataclass
+class _Budget:
+    """CPU seconds a submission may still use, over all its sessions and variants."""
+
+    left: float
 
 
 def _run_variant(
@@ -182,64 +177,91 @@ def _run_variant(
     dtype: str,
     hide: list[str],
     res: StudentResult,
+    budget: _Budget,
 ) -> None:
+    """Run the checks ``names`` in as few sessions as possible: a check that ends the runner (a crash, a CPU
+    limit) fails alone, and the remaining checks continue in a fresh session."""
     remaining = list(names)
     while remaining:
-        job = Job(
-            cells=cells,
-            spec_path=spec.path,
-            checks=remaining,
-            device=device,
-            dtype=dtype,
-            limits=spec.limits,
-            hide=hide,
-            timeouts=[spec.limits.check_s]
-            + [spec.check(n).timeout_s or spec.limits.check_s for n in remaining],
-        )
-        run = sandbox.run(job)
-        res.sandbox_s += run.wall_s
-        if run.stdout and not res.stdout:
-            res.stdout = run.stdout
-        for note in run.notes:
-            if note not in res.problems:
-                res.problems.append(note)
-        frames, problem = decode_frames(run.frames)
-        if problem:
-            res.problems.append(f"sandbox output: {problem}")
-        loaded = False
-        reported: dict[str, dict[str, Any]] = {}
-        for fr in frames:
-            if fr["kind"] == "cell-error":
-                msg = f"cell {fr['name']} raised an error:\n" + student_traceback(fr["error"] or "")
-                if msg not in res.problems:
-                    res.problems.append(msg)
-            elif fr["kind"] == "loaded":
-                loaded = True
-            elif fr["kind"] == "check" and fr["name"] in remaining and fr["name"] not in reported:
-                reported[fr["name"]] = fr
-        if run.status == "timeout":
-            res.timed_out = True
-        for name in remaining:
-            if name in reported:
-                _judge(spec, res, name, device, dtype, reported[name])
-        if not loaded:
-            why = _describe_end(run, spec.limits.check_s)
+        if budget.left <= 0:
             for name in remaining:
-                if name not in reported:
+                _fail(
+                    res,
+                    spec,
+                    name,
+                    device,
+                    dtype,
+                    f"not run: the submission used its {spec.limits.cpu_s} s of CPU time",
+                )
+            return
+        limits = dataclasses.replace(spec.limits, cpu_s=max(1, math.ceil(budget.left)))
+        session = sandbox.session(Job(cells=cells, device=device, dtype=dtype, limits=limits, hide=hide))
+        try:
+            loaded = session.loaded
+            budget.left -= loaded.cpu_s
+            for fr in session.cell_frames:
+                if fr["kind"] == "cell-error":
+                    msg = f"cell {fr['name']} raised an error:\n" + student_traceback(fr["error"] or "")
+                    if msg not in res.problems:
+                        res.problems.append(msg)
+            if loaded.status != "ok":
+                why = loaded.detail or loaded.status
+                if loaded.status == "timeout":
+                    res.timed_out = True
+                for name in remaining:
                     _fail(res, spec, name, device, dtype, f"running the notebook's cells: {why}")
-            return
-        rest = [n for n in remaining if n not in reported]
-        if not rest:
-            return
-        culprit = rest[0]
-        limit = spec.check(culprit).timeout_s or spec.limits.check_s
-        _fail(res, spec, culprit, device, dtype, _describe_end(run, limit))
-        remaining = rest[1:]
-        if not spec.partial_credit:
-            cell = spec.check(culprit).grade_id
-            for name in [n for n in remaining if spec.check(n).grade_id == cell]:
-                _fail(res, spec, name, device, dtype, f"not run: check {culprit} of the same cell failed")
-                remaining.remove(name)
+                return
+            while remaining:
+                name = remaining.pop(0)
+                check = spec.check(name)
+                cpu_limit = min(check.timeout_s or spec.limits.check_s, max(budget.left, 0.0))
+                if check.replay is not None:
+                    replayed = run_replay(Path(check.replay), check.grade_id, session, device, cpu_limit)
+                    budget.left -= replayed.cpu_s
+                    res.checks_s += replayed.cpu_s
+                    if replayed.ended is None:
+                        messages = replayed.messages
+                        res.outcomes.append(
+                            CheckOutcome(name, check.grade_id, device, dtype, not messages, messages)
+                        )
+                        continue
+                    out = replayed.ended
+                else:
+                    out = session.probe(spec.probe(name), cpu_limit)
+                    budget.left -= out.cpu_s
+                    res.checks_s += out.cpu_s
+                    if out.status == "ok" and out.frame is not None:
+                        _judge(spec, res, name, device, dtype, out.frame)
+                        continue
+                if out.status == "timeout":
+                    res.timed_out = True
+                detail = out.detail or out.status
+                if out.status == "malformed":
+                    detail = f"its result could not be read ({detail})"
+                _fail(res, spec, name, device, dtype, detail)
+                if not spec.partial_credit:
+                    for other in [n for n in remaining if spec.check(n).grade_id == check.grade_id]:
+                        _fail(
+                            res, spec, other, device, dtype, f"not run: check {name} of the same cell failed"
+                        )
+                        remaining.remove(other)
+                break  # the runner has ended: the remaining checks get a fresh one
+        finally:
+            run = session.close()
+            res.sandbox_s += run.wall_s
+            if run.stdout and not res.stdout:
+                res.stdout = _capped(run.stdout)
+            if run.stderr and not res.stderr:
+                res.stderr = _capped(run.stderr)
+            for note in run.notes:
+                if note not in res.problems:
+                    res.problems.append(note)
+
+
+def _capped(text: str) -> str:
+    if len(text) <= MAX_TEXT:
+        return text
+    return text[:MAX_TEXT] + f"\n[... {len(text) - MAX_TEXT} more bytes not shown]"
 
 
 _FRAME = re.compile(r'^  File "(?P<file>[^"]*)", line \d+')
@@ -265,35 +287,43 @@ def student_traceback(text: str) -> str:
 
 def _fail(res: StudentResult, spec: Spec, name: str, device: str, dtype: str, message: str) -> None:
     res.outcomes.append(
-        CheckOutcome(name, spec.check(name).grade_id, device, dtype, passed=False, messages=[message])
+        CheckOutcome(
+            name, spec.check(name).grade_id, device, dtype, passed=False, messages=[message[:MAX_TEXT]]
+        )
     )
 
 
 def _judge(spec: Spec, res: StudentResult, name: str, device: str, dtype: str, frame: dict[str, Any]) -> None:
     check = spec.check(name)
-    seconds = frame["data"].get("__seconds__")
-    if type(seconds) is float and 0 <= seconds < 1e6:  # as reported by the sandbox: for benchmarks only
-        res.checks_s += seconds
     if frame["error"] is not None:
-        _fail(res, spec, name, device, dtype, "raised an error:\n" + student_traceback(frame["error"]))
+        _fail(
+            res,
+            spec,
+            name,
+            device,
+            dtype,
+            "raised an error:\n" + student_traceback(frame["error"])[-MAX_TEXT:],
+        )
         return
     ref = reference_output(spec, name, device, dtype)
     compare = check.compare or compare_outputs
     try:
-        messages = compare(frame["data"], ref, check.tolerance.for_dtype(dtype))
-    except (TypeError, ValueError) as exc:
-        messages = [f"could not compare the result: {exc}"]
+        messages = [m[:MAX_TEXT] for m in compare(frame["data"], ref, check.tolerance.for_dtype(dtype))]
+    except (TypeError, ValueError, OverflowError, KeyError, IndexError) as exc:
+        messages = [f"could not compare the result: {str(exc)[:500]}"]
     plot = None
     if check.plot and isinstance(ref.get(check.plot), np.ndarray):
         plot = {"reference": _thin(ref[check.plot])}
         got = frame["data"].get(check.plot)
-        if isinstance(got, np.ndarray) and got.size:
+        if isinstance(got, np.ndarray) and got.size and got.dtype.kind in "biuf":
             plot["student"] = _thin(got)
     res.outcomes.append(CheckOutcome(name, check.grade_id, device, dtype, not messages, messages, plot))
 
 
 def _thin(arr: np.ndarray) -> list[float]:
     flat = np.asarray(arr, dtype=np.float64)
+    if flat.ndim == 0 or flat.size == 0 or 0 in flat.shape:
+        return []
     flat = flat.reshape(flat.shape[0], -1)[:, 0] if flat.ndim > 1 else flat.ravel()
     step = max(1, flat.size // MAX_PLOT_POINTS)
     return [float(x) if np.isfinite(x) else float("nan") for x in flat[::step]]

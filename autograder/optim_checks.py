@@ -10,6 +10,7 @@ visible helpers (``check_against_torch``: seeded parameters, seeded gradients, 7
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -176,7 +177,36 @@ _TRAJ_KEYS = {"steps", "shapes", "groups", "closure", "none_grad", "noncontiguou
 def _literal_kwargs(call: Any) -> dict[str, Any]:
     import ast
 
-    return {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg is not None}
+    # ``device=`` is the grader's business (it runs every check on each of its devices)
+    return {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg not in (None, "device")}
+
+
+def _hidden(source: str, lineno: int) -> bool:
+    """Whether line ``lineno`` of a test cell lies between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``."""
+    hidden = False
+    for n, line in enumerate(source.splitlines(), start=1):
+        if "### BEGIN HIDDEN TESTS" in line:
+            hidden = True
+        elif "### END HIDDEN TESTS" in line:
+            hidden = False
+        if n == lineno:
+            return hidden
+    return False
+
+
+def _helper_calls(body: list[Any]) -> list[Any]:
+    """Helper calls among ``body``'s statements, including those inside ``for`` loops (the notebooks' device loops)."""
+    import ast
+
+    calls = []
+    for stmt in body:
+        if isinstance(stmt, ast.For):
+            calls += _helper_calls(stmt.body)
+            continue
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in _HELPERS:
+            calls.append(call)
+    return calls
 
 
 def checks_from_notebook(
@@ -187,8 +217,8 @@ def checks_from_notebook(
     Every top-level ``check_against_torch(Mine, torch.optim.X, **kw)``, ``check_state_dict_roundtrip``,
     ``check_same_error`` and ``check_defaults`` call of a grade cell becomes one :class:`~autograder.spec.Check`
     of that cell, run on the student's class in the sandbox and on ``torch.optim.X`` in the grader. Calls inside
-    loops (the notebooks' ``for device in ...``) are left out: device variants are the grader's job. The source is
-    read by the trusted grader only (it is hidden from the sandbox).
+    ``for`` loops count too, without their ``device=`` argument (device variants are the grader's job). The source
+    is read by the trusted grader only (it is hidden from the sandbox).
     """
     import ast
     import json
@@ -213,12 +243,7 @@ def checks_from_notebook(
         if not (meta.get("grade") and cell["cell_type"] == "code"):
             continue
         src = "\n".join(line for line in "".join(cell["source"]).splitlines() if not line.startswith("%"))
-        for n, stmt in enumerate(ast.parse(src).body):
-            call = stmt.value if isinstance(stmt, ast.Expr) else None
-            if not (
-                isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in _HELPERS
-            ):
-                continue
+        for n, call in enumerate(_helper_calls(ast.parse(src).body)):
             helper, mine = call.func.id, call.args[0].id  # type: ignore[attr-defined]
             ref_name = call.args[1].attr  # type: ignore[attr-defined]
             kw = _literal_kwargs(call)
@@ -226,7 +251,14 @@ def checks_from_notebook(
                 dict.fromkeys(class_cells[c] for c in [mine, *bases.get(mine, [])] if c in class_cells)
             )
             label = f"{mine}({', '.join(f'{k}={v!r}' for k, v in kw.items())})"
+            if _hidden(src, call.lineno):  # feedback never shows a hidden test's code or arguments
+                label = f"{mine} (a hidden test of {meta['grade_id']})"
             name = f"{meta['grade_id']}-{n}"
+            tol = tolerance
+            if "atol" in kw or "rtol" in kw:  # the call's own tolerances (float64); float32 keeps the spec's
+                tol = dataclasses.replace(
+                    tolerance, rtol=kw.get("rtol", tolerance.rtol), atol=kw.get("atol", tolerance.atol)
+                )
             if helper in ("check_against_torch", "check_state_dict_roundtrip"):
                 hyper = {
                     k: v for k, v in kw.items() if k not in ("atol", "rtol", "device", "before", "after")
@@ -247,7 +279,7 @@ def checks_from_notebook(
                         ),
                         description=f"{label} vs torch.optim.{ref_name}: parameters theta{{i}}[t-1, j] and state "
                         "after every step",
-                        tolerance=tolerance,
+                        tolerance=tol,
                         plot="theta0",
                         needs=needs,
                         dtypes=dtypes,
@@ -267,13 +299,13 @@ def checks_from_notebook(
                     )
                 )
             else:
+                # the reference's keys are read here, in the grader: torch.optim is unusable in the sandbox
+                ref_keys = torch_default_keys(getattr(torch.optim, ref_name))
                 checks.append(
                     Check(
                         name,
                         meta["grade_id"],
-                        run=lambda ns, dev, dt, mine=mine, ref=ref_name: defaults(
-                            ns[mine], torch_default_keys(getattr(torch.optim, ref))
-                        ),
+                        run=lambda ns, dev, dt, mine=mine, keys=ref_keys: defaults(ns[mine], keys),
                         reference=lambda dev, dt, ref=ref_name: defaults(
                             getattr(torch.optim, ref), torch_default_keys(getattr(torch.optim, ref))
                         ),

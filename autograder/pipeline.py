@@ -6,7 +6,6 @@ import dataclasses
 import json
 import logging
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 from autograder.executors import DaskExecutor, LocalExecutor, Task
 from autograder.gradebook import grade_cell_points, is_graded, open_gradebook, write_result
 from autograder.grading import StudentResult, hidden_paths
-from autograder.notebook import Course
+from autograder.notebook import Course, read_regular_file
 from autograder.spec import Spec, load_spec, spec_path
 
 log = logging.getLogger("autograder")
@@ -70,8 +69,10 @@ def save_result(course: Course, spec: Spec, result: StudentResult) -> Path:
     out = course.autograded_dir(result.student, result.assignment)
     out.mkdir(parents=True, exist_ok=True)
     src = course.submission(result.student, result.assignment, spec.notebook)
-    if src.is_file():
-        shutil.copyfile(src, out / f"{spec.notebook}.ipynb")
+    try:
+        (out / f"{spec.notebook}.ipynb").write_bytes(read_regular_file(src))  # never through a link or a FIFO
+    except ValueError:
+        pass
     path = out / RESULTS_FILE
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(dataclasses.asdict(result), allow_nan=True, indent=1))
@@ -161,7 +162,13 @@ def grade_assignment(
             scheduler, workers, gpu=any(d == "cuda" for d, _ in variants)
         )
     else:
-        pool = LocalExecutor(workers)
+        gpus = 0
+        if any(d == "cuda" for d, _ in variants):  # one submission per GPU at a time
+            import torch
+
+            gpus = torch.cuda.device_count()
+            workers = min(workers or gpus, gpus)
+        pool = LocalExecutor(workers, gpus=gpus)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -175,7 +182,10 @@ def grade_assignment(
                     summary.timeouts += 1
                 if res.failed:
                     summary.failures += 1
-                if not any(p.startswith("internal grader error") for p in res.problems):
+                internal = [p for p in res.problems if p.startswith("internal grader error")]
+                for problem in internal:  # not recorded, so it must be seen: the traceback goes to the log
+                    log.error("%s: %s", res.student, problem)
+                if not internal:
                     save_result(course, spec, res)
                     write_result(gb, res, spec.notebook)
                     summary.graded += 1

@@ -79,8 +79,18 @@ def render_feedback(
         )
         parts += [f"<pre>{esc(m)}</pre>" for m in o["messages"]]
         if o.get("plot") and not o["passed"]:
-            png = _plot_png(o["plot"], f"{o['name']}: your trajectory vs the reference")
-            parts.append(f"<img alt='trajectory of {esc(o['name'])}' src='data:image/png;base64,{png}'>")
+            try:
+                png = _plot_png(o["plot"], f"{o['name']}: your trajectory vs the reference")
+            except (
+                ValueError,
+                OverflowError,
+                RuntimeError,
+                TypeError,
+                KeyError,
+            ):  # e.g. values near ±1.7e308
+                parts.append("<p>(the trajectory could not be drawn: its values are out of range)</p>")
+            else:
+                parts.append(f"<img alt='trajectory of {esc(o['name'])}' src='data:image/png;base64,{png}'>")
     if result.get("stdout"):
         parts.append(f"<h2>Output of your code</h2><pre>{esc(result['stdout'][:5000])}</pre>")
     parts.append("</body></html>")
@@ -123,7 +133,15 @@ def write_feedback(course: Course | Path, spec: Spec, students: list[str] | None
         out = course.feedback_dir(student, spec.assignment)
         out.mkdir(parents=True, exist_ok=True)
         path = out / f"{spec.notebook}.html"
-        path.write_text(render_feedback(result, spec, scores[student], points), encoding="utf-8")
+        try:
+            page = render_feedback(result, spec, scores[student], points)
+        except Exception as exc:  # noqa: BLE001 - one student's odd data must not stop everyone's feedback
+            page = (
+                "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
+                f"<p>Scores: {html.escape(repr(scores[student]))}. The detailed feedback could not be rendered "
+                f"({html.escape(type(exc).__name__)}); ask your instructor.</p></body></html>"
+            )
+        path.write_text(page, encoding="utf-8", errors="replace")
         written.append(path)
     return written
 

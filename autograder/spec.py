@@ -3,8 +3,10 @@
 A spec is a Python file ``autograder/specs/<assignment>.py`` that defines ``SPEC = Spec(...)``. Each
 :class:`Check` pairs
 
-* ``run(namespace, device, dtype) -> dict`` — executed **inside the sandbox** on the namespace left by the student's
-  cells; returns tensors/arrays/numbers (plain data only travels back);
+* ``run(namespace, device, dtype) -> dict`` — executed **inside the sandbox** on the namespace left by the notebook's
+  code cells; returns tensors/arrays/numbers (plain data only travels back). It is shipped to the sandbox as a
+  *probe*: serialised by value (``cloudpickle``) with only the globals it references, one check at a time, so the
+  sandbox never holds the spec module, a reference, a tolerance or another check;
 * ``reference(device, dtype) -> dict`` — executed **in the trusted grader** (torch.optim, course_pkg, scikit-learn);
 * ``compare(student, reference, tol) -> list[str]`` — trusted; returns failure messages (empty: passed).
 """
@@ -12,8 +14,10 @@ A spec is a Python file ``autograder/specs/<assignment>.py`` that defines ``SPEC
 from __future__ import annotations
 
 import importlib.util
+import math
 import re
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +28,8 @@ import numpy as np
 from autograder.sandbox import TORCH_WARMUP, Limits
 
 SPECS_DIR = Path(__file__).resolve().parent / "specs"
+_PROBES: dict[tuple[str, str], bytes] = {}
+_PROBE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -44,15 +50,17 @@ class Tolerance:
 class Check:
     """One graded property of a submission, scored inside the grade cell ``grade_id``.
 
-    ``needs`` names the solution cells the check depends on (empty: all of them): a forbidden pattern in one of
-    them fails the check. ``dtypes`` are the dtypes run on CUDA (CPU always runs float64). ``plot`` is the key of
-    an array drawn against the reference in feedback. ``timeout_s`` overrides the spec's ``limits.check_s``.
+    ``needs`` names the solution cells the check exercises (documentation; the mutation tests use it).
+    ``replay`` (the instructor notebook's path) makes the check a replay of the notebook's own test cell
+    ``grade_id`` (:mod:`autograder.replay`) instead of a ``run``/``reference`` pair.
+    ``dtypes`` are the dtypes run on CUDA (CPU always runs float64). ``plot`` is the key of an array drawn against
+    the reference in feedback. ``timeout_s`` overrides the spec's ``limits.check_s`` (CPU seconds).
     """
 
     name: str
     grade_id: str
-    run: Callable[..., dict[str, Any]]
-    reference: Callable[..., dict[str, Any]]
+    run: Callable[..., dict[str, Any]] | None = None
+    reference: Callable[..., dict[str, Any]] | None = None
     description: str = ""
     compare: Callable[[dict[str, Any], dict[str, Any], tuple[float, float]], list[str]] | None = None
     tolerance: Tolerance = field(default_factory=Tolerance)
@@ -60,6 +68,7 @@ class Check:
     plot: str | None = None
     dtypes: tuple[str, ...] = ("float64",)
     needs: tuple[str, ...] = ()
+    replay: str | None = None
     timeout_s: float | None = None
 
 
@@ -72,19 +81,20 @@ class Spec:
     assignment, notebook : str
         nbgrader names (the notebook without ``.ipynb``).
     cells : list of str
-        ``grade_id`` s of the solution cells executed in the sandbox, in notebook order.
+        ``grade_id`` s of the solution cells (a missing one is reported). The sandbox runs *every* code cell of the
+        notebook in order, as nbgrader does: locked cells from the instructor's version, test cells left out (the
+        checks stand in for them).
     checks : list of Check
         What is graded; several checks of one grade cell share its points by weight.
-    prelude : str
-        Trusted code run before the student's cells (the notebook's locked imports).
-    forbidden : dict of str to str
-        Regular expression on the student's code → message; a match fails every check that depends on it.
     limits : Limits
         Sandbox limits per run.
     preload : list of str
         Modules the template imports before forking.
     warmup : str
         Trusted code the template runs once before forking (first-use imports).
+    blocked : list of str
+        Dotted names of library implementations the assignment asks students to write, made unusable in the
+        sandbox (torch.optim's optimizers, schedulers and clipping are always blocked when torch is loaded).
     partial_credit : bool
         If False, a grade cell earns its points only when all its checks pass (nbgrader's rule), and the remaining
         checks of a cell are skipped after one of them fails by timing out or ending the process.
@@ -94,11 +104,10 @@ class Spec:
     notebook: str
     cells: list[str]
     checks: list[Check]
-    prelude: str = ""
-    forbidden: dict[str, str] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     preload: list[str] = field(default_factory=lambda: ["torch", "numpy"])
     warmup: str = TORCH_WARMUP
+    blocked: list[str] = field(default_factory=list)
     partial_credit: bool = True
     path: str = ""
 
@@ -106,13 +115,27 @@ class Spec:
         names = [c.name for c in self.checks]
         if len(set(names)) != len(names):
             raise ValueError(f"spec {self.assignment}: duplicate check names")
-
-    def sandbox_function(self, name: str) -> Callable[..., dict[str, Any]]:
-        """The sandbox-side function of check ``name``."""
         for c in self.checks:
-            if c.name == name:
-                return c.run
-        raise KeyError(f"no check named {name!r} in spec {self.assignment}")
+            if c.replay is None and (c.run is None or c.reference is None):
+                raise ValueError(f"spec {self.assignment}: check {c.name} needs run and reference, or replay")
+
+    def probe(self, name: str) -> bytes:
+        """The sandbox side of check ``name``, serialised by value with only the globals it references.
+
+        Spec modules are pickled by value (they are not importable in the sandbox); the public drivers of
+        :mod:`autograder.optim_checks` and libraries by reference. Cached per check.
+        """
+        import cloudpickle
+
+        with _PROBE_LOCK:
+            key = (self.path, name)
+            if key not in _PROBES:
+                run = self.check(name).run
+                module = sys.modules.get(getattr(run, "__module__", "") or "")
+                if module is not None and module.__name__.startswith("autograder_spec_"):
+                    cloudpickle.register_pickle_by_value(module)
+                _PROBES[key] = cloudpickle.dumps(run)
+            return _PROBES[key]
 
     def check(self, name: str) -> Check:
         """The check called ``name``."""
@@ -124,17 +147,6 @@ class Spec:
     def grade_ids(self) -> list[str]:
         """Grade cells scored by this spec, in order of first appearance."""
         return list(dict.fromkeys(c.grade_id for c in self.checks))
-
-    def forbidden_uses(self, cells: dict[str, str], check: Check) -> list[str]:
-        """Messages for every forbidden pattern found in the cells that ``check`` depends on."""
-        sources = [src for gid, src in cells.items() if not check.needs or gid in check.needs]
-        return [
-            f"cell {gid}: {msg}"
-            for gid, src in cells.items()
-            if src in sources
-            for pattern, msg in self.forbidden.items()
-            if re.search(pattern, src)
-        ]
 
 
 def notebook_cells(path: str | Path, grade_ids: list[str]) -> dict[str, str]:
@@ -179,6 +191,18 @@ def load_spec(path: str | Path) -> Spec:
         raise ValueError(f"{path} does not define SPEC = Spec(...)")
     spec.path = str(path)
     return spec
+
+
+def _close_number(got: float, ref: float, rtol: float, atol: float) -> bool:
+    try:
+        g, r = float(got), float(ref)
+    except OverflowError:
+        return False
+    if math.isnan(r) or math.isnan(g):
+        return math.isnan(r) and math.isnan(g)
+    if math.isinf(r) or math.isinf(g):
+        return g == r
+    return abs(g - r) <= atol + rtol * abs(r)
 
 
 def _fmt(x: float) -> str:
@@ -239,7 +263,7 @@ def compare_outputs(
             if type(got) is not type(ref) or got != ref:
                 problems.append(f"{key}: expected {ref!r}, got {got!r}")
         elif isinstance(ref, int | float):
-            if type(got) not in (int, float) or not np.isclose(float(got), float(ref), rtol=rtol, atol=atol):
+            if type(got) not in (int, float) or not _close_number(got, ref, rtol, atol):
                 problems.append(f"{key}: expected {_fmt(float(ref))}, got {got!r}")
         else:
             raise TypeError(f"reference value {key} has unsupported type {type(ref).__name__}")

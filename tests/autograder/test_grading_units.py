@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import struct
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def test_frames_round_trip_and_reject_garbage() -> None:
             "arrays": [{"key": "x", "dtype": "object", "shape": [1], "nbytes": 8}],
         }
     ).encode()
-    evil = struct.pack("!4sII", b"AGF1", len(header), 8) + header + b"\0" * 8
+    evil = struct.pack("!4sII", b"AGF2", len(header), 8) + header + b"\0" * 8
     frames, problem = decode_frames(evil)
     assert frames == [] and "not allowed" in problem
     assert decode_frames(b"\x80\x04garbage")[1] is not None
@@ -85,8 +86,28 @@ def test_to_plain_reads_true_values_of_tensor_subclasses() -> None:
 
 def test_read_submission_is_defensive(tmp_path: Path) -> None:
     ok = read_submission(SOURCE_NB, ["sgd_impl", "square_impl", "nope"])
-    assert set(ok.cells) == {"sgd_impl", "square_impl"} and ok.readable
+    assert set(ok.solutions) == {"sgd_impl", "square_impl"} and ok.readable
+    # every code cell but the tests, in notebook order (the locked imports cell included)
+    assert [gid for gid, _ in ok.cells] == ["imports", "sgd_impl", "square_impl"]
     assert ok.problems == ["cell nope: missing from the notebook"]
+    # a locked cell runs as the instructor wrote it; magics are dropped; an added cell runs in its place
+    nb = json.loads(SOURCE_NB.read_text())
+    nb["cells"][0]["source"] = "raise SystemExit('edited')"
+    nb["cells"].insert(
+        1, {"cell_type": "code", "metadata": {}, "source": "%time\nhelper = 1\n", "outputs": []}
+    )
+    (tmp_path / "edited.ipynb").write_text(json.dumps(nb))
+    sub = read_submission(tmp_path / "edited.ipynb", ["sgd_impl"], {"imports": "import torch"})
+    assert sub.cells[:2] == [("imports", "import torch"), ("[1]", "helper = 1")]
+    link = tmp_path / "link.ipynb"
+    link.symlink_to(SOURCE_NB)  # e.g. to the instructor's notebook
+    assert "symbolic link" in read_submission(link, ["x"]).problems[0]
+    fifo = tmp_path / "fifo.ipynb"
+    os.mkfifo(fifo)
+    assert "not a regular file" in read_submission(fifo, ["x"]).problems[0]
+    deep = tmp_path / "deep.ipynb"
+    deep.write_text('{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert "nested too deeply" in read_submission(deep, ["x"]).problems[0]
     assert not read_submission(tmp_path / "missing.ipynb", ["x"]).readable
     for content in ("{not json", "[]", json.dumps({"cells": [], "nbformat": 3}), json.dumps({"cells": 5})):
         (tmp_path / "bad.ipynb").write_text(content)
@@ -155,3 +176,40 @@ def test_specs_load_and_name_their_grade_cells() -> None:
         if c["metadata"].get("nbgrader", {}).get("grade") and c["cell_type"] == "code"
     }
     assert set(a3.grade_ids()) == grade_ids
+
+
+def _raw_frame(header: bytes, payload: bytes = b"") -> bytes:
+    return struct.pack("!4sII", b"AGF2", len(header), len(payload)) + header + payload
+
+
+@pytest.mark.parametrize(
+    ("header", "why"),
+    [
+        (b"[1, 2, 3]", "not an object"),
+        (b'{"kind": "check", "name": "c", "scalars": {"x": ' + b"1" + b"0" * 400 + b"}}", "out of range"),
+        (b'{"kind": "check", "name": "c", "scalars": {"x": [1, 2]}}', "where a number"),
+        (b'{"kind": "check", "name": "c", "scalars": []}', "wrong type"),
+        (b"[" * 100_000 + b"]" * 100_000, "malformed"),
+        (
+            b'{"kind": "check", "name": "c", "arrays": [{"key": "x", "dtype": "float64", "shape": [10], "nbytes": 8}]}',
+            "does not match",
+        ),
+    ],
+)
+def test_undecodable_frames_are_reported_not_raised(header: bytes, why: str) -> None:
+    frames, problem = decode_frames(_raw_frame(header, b"\0" * 8))
+    assert frames == [] and problem is not None and why in problem
+
+
+def test_decoded_text_has_no_lone_surrogates_and_huge_floats_stay_floats() -> None:
+    header = json.dumps(
+        {"kind": "check", "name": "c\ud800", "error": "bad \udfff", "scalars": {"x": 1e400, "s": "\ud800"}}
+    )
+    frames, problem = decode_frames(_raw_frame(header.encode()))
+    assert problem is None
+    (frame,) = frames
+    for text in (frame["name"], frame["error"], frame["data"]["s"]):
+        text.encode("utf-8")  # raises on a lone surrogate
+    assert frame["data"]["x"] == float("inf")
+    messages = compare_outputs({"y": 10**400}, {"y": 1.0}, (1e-9, 0.0))
+    assert len(messages) == 1 and messages[0].startswith("y: expected 1, got 1000")

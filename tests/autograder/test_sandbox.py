@@ -1,32 +1,45 @@
-"""The sandbox on its own: privilege drop, hidden files, no network, limits, timeouts, output caps."""
+"""The sandbox on its own: isolation, limits, clocks and the template's lifecycle (Session API)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
+import sys
 from pathlib import Path
 
+import cloudpickle
 import pytest
-from ag_helpers import SPECS
 
-from autograder.sandbox import Job, Limits, Sandbox, decode_frames
+from autograder.sandbox import SANDBOX_UIDS, Job, Limits, Sandbox
 
-SPEC = str(SPECS / "ag-demo.py")
-LIMITS = Limits(wall_s=10.0, check_s=4.0, cpu_s=10, memory_mb=512, nproc=16, fsize_mb=1)
+LIMITS = Limits(
+    wall_s=30.0, check_s=4.0, cpu_s=10, cell_s=4.0, memory_mb=512, nproc=16, fsize_mb=1, wall_slack_s=4.0
+)
+cloudpickle.register_pickle_by_value(
+    sys.modules[__name__]
+)  # the probes below travel by value, as a spec's do
+
+
+def probe_square(ns, device, dtype):  # noqa: ANN001, ANN201 - a probe, as a spec writes one
+    import torch
+
+    return {"y": ns["square"](torch.linspace(-2, 3, 11, dtype=torch.float64))}
 
 
 @pytest.fixture(scope="module")
 def box():
-    with Sandbox(specs=[SPEC]) as sandbox:
+    with Sandbox() as sandbox:
         yield sandbox
 
 
-def run(box: Sandbox, code: str, hide: list[str] | None = None, limits: Limits = LIMITS):
-    """Run ``code`` (which must define ``square``) and return (result, frames)."""
-    res = box.run(Job(cells=[("c", code)], spec_path=SPEC, checks=["square"], limits=limits, hide=hide or []))
-    frames, problem = decode_frames(res.frames)
-    assert problem is None
-    return res, {f["name"]: f for f in frames if f["kind"] == "check"}
+def run(box: Sandbox, code: str, hide: list[str] | None = None, limits: Limits = LIMITS, probe=probe_square):  # noqa: ANN001
+    """Run ``code`` (which must define ``square``) and one probe; return (how the session ended, probe result)."""
+    with box.session(Job(cells=[("c", code)], limits=limits, hide=hide or [])) as session:
+        out = (
+            session.probe(cloudpickle.dumps(probe), limits.check_s) if session.loaded.status == "ok" else None
+        )
+    return session.result, out, session
 
 
 def report(expr: str) -> str:
@@ -34,16 +47,20 @@ def report(expr: str) -> str:
     return f"import os, torch\n\ndef square(x):\n    y = x * x\n    y[0] = float({expr})\n    return y\n"
 
 
-def first(frames: dict) -> float:
-    return float(frames["square"]["data"]["y"][0])
+def first(out) -> float:  # noqa: ANN001
+    assert out is not None and out.status == "ok" and out.frame["error"] is None, out
+    return float(out.frame["data"]["y"][0])
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="privilege drop needs root")
-def test_runs_as_nobody_in_a_private_scratch_dir(box: Sandbox) -> None:
-    _, frames = run(box, report("os.getuid()"))
-    assert first(frames) == 65534
-    _, frames = run(box, report("os.getcwd().startswith('/tmp/scratch-') and os.access('.', os.W_OK)"))
-    assert first(frames) == 1.0
+def test_runs_as_a_private_uid_in_a_private_scratch_dir(box: Sandbox) -> None:
+    _, out, _ = run(box, report("os.getuid()"))
+    low, span = SANDBOX_UIDS
+    assert low <= first(out) < low + span
+    _, other, _ = run(box, report("os.getuid()"))
+    assert first(other) != first(out)  # consecutive sessions: different wardens, different uids
+    _, out, _ = run(box, report("os.getcwd().startswith('/tmp/scratch-') and os.access('.', os.W_OK)"))
+    assert first(out) == 1.0
 
 
 def test_hidden_paths_are_unreadable(box: Sandbox, tmp_path: Path) -> None:
@@ -53,8 +70,8 @@ def test_hidden_paths_are_unreadable(box: Sandbox, tmp_path: Path) -> None:
     os.chmod(secret, 0o755)
     os.chmod(secret / "answers.txt", 0o644)
     code = report(f"os.path.exists({str(secret / 'answers.txt')!r})")
-    _, frames = run(box, code, hide=[str(secret)])
-    assert first(frames) == 0.0
+    _, out, _ = run(box, code, hide=[str(secret)])
+    assert first(out) == 0.0
     # the grader's own view is untouched
     assert (secret / "answers.txt").read_text() == "42"
 
@@ -74,8 +91,8 @@ def test_python_and_the_grader_stay_importable(box: Sandbox) -> None:
         f"os.path.isdir({site!r}) and os.path.isfile({os.path.join(grader, 'sandbox.py')!r}) "
         "and __import__('importlib').util.find_spec('sklearn') is not None"
     )
-    _, frames = run(box, report(expr))
-    assert first(frames) == 1.0
+    _, out, _ = run(box, report(expr))
+    assert first(out) == 1.0
 
 
 def test_no_network(box: Sandbox) -> None:
@@ -88,16 +105,37 @@ def test_no_network(box: Sandbox) -> None:
         f"        socket.create_connection(('127.0.0.1', {port}), timeout=1).close()\n"
         "        y[0] = 1.0\n    except OSError:\n        y[0] = 0.0\n    return y\n"
     )
-    res, frames = run(box, code)
+    res, out, _ = run(box, code)
     srv.close()
-    assert first(frames) == 0.0, res.notes
+    assert first(out) == 0.0, res.notes
 
 
-def test_timeout_kills_the_process_tree(box: Sandbox) -> None:
-    code = "import os, time\n\ndef square(x):\n    if os.fork() == 0:\n        os.setsid()\n        time.sleep(60)\n    while True:\n        pass\n"
-    res, frames = run(box, code)
-    assert res.status == "timeout" and "square" not in frames
-    assert 3.5 < res.wall_s < 9.0
+def test_cpu_limit_kills_the_process_tree(box: Sandbox) -> None:
+    code = "import os, time\n\ndef square(x):\n    if os.fork() == 0:\n        time.sleep(60)\n    while True:\n        pass\n"
+    res, out, _ = run(
+        box, code, limits=dataclasses.replace(LIMITS, wall_slack_s=300.0)
+    )  # however loaded the machine
+    assert out.status == "timeout" and "CPU time" in out.detail
+    assert 3.5 < out.cpu_s < 6.0
+    assert res.status == "killed"
+
+
+def test_sleeping_code_is_stopped_after_the_idle_limit(box: Sandbox) -> None:
+    limits = dataclasses.replace(LIMITS, idle_s=3.0)
+    res, out, _ = run(box, "import time\n\ndef square(x):\n    time.sleep(60)\n", limits=limits)
+    assert out.status == "timeout" and "waiting or sleeping" in out.detail
+    assert out.wall_s < 2 * limits.idle_s + 1
+
+
+def test_a_stalled_cell_is_interrupted_and_the_next_cells_run(box: Sandbox) -> None:
+    limits = dataclasses.replace(LIMITS, idle_s=2.0)
+    code = "import time\ntime.sleep(600)\n"
+    with box.session(Job(cells=[("stall", code), ("c", report("7"))], limits=limits)) as session:
+        assert session.loaded.status == "ok", session.loaded
+        (error,) = [f for f in session.cell_frames if f["kind"] == "cell-error"]
+        assert error["name"] == "stall" and "KeyboardInterrupt" in error["error"]
+        assert first(session.probe(cloudpickle.dumps(probe_square), limits.check_s)) == 7.0
+        assert session.loaded.wall_s < 3 * limits.idle_s
 
 
 def test_output_and_file_size_are_capped(box: Sandbox) -> None:
@@ -106,10 +144,10 @@ def test_output_and_file_size_are_capped(box: Sandbox) -> None:
         "def square(x):\n    try:\n        with open('big.bin', 'wb') as fh:\n            fh.write(b'0' * (4 << 20))\n"
         "        ok = 0.0\n    except OSError:\n        ok = 1.0\n    y = x * x\n    y[0] = ok\n    return y\n"
     )
-    res, frames = run(box, code)
+    res, out, _ = run(box, code)
     assert len(res.stdout) < 40_000 and "more bytes not shown" in res.stdout
-    assert res.stderr.strip() == "b" * 100
-    assert first(frames) == 1.0  # RLIMIT_FSIZE (1 MB here) refused the 4 MB file
+    assert "b" * 100 in res.stderr
+    assert first(out) == 1.0  # RLIMIT_FSIZE (1 MB here) refused the 4 MB file
 
 
 def test_memory_limit(box: Sandbox) -> None:
@@ -117,15 +155,16 @@ def test_memory_limit(box: Sandbox) -> None:
         "def square(x):\n    y = x * x\n    try:\n        hog = bytearray(1 << 30)\n        y[0] = 0.0\n"
         "    except MemoryError:\n        y[0] = 1.0\n    return y\n"
     )
-    _, frames = run(box, code)
-    assert first(frames) == 1.0
+    _, out, _ = run(box, code)
+    assert first(out) == 1.0
 
 
 def test_template_survives_and_restarts(box: Sandbox) -> None:
-    res, frames = run(box, "import os\nos._exit(3)\n")
-    assert res.status == "exited" and res.exit_code == 3 and not frames
-    res, frames = run(box, report("7"))
-    assert res.status == "ok" and first(frames) == 7.0
+    res, out, session = run(box, "import os\nos._exit(3)\n")
+    assert session.loaded.status == "dead" and "status 3" in session.loaded.detail and out is None
+    assert res.exit_code == 3
+    res, out, _ = run(box, report("7"))
+    assert res.status == "ok" and first(out) == 7.0
     box.close()  # a closed template starts again on the next run
-    res, frames = run(box, report("8"))
-    assert first(frames) == 8.0
+    res, out, _ = run(box, report("8"))
+    assert first(out) == 8.0
