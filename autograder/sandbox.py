@@ -679,6 +679,12 @@ def _isolate_filesystem(limits: Limits, hide: list[str], notes: list[str]) -> No
     trees = visible_trees()
     sources = {t: os.open(t, os.O_PATH) for t in trees}  # opened before the new root covers anything
     _mount("tmpfs", NEW_ROOT, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=16m,mode=0755")
+    # the private /tmp and /dev/shm first: a visible tree that lives under /tmp on the host (a checkout or a venv
+    # there, as in a CI clone) is then bind-mounted on top of the private /tmp instead of being covered by it
+    for d in ("tmp", "var/tmp", "dev/shm", "run/lock"):
+        os.makedirs(f"{NEW_ROOT}/{d}", exist_ok=True)
+        size = limits.shm_mb if d == "dev/shm" else limits.tmpfs_mb
+        _mount("tmpfs", f"{NEW_ROOT}/{d}", "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={size}m,mode=1777")
     for tree in sorted(trees, key=len):
         _replicate(tree, NEW_ROOT, binds)
     for host, target in sorted(binds.items()):
@@ -691,10 +697,6 @@ def _isolate_filesystem(limits: Limits, hide: list[str], notes: list[str]) -> No
         _mount(f"/proc/self/fd/{fd}" if fd is not None else host, target, None, _MS_BIND | _MS_REC, None)
     for fd in sources.values():
         os.close(fd)
-    for d in ("tmp", "var/tmp", "dev/shm", "run/lock"):
-        os.makedirs(f"{NEW_ROOT}/{d}", exist_ok=True)
-        size = limits.shm_mb if d == "dev/shm" else limits.tmpfs_mb
-        _mount("tmpfs", f"{NEW_ROOT}/{d}", "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={size}m,mode=1777")
     for dev in DEVICES:
         open(f"{NEW_ROOT}/dev/{dev}", "a").close()  # noqa: SIM115 - a mount point
         _mount(f"/dev/{dev}", f"{NEW_ROOT}/dev/{dev}", None, _MS_BIND, None)
