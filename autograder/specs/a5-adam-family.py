@@ -31,7 +31,9 @@ TOL = Tolerance(rtol=1e-9, atol=1e-12, rtol32=1e-4, atol32=1e-5)
 LOCKED = notebook_cells(SOURCE, ["setup", "digits_data"])
 NAMES = ("Adam", "AdamW", "RAdam")
 LRS = (3e-3, 1e-2, 3e-2)
-MAX_MODELS = 16  # captured models sent back (9 expected; the count itself always travels)
+MAX_MODELS = 32  # captured models sent back (9 needed; extra ones are allowed; the count always travels)
+MAX_TIES = 2  # near-tied test points a reported accuracy may differ by (summation order, CPU vs CUDA)
+MAX_WEIGHTS = 10_000  # per captured model (make_model has 4,810): 32 models stay well under the result cap
 
 
 def run_experiment(ns: dict[str, Any], dev: torch.device, dt: torch.dtype) -> dict[str, Any]:
@@ -48,7 +50,7 @@ def run_experiment(ns: dict[str, Any], dev: torch.device, dt: torch.dtype) -> di
             out[f"{name}.{i}.test_acc"] = float(run.get("test_acc", float("nan")))
     out["models"] = len(made)
     for j, model in enumerate(made[:MAX_MODELS]):
-        probes.weights(model, f"model.{j}", out, max_numel=100_000)
+        probes.weights(model, f"model.{j}", out, max_numel=MAX_WEIGHTS)
     return out
 
 
@@ -63,7 +65,8 @@ def _trusted_digits() -> dict[str, Any]:
 
 def trusted_accuracy(data: dict[str, Any], key: str) -> tuple[float, float] | str:
     """Test accuracy of the captured model ``key`` rebuilt from the locked architecture, with the tolerance its
-    near-ties allow (test points whose two largest logits are within 1e-4 may flip with the summation order); or
+    near-ties allow (test points whose two largest logits are within 1e-4 may flip with the summation order;
+    at most MAX_TIES of them, so that a degenerate model cannot match any number); or
     why the model cannot be evaluated."""
     ns = _trusted_digits()
     with torch.random.fork_rng(devices=[]):
@@ -83,7 +86,7 @@ def trusted_accuracy(data: dict[str, Any], key: str) -> tuple[float, float] | st
     with torch.no_grad():
         top2 = model(ns["X_test"]).double().topk(2, dim=1).values
     ties = int(((top2[:, 0] - top2[:, 1]) < 1e-4).sum())
-    return acc, ties / len(ns["y_test"]) + 1e-6
+    return acc, min(ties, MAX_TIES) / len(ns["y_test"]) + 1e-6
 
 
 def ref_experiment(dev: torch.device, dt: torch.dtype) -> dict[str, Any]:
@@ -100,11 +103,11 @@ def compare_experiment(
     problems = []
     if student.get("names") != reference["names"]:
         return [f"results has keys {student.get('names')!r}, expected {reference['names']!r}"]
-    n_models = student.get("models")
-    if n_models != len(NAMES) * len(LRS):
+    n_models, needed = student.get("models"), len(NAMES) * len(LRS)
+    if not isinstance(n_models, int) or not needed <= n_models <= MAX_MODELS:
         return [
-            f"run_experiment() built {n_models} models with make_model(), expected {len(NAMES) * len(LRS)} "
-            f"(one per optimizer and learning rate): the grader evaluates those models itself"
+            f"run_experiment() built {n_models} models with make_model(), expected {needed} (one per optimizer "
+            f"and learning rate; at most {MAX_MODELS}): the grader evaluates those models itself"
         ]
     trusted = [trusted_accuracy(student, f"model.{j}") for j in range(n_models)]
     for j, t in enumerate(trusted):
@@ -169,7 +172,7 @@ SPEC = Spec(
             "test_experiment",
             run_experiment,
             ref_experiment,
-            "run_experiment(): 3 optimizers × 3 learning rates, finite decreasing losses, 9 models built with "
+            "run_experiment(): 3 optimizers × 3 learning rates, finite decreasing losses, one model per run built with "
             "make_model() whose test accuracy (evaluated by the grader) is the one reported, best ≥ 0.90",
             compare=compare_experiment,
             timeout_s=150.0,
