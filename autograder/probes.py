@@ -184,8 +184,8 @@ def remote_call(
 
 
 def capture_calls(ns: dict[str, Any], name: str) -> list[Any]:
-    """Wrap the factory ``ns[name]`` (a locked helper such as ``make_model``) so that every object it returns is
-    recorded, in creation order; returns the (growing) list of them."""
+    """Wrap the factory ``ns[name]`` (a locked helper such as ``make_model``) so that every object it returns
+    is recorded, in creation order; returns the (growing) list of them."""
     made: list[Any] = []
     factory = ns[name]
 
@@ -201,8 +201,8 @@ def capture_calls(ns: dict[str, Any], name: str) -> list[Any]:
 
 
 def weights(model: Any, key: str, out: dict[str, Any], max_numel: int = 1_000_000) -> None:
-    """Describe a model's parameters and buffers (its state dict, read through ``torch.nn.Module`` itself) as raw
-    float64 arrays under ``key.w.<name>``; the trusted side rebuilds the model from its own copy of the
+    """Describe a model's parameters and buffers (its state dict, read through ``torch.nn.Module`` itself) as
+    raw float64 arrays under ``key.w.<name>``; the trusted side rebuilds the model from its own copy of the
     architecture and evaluates it."""
     import torch
 

@@ -1,11 +1,12 @@
 """Hidden grading spec of ``a5-adam-family`` (Adam with amsgrad, AdamW, RAdam, and the comparison experiment).
 
-The optimizer checks are generated from the instructor notebook's test cells (visible and hidden): the student's
-class runs in the sandbox, torch.optim in the trusted grader, in lockstep. The experiment's reported numbers travel
-back as plain data, and so does every model the student's ``run_experiment`` built with the locked ``make_model``
-(captured in the sandbox, sent as raw weights): the grader rebuilds each one from its own copy of the locked cell,
-evaluates it on the test split it computes itself, and accepts a reported test accuracy only if it is that of a
-distinct captured model — made-up numbers earn nothing. A grade cell earns its points only when all its checks pass.
+The optimizer checks are generated from the instructor notebook's test cells (visible and hidden): the
+student's class runs in the sandbox, torch.optim in the trusted grader, in lockstep. The experiment's reported
+numbers travel back as plain data, and so does every model the student's ``run_experiment`` built with the
+locked ``make_model`` (captured in the sandbox, sent as raw weights): the grader rebuilds each one from its
+own copy of the locked cell, evaluates it on the test split it computes itself, and accepts a reported test
+accuracy only if it is that of a distinct captured model, so made-up numbers earn nothing. A grade cell earns
+its points only when all its checks pass.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def run_experiment(ns: dict[str, Any], dev: torch.device, dt: torch.dtype) -> di
 
 @functools.lru_cache(maxsize=1)
 def _trusted_digits() -> dict[str, Any]:
-    """The locked data cell run here, from the instructor notebook, on the CPU: test split, make_model, accuracy."""
+    """The locked data cell run here from the instructor notebook, on the CPU: test split, make_model and
+    accuracy."""
     ns: dict[str, Any] = {"torch": torch, "DEVICE": "cpu"}
     with contextlib.redirect_stdout(io.StringIO()):
         exec(LOCKED["digits_data"], ns)
@@ -64,10 +66,10 @@ def _trusted_digits() -> dict[str, Any]:
 
 
 def trusted_accuracy(data: dict[str, Any], key: str) -> tuple[float, float] | str:
-    """Test accuracy of the captured model ``key`` rebuilt from the locked architecture, with the tolerance its
-    near-ties allow (test points whose two largest logits are within 1e-4 may flip with the summation order;
-    at most MAX_TIES of them, so that a degenerate model cannot match any number); or
-    why the model cannot be evaluated."""
+    """Test accuracy of the captured model ``key`` rebuilt from the locked architecture, with the tolerance
+    its near-ties allow (test points whose two largest logits are within 1e-4 may flip with the summation
+    order; at most MAX_TIES of them, so that a degenerate model cannot match any number); or why the model
+    cannot be evaluated."""
     ns = _trusted_digits()
     with torch.random.fork_rng(devices=[]):
         model = ns["make_model"](0)
@@ -106,8 +108,8 @@ def compare_experiment(
     n_models, needed = student.get("models"), len(NAMES) * len(LRS)
     if not isinstance(n_models, int) or not needed <= n_models <= MAX_MODELS:
         return [
-            f"run_experiment() built {n_models} models with make_model(), expected {needed} (one per optimizer "
-            f"and learning rate; at most {MAX_MODELS}): the grader evaluates those models itself"
+            f"run_experiment() built {n_models} models with make_model(), expected {needed} (one per "
+            f"optimizer and learning rate; at most {MAX_MODELS}): the grader evaluates those models itself"
         ]
     trusted = [trusted_accuracy(student, f"model.{j}") for j in range(n_models)]
     for j, t in enumerate(trusted):
@@ -130,8 +132,9 @@ def compare_experiment(
             acc = matched.get((name, i))
             if acc is None:
                 problems.append(
-                    f"{name}, lr={lr:g}: the reported test_acc {student.get(f'{name}.{i}.test_acc')} is not the "
-                    f"test accuracy of any model run_experiment() built with make_model() (evaluated by the grader)"
+                    f"{name}, lr={lr:g}: the reported test_acc {student.get(f'{name}.{i}.test_acc')} is not "
+                    f"the test accuracy of any model run_experiment() built with make_model() (evaluated by "
+                    f"the grader)"
                 )
             else:
                 best = max(best, acc)
@@ -145,8 +148,8 @@ def compare_experiment(
 def _match_accuracies(
     student: dict[str, Any], trusted: list[tuple[float, float]]
 ) -> dict[tuple[str, int], float]:
-    """Pair each reported test accuracy with a distinct captured model whose accuracy (evaluated here) it equals;
-    returns the grader's accuracy for every run that could be paired (a maximum matching)."""
+    """Pair each reported test accuracy with a distinct captured model whose accuracy (evaluated here) it
+    equals; returns the grader's accuracy for every run that could be paired (a maximum matching)."""
     from scipy.optimize import linear_sum_assignment
 
     runs = [(name, i) for name in NAMES for i in range(len(LRS))]
@@ -172,8 +175,9 @@ SPEC = Spec(
             "test_experiment",
             run_experiment,
             ref_experiment,
-            "run_experiment(): 3 optimizers × 3 learning rates, finite decreasing losses, one model per run built with "
-            "make_model() whose test accuracy (evaluated by the grader) is the one reported, best ≥ 0.90",
+            "run_experiment(): 3 optimizers × 3 learning rates, finite decreasing losses, one model per run "
+            "built with make_model() whose test accuracy (evaluated by the grader) is the one reported, "
+            "best ≥ 0.90",
             compare=compare_experiment,
             timeout_s=150.0,
         ),

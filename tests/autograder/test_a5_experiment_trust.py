@@ -1,10 +1,10 @@
 """a5's experiment check judges models the grader evaluates itself, not the numbers the student reports.
 
-In-process (no sandbox; the instructor solution is trusted test code), through the sandbox's frame encoding: the
-student side captures every model ``run_experiment`` builds with ``make_model``; the trusted side rebuilds each from
-its own copy of the locked cell and evaluates it on the test split. The reference for "correct" is the instructor
-solution's own models (their accuracy measured here with the notebook's ``accuracy`` helper, independently of the
-spec); forgeries are judged against it.
+In-process (no sandbox; the instructor solution is trusted test code), through the sandbox's frame encoding:
+the student side captures every model ``run_experiment`` builds with ``make_model``; the trusted side rebuilds
+each from its own copy of the locked cell and evaluates it on the test split. The reference for "correct" is
+the instructor solution's own models (their accuracy measured here with the notebook's ``accuracy`` helper,
+independently of the spec); forgeries are judged against it.
 """
 
 from __future__ import annotations
