@@ -181,3 +181,37 @@ def remote_call(
             grad = p.grad
             out[f"{path}.{i}.grad"] = "none" if grad is None else _tensor(grad)
     return out
+
+
+def capture_calls(ns: dict[str, Any], name: str) -> list[Any]:
+    """Wrap the factory ``ns[name]`` (a locked helper such as ``make_model``) so that every object it returns
+    is recorded, in creation order; returns the (growing) list of them."""
+    made: list[Any] = []
+    factory = ns[name]
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        obj = factory(*args, **kwargs)
+        made.append(obj)
+        return obj
+
+    wrapped.__name__ = wrapped.__qualname__ = name
+    wrapped.__doc__ = getattr(factory, "__doc__", None)
+    ns[name] = wrapped
+    return made
+
+
+def weights(model: Any, key: str, out: dict[str, Any], max_numel: int = 1_000_000) -> None:
+    """Describe a model's parameters and buffers (its state dict, read through ``torch.nn.Module`` itself) as
+    raw float64 arrays under ``key.w.<name>``; the trusted side rebuilds the model from its own copy of the
+    architecture and evaluates it."""
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        out[f"{key}.kind"] = f"unsupported:{type(model).__name__}"
+        return
+    state = torch.nn.Module.state_dict(model)
+    if sum(torch.Tensor.numel(t) for t in state.values()) > max_numel:
+        raise TypeError(f"a model with more than {max_numel} weights")
+    out[f"{key}.kind"] = "Module"
+    for name, value in state.items():
+        out[f"{key}.w.{name}"] = _tensor(value)
