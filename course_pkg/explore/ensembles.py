@@ -143,6 +143,8 @@ def _draw_bagging(r: dict[str, Any], fig: Any) -> None:
     from matplotlib import ticker
 
     ax1, ax2 = fig.subplots(1, 2, width_ratios=[1.3, 1])
+    if (layout := fig.get_layout_engine()) is not None:
+        layout.set(wspace=0.06)  # a gap between the panels in every frame, so that they can be cut apart
     colors = ["#1f77b4", "#ff7f0e", "#2ca02c"]
     for (x, y), fit, c in zip(r["data"], r["fits"], colors):
         ax1.scatter(x[:, 0], y, s=6, color=c, alpha=0.35)
