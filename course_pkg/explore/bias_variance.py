@@ -212,7 +212,10 @@ _COLORS = {"bias²": "#1f77b4", "variance": "#ff7f0e", "noise": "#7f7f7f"}
 
 
 def _draw(r: dict[str, Any], fig: Any) -> None:
-    ax1, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.6, 0.7, 1.3])
+    ax1, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.5, 0.9, 1.2])
+    if (layout := fig.get_layout_engine()) is not None:
+        # gaps wide enough for the widest tick labels and legend of any frame, so that panels can be cut apart
+        layout.set(wspace=0.08)
     # one collection for the 25 fits (each drawn on its own, so overlaps still darken as with 25 lines)
     segments = np.stack([np.broadcast_to(r["x"], r["fits"].shape), r["fits"]], axis=-1)
     ax1.add_collection(LineCollection(segments, colors="#ff7f0e", alpha=0.25, linewidths=0.8))

@@ -507,7 +507,7 @@ def _draw_race(r: dict[str, Any], fig: Any) -> None:
         if not (x0 <= traj[-1, 0] <= x1 and y0 <= traj[-1, 1] <= y1)
     ]
     if outside:  # a path that leaves the window would otherwise look like a missing racer
-        ax1.text(0.02, 0.02, "ends outside the window: " + ", ".join(outside), transform=ax1.transAxes,
+        ax1.text(0.02, 0.02, "ends outside the window:\n" + ", ".join(outside), transform=ax1.transAxes,
                  fontsize=10, color="0.2", backgroundcolor="white")  # fmt: skip
     ax1.set_xlabel("θ₁")
     ax1.set_ylabel("θ₂")

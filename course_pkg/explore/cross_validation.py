@@ -1,8 +1,8 @@
 """Explorables of the chapter "Cross-validation and model selection".
 
-- :func:`folds_and_curve`: number of folds k and shuffle seed → the folds drawn, the k-fold CV curve against the
+- :func:`folds_and_curve`: number of folds K and shuffle seed → the folds drawn, the K-fold CV curve against the
   true test curve over polynomial degrees (with the degree each selects), and the spread of the CV estimate
-  across seeds for every k.
+  across seeds for every K.
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     )
     ax3.axhline(r["test"][r["tracked_degree"]], color="C3", label="held-out test error")
     ax3.set_xticks(pos, [str(k) if k < N else f"{k}\n(LOO)" for k in folds])
-    ax3.set_xlabel("number of folds k")
+    ax3.set_xlabel("number of folds K")
     ax3.set_ylabel(f"CV estimate, degree {r['tracked_degree']}")
     ax3.set_title("spread over 20 shuffles", y=1.0)
     ax3.legend(fontsize=10)
@@ -246,9 +246,9 @@ def folds_and_curve() -> Explorable:
     """
     return Explorable(
         name="cv-folds-curve",
-        title="k-fold cross-validation: the folds, the CV curve and its spread",
+        title="K-fold cross-validation: the folds, the CV curve and its spread",
         params={
-            "k": Choice(list(FOLDS), default=5, label="number of folds k"),
+            "k": Choice(list(FOLDS), default=5, label="number of folds K"),
             "seed": Choice(list(SEEDS), default=0, label="shuffle seed"),
         },
         compute=_compute,

@@ -1,10 +1,10 @@
 """Explorables of the chapter "Bootstrap, bagging and boosting".
 
-- :func:`bagging_variance`: number of bagged trees B and tree depth → bagged fits on three independent training
-  sets (how much they still disagree), and the measured variance against B next to the formula
-  ρσ² + (1 − ρ)σ²/B.
-- :func:`bagging_boundary`: number of bagged classification trees B and label noise → the fraction of trees
-  voting for each class over the plane, the majority-vote boundary, and the test error against B.
+- :func:`bagging_variance`: number of bagged trees M and tree depth → bagged fits on three independent training
+  sets (how much they still disagree), and the measured variance against M next to the formula
+  ρσ² + (1 − ρ)σ²/M.
+- :func:`bagging_boundary`: number of bagged classification trees M and label noise → the fraction of trees
+  voting for each class over the plane, the majority-vote boundary, and the test error against M.
 - :func:`adaboost_rounds`: boosting round t and label noise → sample weights and decision regions after t
   rounds, training error against the bound ∏ 2√(ε_t(1 − ε_t)), and the distribution of margins.
 """
@@ -143,6 +143,8 @@ def _draw_bagging(r: dict[str, Any], fig: Any) -> None:
     from matplotlib import ticker
 
     ax1, ax2 = fig.subplots(1, 2, width_ratios=[1.3, 1])
+    if (layout := fig.get_layout_engine()) is not None:
+        layout.set(wspace=0.06)  # a gap between the panels in every frame, so that they can be cut apart
     colors = ["#1f77b4", "#ff7f0e", "#2ca02c"]
     for (x, y), fit, c in zip(r["data"], r["fits"], colors):
         ax1.scatter(x[:, 0], y, s=6, color=c, alpha=0.35)
@@ -152,13 +154,13 @@ def _draw_bagging(r: dict[str, Any], fig: Any) -> None:
     ax1.set_xlabel("x")
     ax1.set_ylabel("y")
     trees = "1 tree" if r["n_trees"] == 1 else f"{r['n_trees']} trees"
-    ax1.set_title(f"B = {trees} (depth {r['depth']}) on 3 training sets", y=1.0)
+    ax1.set_title(f"M = {trees} (depth {r['depth']}) on 3 training sets", y=1.0)
     ax1.legend(loc="lower left", fontsize=10)
     ax2.loglog(r["sizes"], r["measured"], "o-", label="measured variance")
-    ax2.loglog(r["sizes"], r["formula"], "k--", label=f"ρσ² + (1−ρ)σ²/B, ρ = {r['rho']:.2f}")
+    ax2.loglog(r["sizes"], r["formula"], "k--", label=f"ρσ² + (1−ρ)σ²/M, ρ = {r['rho']:.2f}")
     ax2.axhline(r["rho"] * r["sigma2"], color="gray", ls=":", label="floor ρσ²")
     ax2.axvline(r["n_trees"], color="red", lw=0.8)
-    ax2.set_xlabel("number of bagged trees B")
+    ax2.set_xlabel("number of bagged trees M")
     ax2.set_ylabel("variance of the ensemble (avg over x)")
     ax2.set_title("the uncorrelated part averages away", y=1.0)
     ax2.legend(fontsize=10)
@@ -170,7 +172,7 @@ def _draw_bagging(r: dict[str, Any], fig: Any) -> None:
 
 
 def bagging_variance() -> Explorable:
-    """Number of bagged trees B × tree depth → fits on three training sets and variance against B.
+    """Number of bagged trees M × tree depth → fits on three training sets and variance against M.
 
     Returns
     -------
@@ -181,7 +183,7 @@ def bagging_variance() -> Explorable:
         name="bagging-variance",
         title="Bagging regression trees: variance against the number of trees",
         params={
-            "n_trees": Choice(list(BAG_SIZES), default=1, label="bagged trees B"),
+            "n_trees": Choice(list(BAG_SIZES), default=1, label="bagged trees M"),
             "depth": Choice(["1", "3", "full"], default="full", label="tree depth", ordered=True),
         },
         compute=_compute_bagging,
@@ -307,10 +309,10 @@ def _draw_boundary(r: dict[str, Any], fig: Any) -> None:
     ax1.set_xlabel("x₁")
     ax1.set_ylabel("x₂")
     trees = "1 full tree" if r["n_trees"] == 1 else f"{r['n_trees']} bagged full trees"
-    ax1.set_title(f"B = {trees} (label noise {r['flip']:.0%})", y=1.0)
+    ax1.set_title(f"M = {trees} (label noise {r['flip']:.0%})", y=1.0)
     ax2.semilogx(r["sizes"], r["test_err"], color="#2ca02c")
     ax2.axvline(r["n_trees"], color="red", lw=0.8)
-    ax2.set_xlabel("number of bagged trees B")
+    ax2.set_xlabel("number of bagged trees M")
     ax2.set_ylabel("test error (clean points)")
     ax2.set_title("test error of the vote", y=1.0)
     _plain_log(ax2.xaxis)
@@ -328,7 +330,7 @@ def bagging_boundary() -> Explorable:
         name="bagging-boundary",
         title="Bagging classification trees: the decision boundary smooths out",
         params={
-            "n_trees": Choice(list(BOUNDARY_SIZES), default=1, label="bagged trees B"),
+            "n_trees": Choice(list(BOUNDARY_SIZES), default=1, label="bagged trees M"),
             "flip": Choice([0.0, 0.1], default=0.1, label="label noise (fraction flipped)"),
         },
         compute=_compute_boundary,
@@ -379,7 +381,7 @@ def _draw_adaboost(r: dict[str, Any], fig: Any) -> None:
     ax1.set_ylim(_G2.min(), _G2.max())
     ax1.set_xlabel("x₁")
     ax1.set_ylabel("x₂")
-    ax1.set_title(f"after {r['rounds']} rounds (size ∝ weight wᵢ)", y=1.0)
+    ax1.set_title(f"after {r['rounds']} rounds (size ∝ weight ωᵢ)", y=1.0)
     ax1.legend(fontsize=10, loc="lower left")
 
     t = np.arange(1, len(r["errors"]) + 1)

@@ -58,7 +58,7 @@ WORKERS_ENV = "COURSE_EXPLORE_WORKERS"
 QUALITIES: tuple[str, ...] = ("lossless", "p128", "p64", "p32", "p16", "q50", "q35")
 #: Bumped whenever rendering or encoding of frames changes, so that cached frames are rebuilt (the HTML and JS
 #: around them are assembled at every display and need no bump).
-FORMAT_VERSION = "5"
+FORMAT_VERSION = "6"
 
 _EXECUTOR: Executor | None = None
 _EXECUTOR_WORKERS = 0
@@ -359,11 +359,17 @@ def encode_frames(
             digests[d] = len(unique)
             unique.append(f)
         index.append(digests[d])
-    step = max(1, len(unique) // 8)
-    sample = unique[::step]
+    # one image drawn at random from each of 12 equal runs of the list: a regular stride would alias with the
+    # panels of a frame (every 24th of 192 images cut from 64 frames of 3 panels is always the first panel,
+    # and the estimate, that panel's size times 192, skipped palettes that fit); bytes per pixel, since panels
+    # differ in width
+    rng = np.random.default_rng(0)
+    bounds = np.linspace(0, len(unique), min(len(unique), 12) + 1).astype(int)
+    sample = [unique[int(rng.integers(a, b))] for a, b in zip(bounds, bounds[1:])]
+    pixels = sum(f.shape[0] * f.shape[1] for f in unique) / sum(f.shape[0] * f.shape[1] for f in sample)
     total = 0
     for setting in qualities:
-        estimate = sum(len(encode_webp(f, setting)) for f in sample) * len(unique) / len(sample)
+        estimate = sum(len(encode_webp(f, setting)) for f in sample) * pixels
         if estimate > 1.05 * max_bytes and setting != qualities[-1]:
             continue
         images = [encode_webp(f, setting) for f in unique]

@@ -369,6 +369,23 @@ def test_encoding_falls_back_to_smaller_settings_and_raises_when_impossible() ->
         static.encode_webp(frames[0], "jpeg")
 
 
+def test_encoding_estimate_does_not_alias_with_the_panels_of_a_frame() -> None:
+    # 16 frames cut in 3 panels: a noisy first panel and two nearly white ones (each with its own mark, so that
+    # none is deduplicated); a sample of every k-th image with k a multiple of 3 sees only first panels and
+    # overestimates the total threefold, skipping the lossless setting that fits twice over
+    rng = np.random.default_rng(1)
+    pieces = []
+    for k in range(16):
+        pieces.append(rng.integers(0, 255, (60, 80, 3), dtype=np.uint8))
+        for j in (1, 2):
+            panel = np.full((60, 80, 3), 255, dtype=np.uint8)
+            panel[k, j] = 0
+            pieces.append(panel)
+    lossless = sum(len(static.encode_webp(p, "lossless")) for p in pieces)
+    _, _, setting = static.encode_frames(pieces, max_bytes=2 * lossless)
+    assert setting == "lossless"
+
+
 def test_cache_hit_skips_rendering_and_key_tracks_parameters(tmp_path, monkeypatch) -> None:
     e = tiny()
     first = static.render_static_html(e, dpi=50, workers=1, cache_dir=tmp_path)
