@@ -84,9 +84,9 @@ def _draw_newton_vs_gd(r: dict[str, Any], fig: Any) -> None:
     ax_path.plot(*VALLEY_START, "s", color="k", ms=5)
     ax_path.plot(1, 1, "*", color=GREEN, ms=11)
     ax_path.set(xlim=(-2, 2), ylim=(-1, 3), xlabel="θ₁", ylabel="θ₂")
-    ax_path.legend(loc="lower right", fontsize=8)
+    ax_path.legend(loc="lower right", fontsize=10)
     newton_kind = "Newton + Armijo backtracking" if r["line_search"] else "pure Newton (step 1)"
-    ax_path.set_title(f"valley steepness b = {r['steepness']:g}; {newton_kind}", fontsize=9, y=1.0)
+    ax_path.set_title(f"valley steepness b = {r['steepness']:g}; {newton_kind}", fontsize=10, y=1.0)
 
     t = np.arange(VALLEY_STEPS + 1)
     for key, colour in (("gd_loss", BLUE), ("newton_loss", ORANGE)):
@@ -98,7 +98,7 @@ def _draw_newton_vs_gd(r: dict[str, Any], fig: Any) -> None:
         ax_loss.semilogy(t, np.clip(loss, 1e-16, 1e8), color=colour)
     ax_loss.set(ylim=(1e-16, 1e4), xlim=(0, VALLEY_STEPS), xlabel="iteration t", ylabel="L(θ_t) − L(θ*)")
     plain_log_ticks(ax_loss.yaxis)
-    ax_loss.set_title(f"gradient descent with η = {r['lr']:.2g}", fontsize=9, y=1.0)
+    ax_loss.set_title(f"gradient descent with η = {r['lr']:.2g}", fontsize=10, y=1.0)
     ax_loss.grid(alpha=0.3)
 
 
@@ -114,7 +114,7 @@ def newton_vs_gd() -> Explorable:
         },
         compute=_compute_newton_vs_gd,
         draw=_draw_newton_vs_gd,
-        figsize=(8.6, 3.4),
+        figsize=(8.6, 3.8),
     )
 
 
@@ -154,8 +154,8 @@ def _draw_lbfgs_memory(r: dict[str, Any], fig: Any) -> None:
         ylim=(1e-13, 2), xlim=(0, MEMORY_ITERATIONS), xlabel="iteration k", ylabel="‖θ_k − θ*‖ / ‖θ_0 − θ*‖"
     )
     plain_log_ticks(ax.yaxis)
-    ax.legend(loc="upper right", fontsize=8)
-    ax.set_title(f"random quadratic, d = {MEMORY_D}, κ = {r['kappa']:g}", fontsize=9, y=1.0)
+    ax.legend(loc="upper right", fontsize=10)
+    ax.set_title(f"random quadratic, d = {MEMORY_D}, κ = {r['kappa']:g}", fontsize=10, y=1.0)
     ax.grid(alpha=0.3)
 
 
@@ -170,7 +170,7 @@ def lbfgs_memory() -> Explorable:
         },
         compute=_compute_lbfgs_memory,
         draw=_draw_lbfgs_memory,
-        figsize=(6.4, 3.4),
+        figsize=(6.4, 3.8),
     )
 
 
@@ -218,8 +218,8 @@ def _draw_worst_function(r: dict[str, Any], fig: Any) -> None:
     ax_err.axvline(r["k"], color=GREEN, lw=0.8, ls=":")
     ax_err.set(ylim=(1e-8, 2), xlim=(0, WORST_STEPS), xlabel="iteration k", ylabel="‖θ_k − θ*‖ / ‖θ*‖")
     plain_log_ticks(ax_err.yaxis)
-    ax_err.legend(loc="lower left", fontsize=7.5)
-    ax_err.set_title(f"Nesterov's worst function, κ = {r['kappa']:g}", fontsize=9, y=1.0)
+    ax_err.legend(loc="lower left", fontsize=10)
+    ax_err.set_title(f"Nesterov's worst function, κ = {r['kappa']:g}", fontsize=10, y=1.0)
     ax_err.grid(alpha=0.3)
 
     i = np.arange(1, WORST_SHOWN + 1)
@@ -228,7 +228,7 @@ def _draw_worst_function(r: dict[str, Any], fig: Any) -> None:
         ax_coord.plot(i, r["iterates"][m], "-", color=colour, lw=1.2, label=f"{label}, θ_k")
     ax_coord.axvspan(r["k"] + 0.5, WORST_SHOWN + 0.5, color=GREY, alpha=0.12)
     ax_coord.set(xlim=(0.5, WORST_SHOWN + 0.5), ylim=(-0.05, 1.05), xlabel="coordinate i", ylabel="θ_i")
-    ax_coord.set_title(f"after k = {r['k']} steps: zero beyond coordinate k (shaded)", fontsize=9, y=1.0)
+    ax_coord.set_title(f"after k = {r['k']} steps:\nzero beyond coordinate k (shaded)", fontsize=10, y=1.0)
     ax_coord.grid(alpha=0.3)
 
 
@@ -243,7 +243,7 @@ def worst_function() -> Explorable:
         },
         compute=_compute_worst_function,
         draw=_draw_worst_function,
-        figsize=(8.6, 3.3),
+        figsize=(8.6, 3.7),
     )
 
 

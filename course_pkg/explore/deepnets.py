@@ -112,7 +112,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
         ax.set(xlabel="layer k", ylim=YLIM, xlim=(0.5, max(r["depth"], 2) + 0.5))
         ratio = v[-1] / v[0] if key == "z_std" else v[0] / v[-1]
         where = "last/first" if key == "z_std" else "first/last"
-        ax.set_title(f"{title}\n{where} layer: {ratio:.2g}", fontsize=9, y=1.0)
+        ax.set_title(f"{title}\n{where} layer: {ratio:.2g}", fontsize=10, y=1.0)
         ax.grid(alpha=0.3, lw=0.4)
         plain_log_ticks(ax.yaxis)
     ax_f.set_ylabel(f"{r['init']} init, {r['activation']}, width {WIDTH}")
@@ -130,7 +130,7 @@ def depth_signal() -> Explorable:
         },
         compute=_compute,
         draw=_draw,
-        figsize=(8.6, 3.4),
+        figsize=(8.6, 3.8),
     )
 
 
