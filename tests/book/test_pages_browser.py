@@ -32,7 +32,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = toc_pages()
-CHAPTERS = [p for p in PAGES if p.startswith("book/") and p != "book/intro.html"]
+# the chapters: pages whose source has code cells (so an executed .ipynb download); the intro and notation have none
+CHAPTERS = [
+    p
+    for p in PAGES
+    if p.startswith("book/")
+    and "```{code-cell}" in (ROOT / p.replace(".html", ".md")).read_text(encoding="utf-8")
+]
 BUDGET = 2_500_000  # bytes transferred by a cold load, before the reader touches anything
 PHONE = {"width": 390, "height": 844, "pixelRatio": 3.0}
 SCREENSHOTS = os.environ.get("BOOK_SCREENSHOTS")
