@@ -170,7 +170,7 @@ def lbfgs_memory() -> Explorable:
         },
         compute=_compute_lbfgs_memory,
         draw=_draw_lbfgs_memory,
-        figsize=(6.4, 3.8),
+        figsize=(6.0, 3.8),
     )
 
 
