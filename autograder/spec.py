@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder import cells as nbcells
 from autograder.sandbox import TORCH_WARMUP, Limits
 
 SPECS_DIR = Path(__file__).resolve().parent / "specs"
@@ -156,7 +157,7 @@ def notebook_cells(path: str | Path, grade_ids: list[str]) -> dict[str, str]:
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
     out: dict[str, str] = {}
     for cell in nb["cells"]:
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        gid = nbcells.grade_id(cell)
         if gid in grade_ids:
             src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
             out[gid] = "\n".join(
