@@ -39,8 +39,8 @@ def _m(student: str, cell: str, old: str, new: str, *breaks: str) -> Mutation:
 
 MUTATIONS: dict[str, list[Mutation]] = {
     "a1-erm-losses-cv": [
-        # k-fold split with the larger folds at the end instead of the beginning (differs when k does not divide n).
-        _m("wrong_kfold", "cross_validation", "sizes[: n % k] += 1", "sizes[k - n % k :] += 1", "test_kfold"),
+        # K-fold split with the larger folds at the end instead of the beginning (differs when K does not divide n).
+        _m("wrong_kfold", "cross_validation", "sizes[: n % K] += 1", "sizes[K - n % K :] += 1", "test_kfold"),
         # Logistic derivative with its two branches swapped: wrong gradients, so gradient descent fails too.
         _m(
             "wrong_logistic_grad",
@@ -74,8 +74,8 @@ MUTATIONS: dict[str, list[Mutation]] = {
         _m(
             "wrong_nesterov",
             "sgd",
-            "g = g.add(buf, alpha=mu)",
-            "g = buf.add(g, alpha=mu)",
+            "g = g.add(buf, alpha=beta)",
+            "g = buf.add(g, alpha=beta)",
             "test_sgd_nesterov",
         ),
         # Warm-up one step ahead of torch's LinearLR.
