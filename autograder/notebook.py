@@ -8,6 +8,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.cells import nbgrader as _nbgrader
+
 MAX_NOTEBOOK_BYTES = 20_000_000
 
 
@@ -57,12 +59,6 @@ def _source(cell: dict) -> str | None:
     if isinstance(source, list):
         source = "".join(s for s in source if isinstance(s, str))
     return source if isinstance(source, str) else None
-
-
-def _nbgrader(cell: dict) -> dict:
-    meta = cell.get("metadata")
-    nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
-    return nbg if isinstance(nbg, dict) else {}
 
 
 def without_magics(source: str) -> str:
