@@ -1,4 +1,4 @@
-"""After grading: per-student HTML feedback, CSV and Gradescope exports, and LMS zip collection."""
+"""After grading: per-student HTML feedback, CSV and Gradescope exports (collection: ``autograder.collect``)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,12 @@ import csv
 import html
 import io
 import json
-import re
-import zipfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from autograder.gradebook import open_gradebook
 from autograder.notebook import Course
 from autograder.spec import Spec
-
-_STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 
 
 def _plot_png(plot: dict[str, list[float]], title: str) -> str:
@@ -190,33 +185,3 @@ def export(course: Course | Path, spec: Spec, fmt: str, output: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(doc, indent=1))
     return output
-
-
-def collect_zip(course: Course, assignment: str, notebook: str, zip_path: Path, pattern: str) -> list[str]:
-    """Import an LMS zip (one notebook per student) into ``submitted/<student>/<assignment>/``.
-
-    The student id is the ``student`` group of ``pattern`` matched against each file's base name; entries that are
-    not notebooks, or whose id is not a plain identifier, are skipped. Returns the student ids imported.
-    """
-    regex = re.compile(pattern)
-    if "student" not in regex.groupindex:
-        raise ValueError("--pattern needs a named group (?P<student>...)")
-    if not zipfile.is_zipfile(zip_path):
-        raise ValueError(f"{zip_path} is not a zip file")
-    imported: list[str] = []
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
-    with zipfile.ZipFile(zip_path) as zf:
-        for info in zf.infolist():
-            name = Path(info.filename).name
-            if info.is_dir() or not name.endswith(".ipynb") or info.file_size > 50_000_000:
-                continue
-            match = regex.search(name)
-            student = match.group("student") if match else None
-            if not student or not _STUDENT_ID.match(student):
-                continue
-            target = course.submission(student, assignment, notebook)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(zf.read(info))
-            (target.parent / "timestamp.txt").write_text(stamp)
-            imported.append(student)
-    return sorted(set(imported))
