@@ -7,6 +7,7 @@ import csv
 import html
 import io
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -141,26 +142,67 @@ def write_feedback(course: Course | Path, spec: Spec, students: list[str] | None
     return written
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: object) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula: text starting with ``= + - @``, a tab or a carriage
+    return gets a leading ``'`` (OWASP, "CSV Injection"); the csv module quotes the rest."""
+    text = str(cell)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _when(ts: datetime | None) -> str:
+    return ts.strftime("%Y-%m-%d %H:%M:%S UTC") if ts is not None else ""
+
+
 def export(course: Course | Path, spec: Spec, fmt: str, output: Path) -> Path:
-    """Export the gradebook's scores: ``csv`` (one row per student) or ``gradescope`` (a results.json each)."""
+    """Export the gradebook's scores: ``csv`` (one row per student) or ``gradescope`` (a results.json each).
+
+    Both show lateness as nbgrader's gradebook records it: the submission time (UTC), seconds late and the late
+    penalty; ``score`` is the raw score minus the penalty (as in ``nbgrader export``). CSV cells are made safe for
+    spreadsheets (:func:`spreadsheet_safe`).
+    """
     course = course if isinstance(course, Course) else Course(Path(course))
+    from autograder.gradebook import lateness
     from autograder.pipeline import load_result
 
     if fmt not in ("csv", "gradescope"):
         raise ValueError(f"--format must be csv or gradescope, got {fmt!r}")
     scores = gradebook_scores(course, spec.assignment, spec.notebook)
     points = grade_points(course, spec.assignment, spec.notebook)
+    with open_gradebook(course.db_url) as gb:
+        late = lateness(gb, spec.assignment)
     if fmt == "csv":
         output.parent.mkdir(parents=True, exist_ok=True)
         with output.open("w", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow(["assignment", "student_id", "score", "max_score", *points])
+            head = [
+                "assignment",
+                "student_id",
+                "timestamp",
+                "seconds_late",
+                "late_penalty",
+                "raw_score",
+                "score",
+            ]
+            writer.writerow([spreadsheet_safe(c) for c in [*head, "max_score", *points]])
             for student, cells in sorted(scores.items()):
-                row = [spec.assignment, student, f"{sum(cells.values()):g}", f"{sum(points.values()):g}"]
-                writer.writerow(row + [f"{cells.get(g, 0.0):g}" for g in points])
+                raw, lt = sum(cells.values()), late[student]
+                row = [
+                    spec.assignment,
+                    student,
+                    _when(lt.timestamp),
+                    f"{lt.seconds_late:g}",
+                    f"{lt.penalty:g}",
+                ]
+                row += [f"{raw:g}", f"{raw - lt.penalty:g}", f"{sum(points.values()):g}"]
+                row += [f"{cells.get(g, 0.0):g}" for g in points]
+                writer.writerow([spreadsheet_safe(c) for c in row])
         return output
     for student, cells in sorted(scores.items()):
         result = load_result(course, spec.assignment, student) or {"outcomes": [], "sandbox_s": 0.0}
+        lt = late[student]
         tests = []
         for gid, max_score in points.items():
             msgs = [
@@ -176,9 +218,17 @@ def export(course: Course | Path, spec: Spec, fmt: str, output: Path) -> Path:
                     "output": "\n".join(msgs) or "all checks passed",
                 }
             )
+        when = f"submitted {_when(lt.timestamp)}" if lt.timestamp else "no submission time recorded"
         doc = {
-            "score": sum(cells.values()),
+            "score": sum(cells.values()) - lt.penalty,
             "execution_time": round(float(result.get("sandbox_s", 0.0)), 3),
+            "output": f"{when}; {lt.seconds_late:g} s late; late penalty {lt.penalty:g}",
+            "extra_data": {
+                "timestamp": _when(lt.timestamp),
+                "seconds_late": lt.seconds_late,
+                "late_penalty": lt.penalty,
+                "raw_score": sum(cells.values()),
+            },
             "tests": tests,
         }
         target = output / student / "results.json"
