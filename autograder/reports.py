@@ -13,6 +13,7 @@ from typing import Any
 
 from autograder.gradebook import open_gradebook
 from autograder.notebook import Course
+from autograder.safefs import real_dir, write_atomic
 from autograder.spec import Spec
 
 
@@ -126,8 +127,7 @@ def write_feedback(course: Course | Path, spec: Spec, students: list[str] | None
         result = load_result(course, spec.assignment, student)
         if result is None:
             continue
-        out = course.feedback_dir(student, spec.assignment)
-        out.mkdir(parents=True, exist_ok=True)
+        out = real_dir(course.root / "feedback", student, spec.assignment)  # never through a symbolic link
         path = out / f"{spec.notebook}.html"
         try:
             page = render_feedback(result, spec, scores[student], points)
@@ -137,7 +137,7 @@ def write_feedback(course: Course | Path, spec: Spec, students: list[str] | None
                 f"<p>Scores: {html.escape(repr(scores[student]))}. The detailed feedback could not be rendered "
                 f"({html.escape(type(exc).__name__)}); ask your instructor.</p></body></html>"
             )
-        path.write_text(page, encoding="utf-8", errors="replace")
+        write_atomic(path, page.encode("utf-8", errors="replace"))
         written.append(path)
     return written
 

@@ -156,6 +156,11 @@ def test_symlinks_under_submitted_and_autograded_are_not_followed(semester: dict
     assert not (root / "autograded" / "mallory").exists()
     assert not (root / "autograded" / "alice").is_symlink() and (root / "autograded" / "alice").is_dir()
     assert list(semester["elsewhere"].iterdir()) == []
+    (root / "feedback").mkdir(exist_ok=True)
+    (root / "feedback" / "bob").symlink_to(semester["elsewhere"])
+    assert cli(["--course", str(root), "--specs", str(SPECS), "feedback", "ag-demo", "--student", "bob"]) == 0
+    assert (root / "feedback" / "bob" / "ag-demo" / "ag-demo.html").is_file()
+    assert not (root / "feedback" / "bob").is_symlink() and list(semester["elsewhere"].iterdir()) == []
 
 
 def test_exports_show_lateness(semester: dict, tmp_path: Path) -> None:
