@@ -144,6 +144,36 @@ def _unsafe(path: str) -> str | None:
     return None
 
 
+class _ReadBudget:
+    """Bytes actually unpacked so far (a zip header's sizes may lie): over a cap, the collection stops."""
+
+    def __init__(self, caps: Caps) -> None:
+        self.caps, self.used = caps, 0
+
+    def take(self, data: bytes, what: str) -> bytes:
+        if len(data) > self.caps.max_file_bytes:
+            raise CollectError(
+                [f"{what} is larger than its size says and the cap of {self.caps.max_file_bytes:,}"]
+            )
+        self.used += len(data)
+        if self.used > self.caps.max_total_bytes:
+            raise CollectError(
+                [f"unpacking {what} goes over the cap of {self.caps.max_total_bytes:,} bytes in all"]
+            )
+        return data
+
+
+def _entry_name(info: zipfile.ZipInfo) -> str:
+    """The entry's name; one stored without the UTF-8 flag is tried as UTF-8 (accented names from an LMS) before
+    zipfile's cp437 reading is kept."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
+
+
 def _zip_entries(zip_path: Path, caps: Caps, problems: list[str]) -> list[_Entry]:
     if not zipfile.is_zipfile(zip_path):
         raise CollectError([f"{zip_path} is not a zip file"])
@@ -157,8 +187,9 @@ def _zip_entries(zip_path: Path, caps: Caps, problems: list[str]) -> list[_Entry
             [f"{zip_path.name} would unpack to {declared:,} bytes, over the cap of {caps.max_total_bytes:,}"]
         )
     out = []
+    budget = _ReadBudget(caps)
     for info in infos:
-        name = info.filename
+        name = _entry_name(info)
         why = _unsafe(name)
         mode = info.external_attr >> 16
         if why is None and stat.S_ISLNK(mode):
@@ -180,14 +211,9 @@ def _zip_entries(zip_path: Path, caps: Caps, problems: list[str]) -> list[_Entry
             )
             continue
 
-        def read(info: zipfile.ZipInfo = info) -> bytes:
+        def read(info: zipfile.ZipInfo = info, name: str = name) -> bytes:
             with zf.open(info) as fh:  # the header's size may lie: read at most the cap + 1
-                data = fh.read(caps.max_file_bytes + 1)
-            if len(data) > caps.max_file_bytes:
-                raise CollectError(
-                    [f"zip entry {info.filename!r} is larger than its header says and the cap"]
-                )
-            return data
+                return budget.take(fh.read(caps.max_file_bytes + 1), f"zip entry {name!r}")
 
         try:  # 1980-01-01 00:00 is the zip format's "no time"
             mtime = datetime(*info.date_time) if info.date_time > (1980, 1, 1, 0, 0, 0) else None
@@ -200,6 +226,7 @@ def _zip_entries(zip_path: Path, caps: Caps, problems: list[str]) -> list[_Entry
 def _dir_entries(root: Path, caps: Caps, problems: list[str]) -> list[_Entry]:
     out: list[_Entry] = []
     total = 0
+    budget = _ReadBudget(caps)
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         for name in sorted(dirnames + filenames):
             full = Path(dirpath) / name
@@ -229,10 +256,7 @@ def _dir_entries(root: Path, caps: Caps, problems: list[str]) -> list[_Entry]:
                 with os.fdopen(fd, "rb") as fh:
                     if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
                         raise CollectError([f"{full} is not a regular file"])
-                    data = fh.read(caps.max_file_bytes + 1)
-                if len(data) > caps.max_file_bytes:
-                    raise CollectError([f"{full} grew over the cap of {caps.max_file_bytes:,} bytes"])
-                return data
+                    return budget.take(fh.read(caps.max_file_bytes + 1), str(full))
 
             out.append(_Entry(rel, st.st_size, st.st_size, None, read))
     return out
