@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from autograder.notebook import MAX_NOTEBOOK_BYTES, Course
+from autograder.notebook import MAX_NOTEBOOK_BYTES, Course, read_regular_file
 
 IDS_FILE = "lms_ids.csv"
 IDS_COLUMNS = ("student_id", "lms", "lms_user_id", "lms_name")
@@ -368,8 +368,6 @@ def read_ids(course: Course) -> list[dict[str, str]]:
     path = course.root / IDS_FILE
     if not path.exists():
         return []
-    from autograder.notebook import read_regular_file
-
     rows = list(csv.DictReader(io.StringIO(read_regular_file(path).decode("utf-8"))))
     for row in rows:
         if set(IDS_COLUMNS) - set(row):
@@ -379,12 +377,12 @@ def read_ids(course: Course) -> list[dict[str, str]]:
 
 def _no_links(course: Course, *parts: str) -> str | None:
     path = course.root
-    for part in parts:
-        path = path / part
+    for n, part in enumerate(parts, start=1):
+        path, last = path / part, n == len(parts)
         if path.is_symlink():
             return f"{path} is a symbolic link: refused"
-        if path.exists() and not (path.is_dir() if part != parts[-1] else path.is_file()):
-            return f"{path} is not a {'folder' if part != parts[-1] else 'regular file'}"
+        if path.exists() and not (path.is_file() if last else path.is_dir()):
+            return f"{path} is not a {'regular file' if last else 'folder'}"
     return None
 
 

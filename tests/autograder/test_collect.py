@@ -380,3 +380,18 @@ def test_cli_collect_course_after_subcommand_and_exit_status(
     assert "nothing was collected" in err and "'ann_lee' has 2 notebooks" in err
     assert not (course / "submitted" / "ann_lee").exists()
     assert os.listdir(course / "submitted") == ["tara_smith"]
+
+
+def test_a_symlinked_destination_is_refused(tmp_path: Path) -> None:
+    course = bare_course(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (course.root / "lms_ids.csv").write_text(
+        "student_id,lms,lms_user_id,lms_name\ntara_smith,moodle,101,Tara Smith\n"
+    )
+    (course.root / "submitted").mkdir()
+    (course.root / "submitted" / "tara_smith").symlink_to(elsewhere)
+    dl = make_zip(tmp_path / "m.zip", [("Tara Smith_101_assignsubmission_file_/a3.ipynb", notebook("tara"))])
+    with pytest.raises(CollectError, match="tara_smith is a symbolic link"):
+        collect(course, "hw", NB, dl)
+    assert list(elsewhere.iterdir()) == []
