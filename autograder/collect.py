@@ -86,6 +86,7 @@ class Collected:
     unchanged: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     without_time: list[str] = field(default_factory=list)
+    flagged_late: list[str] = field(default_factory=list)
     new_ids: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -96,6 +97,10 @@ class Collected:
             ("replaced (changed since the last collection)", self.replaced),
             ("unchanged", self.unchanged),
             ("without a submission time (not late unless timestamp.txt says so)", self.without_time),
+            (
+                "marked late by the LMS (compare with the gradebook's lateness after grading)",
+                self.flagged_late,
+            ),
             ("entries not imported (not a notebook)", self.ignored),
         ):
             if names:
@@ -122,6 +127,7 @@ class _Upload:
     entry: _Entry
     filename: str  # the uploaded file's own name (never used for identity)
     submitted: datetime | None  # aware
+    flagged_late: bool = False  # the LMS itself marked it late (Canvas)
 
 
 def safe_id(text: str) -> str:
@@ -309,7 +315,8 @@ def _uploads(
                     f"{e.path!r} does not fit Canvas's <name>_<userid>_<submissionid>_<file> names"
                 )
                 continue
-            ups.append(_Upload("canvas", m["uid"], m["name"], e, m["file"], _local_time(e.mtime, tz)))
+            when = _local_time(e.mtime, tz)
+            ups.append(_Upload("canvas", m["uid"], m["name"], e, m["file"], when, bool(m["late"])))
     elif layout == "moodle":
         for e in entries:
             parts = e.path.split("/")
@@ -563,6 +570,8 @@ def collect(
             result.imported.append(sid)
         if when is None:
             result.without_time.append(sid)
+        if up.flagged_late:
+            result.flagged_late.append(sid)
         plan.append((sid, data, when, target.exists()))
     if problems:
         raise CollectError(problems)

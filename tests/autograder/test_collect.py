@@ -114,7 +114,7 @@ def test_canvas_identity_from_the_lms_not_the_file_name_with_times(tmp_path: Pat
         "smithbob": notebook("bob smith"),
         "smithtara": notebook("tara smith"),
     }
-    assert done.ignored == ["smithbob_1005_5005_notes.txt"]
+    assert done.ignored == ["smithbob_1005_5005_notes.txt"] and done.flagged_late == ["obrienmary"]
     # 23:30 EDT (UTC-4) on 1 October is 03:30 UTC on 2 October
     assert stamp(course, "smithtara") == datetime(2026, 10, 2, 3, 30)
     assert stamp(course, "obrienmary") == datetime(2026, 10, 3, 13, 15)
