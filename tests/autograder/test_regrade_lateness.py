@@ -273,3 +273,16 @@ def test_unreadable_timestamp_stops_grading(course: Path, capsys: pytest.Capture
     (course / "submitted" / "dave" / "ag-demo" / "timestamp.txt").write_text("yesterday, around noon")
     assert cli(["grade", "ag-demo", "--course", str(course), "--specs", str(SPECS), "--no-progress"]) == 2
     assert "dave/ag-demo/timestamp.txt: not a submission time" in capsys.readouterr().err
+
+
+def test_course_config_chooses_nbgrader_plugin(tmp_path: Path) -> None:
+    from autograder.gradebook import late_penalty_preprocessor
+
+    (tmp_path / "nbgrader_config.py").write_text(
+        'c = get_config()\nc.LateSubmissionPlugin.penalty_method = "zero"\n'
+    )
+    plugin = late_penalty_preprocessor(tmp_path).plugin_inst
+    assert plugin.late_submission_penalty("x", 2.5, 10.0) == 2.5  # nbgrader's "zero": the whole score
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    assert late_penalty_preprocessor(tmp_path).plugin_inst.late_submission_penalty("x", 2.5, 10.0) is None
+    assert str(tmp_path) not in sys.path
