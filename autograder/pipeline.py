@@ -13,8 +13,9 @@ from pathlib import Path
 from autograder.executors import DaskExecutor, LocalExecutor, Task
 from autograder.gradebook import grade_cell_points, is_graded, open_gradebook, write_result
 from autograder.grading import StudentResult, hidden_paths
-from autograder.notebook import Course, read_regular_file
+from autograder.notebook import Course, write_autograded
 from autograder.spec import Spec, load_spec, spec_path
+from autograder.verdicts import redact_hidden
 
 log = logging.getLogger("autograder")
 RESULTS_FILE = "autograder.json"
@@ -65,17 +66,14 @@ def resolve_variants(device: str) -> list[tuple[str, str]]:
 
 
 def save_result(course: Course, spec: Spec, result: StudentResult) -> Path:
-    """Write the autograded copy of the notebook and the results JSON (atomically) for feedback."""
+    """Write the autograded (executed, verdicts in its test cells) notebook and the results JSON (atomically)."""
     out = course.autograded_dir(result.student, result.assignment)
     out.mkdir(parents=True, exist_ok=True)
-    src = course.submission(result.student, result.assignment, spec.notebook)
-    try:
-        (out / f"{spec.notebook}.ipynb").write_bytes(read_regular_file(src))  # never through a link or a FIFO
-    except ValueError:
-        pass
+    data = redact_hidden(dataclasses.asdict(result), spec)  # nbgrader copies this folder into feedback
+    write_autograded(course, spec, data)  # never reads through a link or a FIFO
     path = out / RESULTS_FILE
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(dataclasses.asdict(result), allow_nan=True, indent=1))
+    tmp.write_text(json.dumps(data, allow_nan=True, indent=1))
     os.replace(tmp, path)
     return path
 
