@@ -173,3 +173,46 @@ def test_hidden_checks_show_name_and_verdict_only_everywhere(graded, tmp_path: P
     assert (
         "expected 4.0, got -8.0" in texts["gradescope"] and "expected 4.0, got -8.0" in texts["feedback page"]
     )
+
+
+def test_hidden_tests_are_removed_and_a_deleted_test_cell_comes_back(tmp_path: Path) -> None:
+    from autograder.notebook import autograded_notebook
+    from autograder.spec import Spec
+
+    a3 = "a3-sgd-momentum-schedules"
+    source = Path(__file__).resolve().parents[2] / "assignments" / "source" / a3 / f"{a3}.ipynb"
+    nb = nbformat.read(source, 4)
+    tests = [
+        c.metadata["nbgrader"]["grade_id"]
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+        and c.cell_type == "code"
+        and not c.metadata["nbgrader"].get("solution")
+    ]
+    hidden_lines, inside = set(), False
+    for cell in nb.cells:
+        for line in cell.source.splitlines():
+            if "### BEGIN HIDDEN TESTS" in line or "### END HIDDEN TESTS" in line:
+                inside = "BEGIN" in line
+            elif inside and len(line.strip()) > 20:
+                hidden_lines.add(line.strip())
+    assert hidden_lines and len(tests) > 3
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != tests[0]]
+    submitted = tmp_path / "sub.ipynb"
+    nbformat.write(nb, submitted)
+    result = {"outcomes": [], "cells": [], "scores": {}, "max_scores": {}}
+    out = autograded_notebook(submitted, source, result, Spec(a3, a3, [], []))
+    text = "\n".join(c.source for c in out.cells)
+    assert not [line for line in hidden_lines if line in text]
+    got = [
+        c.metadata["nbgrader"]["grade_id"]
+        for c in out.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+        and c.cell_type == "code"
+        and not c.metadata["nbgrader"].get("solution")
+    ]
+    assert sorted(got) == sorted(tests) and got[-1] == tests[0]  # the deleted one is appended
+    for cell in out.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") in tests:
+            (verdict,) = cell.outputs
+            assert verdict.text.startswith("Not graded by the autograder")
