@@ -210,6 +210,12 @@ def strip_hidden_tests(source: str) -> str:
     return "".join(out)
 
 
+def _is_test(cell: dict) -> bool:
+    """An nbgrader test cell: code, graded, not a solution."""
+    meta = _nbgrader(cell)
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
 def _student_outputs(ran: dict[str, str]) -> list[Any]:
     import nbformat
 
@@ -274,6 +280,14 @@ def autograded_notebook(submitted: Path, source_nb: Path, result: dict[str, Any]
     }
     seen_tests: set[str] = set()
 
+    def ran_as(run_id: str) -> dict[str, str] | None:
+        """The next run of the cell ``run_id`` (cells run in notebook order; one that did not run is skipped)."""
+        for k, entry in enumerate(ran):
+            if entry.get("cell") == run_id:
+                del ran[: k + 1]
+                return entry
+        return None
+
     def test_cell(gid: str) -> Any:
         ref = instructor[gid]
         cell = nbformat.v4.new_code_cell(strip_hidden_tests(_source(ref) or ""))
@@ -291,12 +305,10 @@ def autograded_notebook(submitted: Path, source_nb: Path, result: dict[str, Any]
         gid = gid if isinstance(gid, str) else None
         ref = instructor.get(gid) if gid else None
         ref_meta = _nbgrader(ref) if ref is not None else {}
-        if (
-            ref is not None
-            and ref.get("cell_type") == "code"
-            and ref_meta.get("grade")
-            and not ref_meta.get("solution")
-        ):
+        if ref is not None and _is_test(ref):
+            # a test cell disguised as the student's own ran in the sandbox: its output is not shown
+            if ran and ran[0].get("cell") == gid:
+                ran.pop(0)
             nb.cells.append(test_cell(gid))  # type: ignore[arg-type]
             continue
         locked = ref is not None and bool(ref_meta.get("locked"))
@@ -305,9 +317,9 @@ def autograded_notebook(submitted: Path, source_nb: Path, result: dict[str, Any]
             kind = ref.get("cell_type")  # type: ignore[union-attr]
         if kind == "code":
             cell = nbformat.v4.new_code_cell(source)
-            run_id = gid or f"[{n}]"
-            if ran and ran[0].get("cell") == run_id:
-                cell.outputs = _student_outputs(ran.pop(0))
+            entry = ran_as(gid or f"[{n}]")
+            if entry is not None:
+                cell.outputs = _student_outputs(entry)
         elif kind == "markdown":
             cell = nbformat.v4.new_markdown_cell(source if locked else safe_markdown(source))
         elif kind == "raw":
@@ -318,13 +330,7 @@ def autograded_notebook(submitted: Path, source_nb: Path, result: dict[str, Any]
             cell.metadata["nbgrader"] = dict(ref_meta)
         nb.cells.append(cell)
     for gid, ref in instructor.items():
-        meta = _nbgrader(ref)
-        if (
-            ref.get("cell_type") == "code"
-            and meta.get("grade")
-            and not meta.get("solution")
-            and gid not in seen_tests
-        ):
+        if _is_test(ref) and gid not in seen_tests:
             nb.cells.append(test_cell(gid))
     nbformat.validate(nb)
     return nb
@@ -346,6 +352,7 @@ def write_autograded(course: Course, spec: Any, result: dict[str, Any]) -> Path 
         if target.is_file() and not target.is_symlink():
             target.unlink()
         return None
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp")
     tmp.write_text(nbformat.writes(nb), encoding="utf-8")
     os.replace(tmp, target)
