@@ -36,8 +36,9 @@ def public_messages(outcome: dict[str, Any], spec: Spec) -> list[str]:
 def cell_verdict(
     result: dict[str, Any], spec: Spec, grade_id: str, score: float | None, max_score: float | None
 ) -> tuple[bool | None, list[str]]:
-    """The verdict of one grade cell as lines of text: (True, ["PASSED ..."]), (False, ["FAILED ...", one
-    line per failed check, failures first]) or (None, [...]) when the autograder does not grade the cell."""
+    """The verdict of one grade cell as lines of text: (True, ["PASSED ..."]), (False, ["FAILED ...", then for
+    each failed check its name and its messages, each on a line of its own]) or (None, [...]) when the autograder
+    does not grade the cell."""
     outcomes = [o for o in result.get("outcomes", []) if o.get("grade_id") == grade_id]
     points = "" if score is None or max_score is None else f" Score: {score:g} / {max_score:g}."
     if not outcomes:
@@ -48,8 +49,11 @@ def cell_verdict(
     lines = [f"FAILED: {len(failed)} of {len(outcomes)} check(s) of this cell failed.{points}"]
     for o in failed:
         msgs = public_messages(o, spec)
-        lines.append(f"{o['name']} ({o['device']}, {o['dtype']}): {msgs[0] if msgs else 'failed'}")
-        lines += msgs[1:]
+        head = f"{o['name']} ({o['device']}, {o['dtype']}):"
+        if msgs == [HIDDEN_MESSAGE] or not msgs:
+            lines.append(f"{head} {msgs[0] if msgs else 'failed'}")
+        else:  # each message starts its own line: where and by how much come first
+            lines += [head, *msgs]
     return False, lines
 
 

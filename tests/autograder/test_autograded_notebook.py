@@ -98,8 +98,9 @@ def test_test_cells_show_the_autograders_verdicts(graded) -> None:
     assert "sgd-momentum (cpu, float64): failed (a hidden test" in "\n".join(sgd.traceback)
     (square,) = cells["test_square"].outputs
     assert square.output_type == "error"
-    assert "square (cpu, float64): y: 9 of 11 values differ; first at index (0,): expected 4.0, got -8.0" in (
-        "\n".join(square.traceback)
+    assert (
+        "square (cpu, float64):\ny: 9 of 11 values differ; first at index (0,): expected 4.0, got -8.0"
+        in ("\n".join(square.traceback))
     )
     # the honest student's cells pass
     ok = cells_by_id(nbformat.read(course / "autograded" / "alice" / "ag-demo" / "ag-demo.ipynb", 4))

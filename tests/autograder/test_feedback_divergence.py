@@ -268,6 +268,9 @@ def test_feedback_puts_failures_first_and_shows_hidden_checks_by_name_and_verdic
     assert "0.123456789" not in "\n".join(lines) and any(
         line.startswith("secret-0 (cpu, float64): failed") for line in lines
     )
+    # a visible failure's message starts its own line (nbgrader validate-style cuts keep where and how much)
+    at = lines.index("visible-0 (cpu, float64):")
+    assert lines[at + 1] == "step t = 4: parameter 1 differs by 2.000e-02 at index (1,)"
     assert cell_verdict(RESULT, _spec(), "test_b", 1.0, 1.0) == (
         True,
         ["PASSED: all 1 check(s) of this cell passed. Score: 1 / 1."],
