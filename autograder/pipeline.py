@@ -22,9 +22,10 @@ from autograder.gradebook import (
     write_result,
 )
 from autograder.grading import StudentResult, hidden_paths
-from autograder.notebook import Course, read_regular_file
+from autograder.notebook import Course, read_regular_file, write_autograded
 from autograder.safefs import real_dir, write_atomic
 from autograder.spec import Spec, load_spec, spec_path
+from autograder.verdicts import redact_hidden
 
 log = logging.getLogger("autograder")
 RESULTS_FILE = "autograder.json"
@@ -75,17 +76,14 @@ def resolve_variants(device: str) -> list[tuple[str, str]]:
 
 
 def save_result(course: Course, spec: Spec, result: StudentResult, digest: str = "") -> Path:
-    """Write the autograded copy of the notebook and the results JSON (atomically) for feedback; ``digest``
-    (:func:`~autograder.gradebook.submission_digest` of what was graded) is stored as ``submission_sha256``."""
+    """Write the autograded (executed, verdicts in its test cells) notebook and the results JSON (atomically);
+    ``digest`` (:func:`~autograder.gradebook.submission_digest` of what was graded) is stored as
+    ``submission_sha256``. Nothing is written through a link."""
     out = real_dir(course.root / "autograded", result.student, result.assignment)  # never through a link
-    src = course.submission(result.student, result.assignment, spec.notebook)
-    try:
-        write_atomic(out / f"{spec.notebook}.ipynb", read_regular_file(src))  # never through a link or a FIFO
-    except ValueError:
-        pass
+    data = redact_hidden(dataclasses.asdict(result), spec)  # nbgrader copies this folder into feedback
+    write_autograded(course, spec, data)  # never reads through a link or a FIFO
     path = out / RESULTS_FILE
-    doc = {**dataclasses.asdict(result), "submission_sha256": digest}
-    write_atomic(path, json.dumps(doc, allow_nan=True, indent=1).encode())
+    write_atomic(path, json.dumps({**data, "submission_sha256": digest}, allow_nan=True, indent=1).encode())
     return path
 
 

@@ -15,33 +15,68 @@ from autograder.gradebook import open_gradebook
 from autograder.notebook import Course
 from autograder.safefs import real_dir, write_atomic
 from autograder.spec import Spec
+from autograder.verdicts import find_check, is_hidden, public_messages
 
 
-def _plot_png(plot: dict[str, list[float]], title: str) -> str:
+def _plot_png(plot: dict[str, Any], title: str) -> str:
+    """The reference and the student's values over the steps t = 1, 2, ... (and, for a lockstep check, the error
+    against the tolerance on a log scale, the first divergence marked)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(5, 2.6), dpi=90)
-    ax = fig.add_subplot()
-    ax.plot(plot["reference"], "o-", label="reference", color="#444", lw=1.5, ms=3)
-    if "student" in plot:
-        ax.plot(plot["student"], "x--", label="your code", color="#d62728", lw=1.2, ms=4)
+    ref = [float(x) for x in plot["reference"]]
+    steps = list(range(1, len(ref) + 1))
+    got = [float(x) for x in plot.get("student", [])][: len(ref)]
+    bound = [float(x) for x in plot.get("bound", [])][: len(ref)]
+    label = str(plot.get("label", "first coordinate"))
+    two = bool(got) and len(bound) == len(got) == len(ref)
+    fig = Figure(figsize=(8.4 if two else 5, 2.8), dpi=90)
+    axes = fig.subplots(1, 2) if two else [fig.add_subplot()]
+    ax = axes[0]
+    ax.plot(
+        steps, ref, "o-", label="torch.optim (expected)" if two else "reference", color="#444", lw=1.5, ms=3
+    )
+    if got:
+        ax.plot(steps[: len(got)], got, "x--", label="your code", color="#d62728", lw=1.2, ms=4)
     ax.set_xlabel("step t")
-    ax.set_ylabel("first coordinate")
+    ax.set_ylabel(label if len(label) <= 40 else "value", fontsize=8)
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
+    if two:
+        import math
+
+        err = [abs(g - r) if math.isfinite(g - r) else float("nan") for g, r in zip(got, ref)]
+        ax2 = axes[1]
+        ax2.semilogy(steps, [max(e, 1e-300) for e in err], "x-", color="#d62728", label="|got - expected|")
+        ax2.semilogy(steps, [max(b, 1e-300) for b in bound], ":", color="#444", label="tolerance")
+        if "first_step" in plot:
+            ax2.axvline(float(plot["first_step"]), color="#888", lw=0.8)
+        ax2.set_xlabel("step t")
+        ax2.set_title(f"error of {label}" if len(label) <= 45 else "error", fontsize=9)
+        ax2.legend(fontsize=8)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return base64.b64encode(buf.getvalue()).decode()
 
 
+def _check_heading(o: dict[str, Any], spec: Spec) -> str:
+    esc = html.escape
+    check = find_check(spec, o["name"])
+    mark = "<span class='pass'>passed</span>" if o["passed"] else "<span class='fail'>failed</span>"
+    return f"{esc(o['name'])} ({esc(o['device'])}, {esc(o['dtype'])}): {mark}" + (
+        " <i>(hidden test)</i>" if is_hidden(check) else ""
+    )
+
+
 def render_feedback(
     result: dict[str, Any], spec: Spec, scores: dict[str, float], points: dict[str, float]
 ) -> str:
-    """One student's feedback page: scores per grade cell, failed checks' messages, plots, devices used."""
+    """One student's feedback page: scores per grade cell, then the failed checks (each leading with its first
+    divergence, with a plot of the entry that diverged), then the passed checks collapsed. Hidden checks show
+    their name and verdict only."""
     esc = html.escape
     total, max_total = sum(scores.values()), sum(points.values())
     parts = [
@@ -50,34 +85,39 @@ def render_feedback(
         "<style>body{font-family:sans-serif;max-width:900px;margin:2em auto;color:#222}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px}"
         ".pass{color:#1a7f37}.fail{color:#c62828}pre{background:#f6f8fa;padding:8px;white-space:pre-wrap}"
+        "pre.first{border-left:4px solid #c62828}img{max-width:100%}"
         "</style></head><body>",
         f"<h1>{esc(spec.assignment)}: {total:g} / {max_total:g}</h1>",
         f"<p>Student: <b>{esc(result['student'])}</b>. Checks ran on: <b>{esc(', '.join(result['devices']))}</b>.</p>",
         "<table><tr><th>grade cell</th><th>score</th><th>checks</th></tr>",
     ]
+    outcomes = result["outcomes"]
     for gid, max_score in points.items():
-        mine = [o for o in result["outcomes"] if o["grade_id"] == gid]
+        mine = [o for o in outcomes if o["grade_id"] == gid]
         passed = sum(o["passed"] for o in mine)
+        cls = " class='fail'" if passed < len(mine) else ""
         parts.append(
-            f"<tr><td>{esc(gid)}</td><td>{scores.get(gid, 0):g} / {max_score:g}</td>"
+            f"<tr{cls}><td>{esc(gid)}</td><td>{scores.get(gid, 0):g} / {max_score:g}</td>"
             f"<td>{passed} of {len(mine)} passed</td></tr>"
         )
     parts.append("</table>")
     if result["problems"]:
         parts.append("<h2>Problems with the notebook</h2>")
         parts += [f"<pre>{esc(p)}</pre>" for p in result["problems"]]
-    parts.append("<h2>Checks</h2>")
-    for o in result["outcomes"]:
-        check = next((c for c in spec.checks if c.name == o["name"]), None)
-        what = esc(check.description) if check and check.description else ""
-        mark = "<span class='pass'>passed</span>" if o["passed"] else "<span class='fail'>failed</span>"
-        parts.append(
-            f"<h3>{esc(o['name'])} ({esc(o['device'])}, {esc(o['dtype'])}): {mark}</h3><p>{what}</p>"
-        )
-        parts += [f"<pre>{esc(m)}</pre>" for m in o["messages"]]
-        if o.get("plot") and not o["passed"]:
+    failed = [o for o in outcomes if not o["passed"]]
+    passed = [o for o in outcomes if o["passed"]]
+    if failed:
+        parts.append(f"<h2>Failed checks ({len(failed)})</h2>")
+    for o in failed:
+        check = find_check(spec, o["name"])
+        parts.append(f"<h3>{_check_heading(o, spec)}</h3>")
+        if not is_hidden(check) and check is not None and check.description:
+            parts.append(f"<p>{esc(check.description)}</p>")
+        for n, m in enumerate(public_messages(o, spec)):
+            parts.append(f"<pre{' class=first' if n == 0 else ''}>{esc(m)}</pre>")
+        if o.get("plot") and not is_hidden(check):
             try:
-                png = _plot_png(o["plot"], f"{o['name']}: your trajectory vs the reference")
+                png = _plot_png(o["plot"], "your values vs the reference")
             except (
                 ValueError,
                 OverflowError,
@@ -87,7 +127,15 @@ def render_feedback(
             ):  # e.g. values near ±1.7e308
                 parts.append("<p>(the trajectory could not be drawn: its values are out of range)</p>")
             else:
-                parts.append(f"<img alt='trajectory of {esc(o['name'])}' src='data:image/png;base64,{png}'>")
+                what = esc(str(o["plot"].get("label", "trajectory")))
+                parts.append(
+                    f"<img alt='{what} of {esc(o['name'])} over the steps' src='data:image/png;base64,{png}'>"
+                )
+    if passed:
+        parts.append(f"<h2>Passed checks ({len(passed)})</h2>")
+        parts.append(f"<details><summary>{len(passed)} check(s) passed</summary><ul>")
+        parts += [f"<li>{_check_heading(o, spec)}</li>" for o in passed]
+        parts.append("</ul></details>")
     if result.get("stdout"):
         parts.append(f"<h2>Output of your code</h2><pre>{esc(result['stdout'][:5000])}</pre>")
     parts.append("</body></html>")
@@ -206,7 +254,7 @@ def export(course: Course | Path, spec: Spec, fmt: str, output: Path) -> Path:
         tests = []
         for gid, max_score in points.items():
             msgs = [
-                f"{o['name']} ({o['device']}, {o['dtype']}): " + "; ".join(o["messages"])
+                f"{o['name']} ({o['device']}, {o['dtype']}): " + "; ".join(public_messages(o, spec))
                 for o in result["outcomes"]
                 if o["grade_id"] == gid and not o["passed"]
             ]

@@ -78,7 +78,8 @@ class Check:
     ``replay`` (the instructor notebook's path) makes the check a replay of the notebook's own test cell
     ``grade_id`` (:mod:`autograder.replay`) instead of a ``run``/``reference`` pair.
     ``dtypes`` are the dtypes run on CUDA (CPU always runs float64). ``plot`` is the key of an array drawn against
-    the reference in feedback. ``timeout_s`` overrides the spec's ``limits.check_s`` (CPU seconds).
+    the reference in feedback. ``timeout_s`` overrides the spec's ``limits.check_s`` (CPU seconds). A ``hidden``
+    check (from a notebook's hidden tests) appears in feedback and exports by name and verdict only.
     """
 
     name: str
@@ -94,6 +95,7 @@ class Check:
     needs: tuple[str, ...] = ()
     replay: str | None = None
     timeout_s: float | None = None
+    hidden: bool = False
 
 
 @dataclass
@@ -338,7 +340,7 @@ def _close_number(got: float, ref: float, rtol: float, atol: float) -> bool:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.6g}"
+    return repr(float(x))  # full precision: two different floats never print alike
 
 
 def compare_outputs(

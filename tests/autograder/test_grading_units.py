@@ -209,4 +209,4 @@ def test_decoded_text_has_no_lone_surrogates_and_huge_floats_stay_floats() -> No
         text.encode("utf-8")  # raises on a lone surrogate
     assert frame["data"]["x"] == float("inf")
     messages = compare_outputs({"y": 10**400}, {"y": 1.0}, (1e-9, 0.0))
-    assert len(messages) == 1 and messages[0].startswith("y: expected 1, got 1000")
+    assert len(messages) == 1 and messages[0].startswith("y: expected 1.0, got 1000")
