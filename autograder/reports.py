@@ -72,13 +72,20 @@ def _check_heading(o: dict[str, Any], spec: Spec) -> str:
 
 
 def render_feedback(
-    result: dict[str, Any], spec: Spec, scores: dict[str, float], points: dict[str, float]
+    result: dict[str, Any],
+    spec: Spec,
+    scores: dict[str, float],
+    points: dict[str, float],
+    late: Any = None,
 ) -> str:
-    """One student's feedback page: scores per grade cell, then the failed checks (each leading with its first
-    divergence, with a plot of the entry that diverged), then the passed checks collapsed. Hidden checks show
-    their name and verdict only."""
+    """One student's feedback page: the total (after any late penalty, as ``nbgrader export`` computes it), scores
+    per grade cell, then the failed checks (each leading with its first divergence, with a plot of the entry that
+    diverged), then the passed checks collapsed. Hidden checks show their name and verdict only. ``late`` is the
+    student's :class:`autograder.gradebook.Lateness` (or None)."""
     esc = html.escape
-    total, max_total = sum(scores.values()), sum(points.values())
+    raw, max_total = sum(scores.values()), sum(points.values())
+    penalty = float(getattr(late, "penalty", 0.0) or 0.0)
+    total = raw - penalty
     parts = [
         "<!DOCTYPE html><html><head><meta charset='utf-8'>",
         f"<title>Feedback: {esc(spec.assignment)}</title>",
@@ -89,6 +96,12 @@ def render_feedback(
         "</style></head><body>",
         f"<h1>{esc(spec.assignment)}: {total:g} / {max_total:g}</h1>",
         f"<p>Student: <b>{esc(result['student'])}</b>. Checks ran on: <b>{esc(', '.join(result['devices']))}</b>.</p>",
+        (
+            f"<p class='fail'>Submitted {float(late.seconds_late) / 3600:.2f} h late: late penalty {penalty:g} "
+            f"(score before the penalty {raw:g}).</p>"
+            if late is not None and float(getattr(late, "seconds_late", 0.0) or 0.0) > 0
+            else ""
+        ),
         "<table><tr><th>grade cell</th><th>score</th><th>checks</th></tr>",
     ]
     outcomes = result["outcomes"]
@@ -164,10 +177,13 @@ def grade_points(course: Course, assignment: str, notebook: str) -> dict[str, fl
 def write_feedback(course: Course | Path, spec: Spec, students: list[str] | None = None) -> list[Path]:
     """Write ``feedback/<student>/<assignment>/<notebook>.html`` for every graded student."""
     course = course if isinstance(course, Course) else Course(Path(course))
+    from autograder.gradebook import lateness
     from autograder.pipeline import load_result
 
     scores = gradebook_scores(course, spec.assignment, spec.notebook)
     points = grade_points(course, spec.assignment, spec.notebook)
+    with open_gradebook(course.db_url) as gb:
+        late = lateness(gb, spec.assignment)
     written = []
     for student in sorted(scores):
         if students and student not in students:
@@ -178,7 +194,7 @@ def write_feedback(course: Course | Path, spec: Spec, students: list[str] | None
         out = real_dir(course.root / "feedback", student, spec.assignment)  # never through a symbolic link
         path = out / f"{spec.notebook}.html"
         try:
-            page = render_feedback(result, spec, scores[student], points)
+            page = render_feedback(result, spec, scores[student], points, late.get(student))
         except Exception as exc:  # noqa: BLE001 - one student's odd data must not stop everyone's feedback
             page = (
                 "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"

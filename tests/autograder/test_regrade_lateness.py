@@ -234,6 +234,10 @@ def test_exports_show_lateness(semester: dict, tmp_path: Path) -> None:
     )
     theirs = {r["student_id"]: r for r in csv.DictReader((root / "grades.csv").open())}
     assert float(theirs["bob"]["late_submission_penalty"]) == 2.0 and float(theirs["bob"]["score"]) == 1.0
+    # the feedback page's total is nbgrader's score (after the penalty) and says why
+    assert cli([*args[:4], "feedback", "ag-demo", "--student", "bob"]) == 0
+    page = (root / "feedback" / "bob" / "ag-demo" / "ag-demo.html").read_text()
+    assert "ag-demo: 1 / " in page and "2.00 h late: late penalty 2 (score before the penalty 3)" in page
 
 
 def test_csv_cells_cannot_become_formulas(semester: dict, tmp_path: Path) -> None:
