@@ -59,7 +59,9 @@ def curvatures(dim: int = DIM, kappa: float = KAPPA) -> np.ndarray:
 
 def _check_eta(eta: float, h: np.ndarray) -> None:
     if not 0 < eta < 2.0 / np.max(h):
-        raise ValueError(f"eta={eta} must be in (0, 2/h_max) = (0, {2.0 / np.max(h):.3g}) for SGD to converge")
+        raise ValueError(
+            f"eta={eta} must be in (0, 2/h_max) = (0, {2.0 / np.max(h):.3g}) for SGD to converge"
+        )
 
 
 def averaged_expected_losses(
@@ -88,7 +90,8 @@ def averaged_expected_losses(
     h = np.asarray(h, dtype=np.float64)
     theta0 = np.broadcast_to(np.asarray(theta0, dtype=np.float64), h.shape)
     r = 1.0 - eta * h
-    z0 = np.stack([theta0, theta0, theta0], axis=1)  # (d, 3); the averages' start is never used (c_1 = e_1 = 0)
+    # (d, 3); the averages' starting values are never used (c_1 = e_1 = 0)
+    z0 = np.stack([theta0, theta0, theta0], axis=1)
     S = z0[:, :, None] * z0[:, None, :]
     A = np.zeros((h.size, 3, 3))
     out = {k: np.empty(steps) for k in ("last", "polyak", "ema")}
@@ -128,7 +131,9 @@ def polyak_asymptote(h: np.ndarray, sigma: float, t: np.ndarray | float) -> np.n
     return sigma**2 * np.sum(1.0 / np.asarray(h)) / (2.0 * np.asarray(t, dtype=np.float64))
 
 
-def sample_run(eta: float, h: np.ndarray, theta0: float, sigma: float, steps: int, seed: int = 0) -> np.ndarray:
+def sample_run(
+    eta: float, h: np.ndarray, theta0: float, sigma: float, steps: int, seed: int = 0
+) -> np.ndarray:
     r"""One SGD run: the iterates :math:`\theta_1, \dots, \theta_T` (shape ``(steps, d)``)."""
     _check_eta(eta, h)
     rng = np.random.default_rng(seed)
@@ -169,7 +174,9 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax_p.set(xlim=(-lim, lim), ylim=(-lim, lim), xlabel="stiffest coordinate (λ = 1)")
     ax_p.set_ylabel(f"flattest coordinate (λ = {1 / KAPPA:g})")
     ax_p.set_title("one run", fontsize=10)
-    ax_p.legend(loc="upper left", fontsize=10, framealpha=0.9, handlelength=1.2, borderpad=0.3, labelspacing=0.2)
+    ax_p.legend(
+        loc="upper left", fontsize=10, framealpha=0.9, handlelength=1.2, borderpad=0.3, labelspacing=0.2
+    )
     ax_p.grid(alpha=0.3, lw=0.4)
 
     t = np.arange(1, r["last"].size + 1)
@@ -179,13 +186,17 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax_l.loglog(t, np.clip(r["polyak"], lo, hi), color=ORANGE, lw=1.8, label="Polyak")
     ax_l.axhline(r["floor"], color=BLUE, ls="--", lw=0.9)
     ax_l.axhline(r["ema_floor"], color=GREEN, ls="--", lw=0.9)
-    ax_l.loglog(t, np.clip(r["asymptote"], lo, hi), color=ORANGE, ls=":", lw=1.2, label="Polyak–Ruppert limit")
+    ax_l.loglog(
+        t, np.clip(r["asymptote"], lo, hi), color=ORANGE, ls=":", lw=1.2, label="Polyak–Ruppert limit"
+    )
     ax_l.set(ylim=(lo, hi), xlim=(1, t[-1]), xlabel="step t")
     ax_l.set_ylabel("expected loss E[L]")
     plain_log_ticks(ax_l.xaxis)
     plain_log_ticks(ax_l.yaxis)
     ax_l.set_title(f"η = {r['lr']:g}: dashed = the floors", fontsize=10)
-    ax_l.legend(loc="lower left", fontsize=10, framealpha=0.9, handlelength=1.4, borderpad=0.3, labelspacing=0.2)
+    ax_l.legend(
+        loc="lower left", fontsize=10, framealpha=0.9, handlelength=1.4, borderpad=0.3, labelspacing=0.2
+    )
     ax_l.grid(alpha=0.3, lw=0.4)
 
 

@@ -20,7 +20,11 @@ def test_exact_moments_match_monte_carlo() -> None:
     losses = {k: np.empty((runs, steps)) for k in exact}
     for s in range(runs):
         traj = E.sample_run(eta, H, 1.5, sigma, steps, seed=s)
-        for key, path in [("last", traj), ("polyak", avg.polyak_path(traj)), ("ema", avg.ema_path(traj, decay))]:
+        for key, path in [
+            ("last", traj),
+            ("polyak", avg.polyak_path(traj)),
+            ("ema", avg.ema_path(traj, decay)),
+        ]:
             losses[key][s] = 0.5 * (path**2) @ H
     for key in exact:
         mean, se = losses[key].mean(0), losses[key].std(0) / np.sqrt(runs)
@@ -40,7 +44,10 @@ def test_limits_are_the_closed_form_floors() -> None:
         out = E.averaged_expected_losses(eta, H, np.full(4, 2.0), sigma, steps, decay)
         limit = E.polyak_asymptote(H, sigma, np.arange(1, steps + 1))
         gap = np.abs(out["polyak"] / limit - 1)
-        assert gap[-1] < (2.0**2 / (eta * sigma) ** 2 + 2 / (eta * H.min())) / steps and gap[-1] < gap[steps // 4 - 1] / 3
+        assert (
+            gap[-1] < (2.0**2 / (eta * sigma) ** 2 + 2 / (eta * H.min())) / steps
+            and gap[-1] < gap[steps // 4 - 1] / 3
+        )
 
 
 def test_first_step_and_degenerate_decays() -> None:
