@@ -211,7 +211,7 @@ def noise_floor() -> Explorable:
         },
         compute=_compute,
         draw=_draw,
-        figsize=(9.0, 4.2),
+        figsize=(7.8, 4.2),
     )
 
 
