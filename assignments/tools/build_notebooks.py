@@ -22,7 +22,7 @@ import nbformat
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE.parent / "source"
 README = HERE.parent / "README.md"
-MODULES = ["a1", "a2", "a3", "a4", "a5"]
+MODULES = ["a1", "a2", "a3", "a4", "a5", "a6"]
 TABLE_START, TABLE_END = "<!-- points-table:start -->", "<!-- points-table:end -->"
 
 

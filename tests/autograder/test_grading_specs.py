@@ -128,6 +128,12 @@ MUTATIONS = {
     ),
     "a4-adaptive-optimizers": ("rmsprop", "avg = v.sqrt()", "avg = v.sqrt() * 1.01", None),
     "a5-adam-family": ("radam", "rect = math.sqrt(", "rect = 1.0 + 0 * math.sqrt(", None),
+    "a6-lbfgs-averaging-init": (
+        "two_loop",
+        "r = gamma * q",
+        "r = q",
+        {"test_two_loop", "test_two_loop_torch"},
+    ),
 }
 
 
