@@ -8,6 +8,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.cells import nbgrader as _nbgrader
+
 MAX_NOTEBOOK_BYTES = 20_000_000
 
 
@@ -35,11 +37,16 @@ class Course:
         return self.root / "feedback" / student / assignment
 
     def students(self, assignment: str) -> list[str]:
-        """Students with a folder for ``assignment`` under ``submitted/``, sorted."""
+        """Students with a folder for ``assignment`` under ``submitted/``, sorted; a symbolic link (to another
+        student's folder, to the instructor's) is never a student."""
         base = self.root / "submitted"
-        if not base.is_dir():
+        if base.is_symlink() or not base.is_dir():
             return []
-        return sorted(p.name for p in base.iterdir() if (p / assignment).is_dir())
+        return sorted(
+            p.name
+            for p in base.iterdir()
+            if not p.is_symlink() and not (p / assignment).is_symlink() and (p / assignment).is_dir()
+        )
 
 
 @dataclass
@@ -57,12 +64,6 @@ def _source(cell: dict) -> str | None:
     if isinstance(source, list):
         source = "".join(s for s in source if isinstance(s, str))
     return source if isinstance(source, str) else None
-
-
-def _nbgrader(cell: dict) -> dict:
-    meta = cell.get("metadata")
-    nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
-    return nbg if isinstance(nbg, dict) else {}
 
 
 def without_magics(source: str) -> str:

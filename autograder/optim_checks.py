@@ -225,13 +225,14 @@ def checks_from_notebook(
     import re
     from pathlib import Path
 
+    from autograder import cells as nbcells
     from autograder.spec import Check
 
     nb = json.loads(Path(source).read_text(encoding="utf-8"))
     class_cells: dict[str, str] = {}
     bases: dict[str, list[str]] = {}
     for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = nbcells.nbgrader(cell)
         src = "".join(cell["source"])
         if meta.get("solution") and cell["cell_type"] == "code":
             for m in re.finditer(r"^class\s+(\w+)\s*\(([^)]*)\)", src, re.M):
@@ -239,7 +240,7 @@ def checks_from_notebook(
                 bases[m.group(1)] = re.findall(r"\w+", m.group(2))
     checks: list[Any] = []
     for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = nbcells.nbgrader(cell)
         if not (meta.get("grade") and cell["cell_type"] == "code"):
             continue
         src = "\n".join(line for line in "".join(cell["source"]).splitlines() if not line.startswith("%"))

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder import cells as nbcells
 from autograder import probes
 from autograder.notebook import without_magics
 from autograder.sandbox import ProbeResult, Session
@@ -82,7 +83,7 @@ def _cells(source_nb: Path) -> list[dict[str, Any]]:
 
 
 def _meta(cell: dict[str, Any]) -> dict[str, Any]:
-    return cell.get("metadata", {}).get("nbgrader", {})
+    return nbcells.nbgrader(cell)
 
 
 def student_functions(source_nb: Path) -> list[str]:

@@ -1,43 +1,26 @@
-"""Hidden grading spec of ``a6-lbfgs-averaging-init``, derived from the instructor notebook's own test cells.
+"""Hidden grading spec of ``a6-lbfgs-averaging-init`` (L-BFGS's two-loop recursion, Polyak/EMA averaging, Glorot/He).
 
-Every test cell is *replayed*: the notebook's test code (hidden tests included) runs in the trusted grader, with
-the student's ``two_loop``, ``polyak_update_``/``ema_update_`` and initializers called in the sandbox
-(:mod:`autograder.replay`); its references (``torch.optim.LBFGS``, ``torch.optim.swa_utils``, ``torch.nn.init``),
-asserts and tolerances decide. Those references are blocked in the sandbox (``torch.optim.LBFGS`` like every
-torch.optim optimizer; the others by name below), so a submission cannot hand them in as its own.
-
-A grade cell earns its points only when all its checks pass (nbgrader's rule).
+The checks are the ones :func:`autograder.spec.notebook_spec` derives from the instructor notebook: every test cell
+is *replayed* — its code (hidden tests included) runs in the trusted grader with ``two_loop``, ``polyak_update_``,
+``ema_update_`` and the initializers called in the sandbox, and its own references (``torch.optim.LBFGS``,
+``torch.optim.swa_utils``, ``torch.nn.init``), asserts and tolerances decide. This file exists only to block those
+references inside the sandbox (``torch.optim.LBFGS`` is blocked like every torch.optim optimizer), so that a
+submission cannot hand torch's implementation in as its own. A grade cell earns its points only when all its checks
+pass (nbgrader's rule).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import dataclasses
 
-from autograder.replay import needed_cells, test_cells
 from autograder.sandbox import Limits
-from autograder.spec import Check, Spec
+from autograder.spec import instructor_notebook, notebook_spec
 
 ASSIGNMENT = "a6-lbfgs-averaging-init"
-SOURCE = Path(__file__).resolve().parents[2] / "assignments" / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+SOURCE = instructor_notebook(ASSIGNMENT)  # --course's source/, else the checkout's
 
-CHECKS = [
-    Check(
-        gid,
-        gid,
-        description="the notebook's own test cell, with your functions called in the sandbox",
-        replay=str(SOURCE),
-        needs=needed_cells(SOURCE, source),
-        dtypes=(),
-    )
-    for gid, source in test_cells(SOURCE).items()
-]
-
-SPEC = Spec(
-    assignment=ASSIGNMENT,
-    notebook=ASSIGNMENT,
-    cells=["two_loop", "averaging", "initializers"],
-    checks=CHECKS,
-    limits=Limits(wall_s=300.0, check_s=20.0, cpu_s=180, memory_mb=3072, nproc=64),
+SPEC = dataclasses.replace(
+    notebook_spec(SOURCE, limits=Limits(wall_s=300.0, check_s=20.0, cpu_s=180, memory_mb=3072, nproc=64)),
     blocked=[
         "torch.optim.swa_utils.AveragedModel",
         "torch.optim.swa_utils.get_ema_multi_avg_fn",
@@ -49,5 +32,4 @@ SPEC = Spec(
         "torch.nn.init.kaiming_uniform_",
         "torch.nn.init.kaiming_normal_",
     ],
-    partial_credit=False,
 )

@@ -12,6 +12,7 @@ import pytest
 import torch
 from ag_helpers import SOURCE_NB, SPECS
 
+from autograder import cells as nbcells
 from autograder.grading import student_traceback
 from autograder.notebook import read_submission
 from autograder.optim_checks import constructor_error, defaults, torch_default_keys, trajectory
@@ -170,11 +171,7 @@ def test_specs_load_and_name_their_grade_cells() -> None:
         .joinpath("assignments", "source", a3.assignment, f"{a3.notebook}.ipynb")
         .read_text()
     )
-    grade_ids = {
-        c["metadata"]["nbgrader"]["grade_id"]
-        for c in nb["cells"]
-        if c["metadata"].get("nbgrader", {}).get("grade") and c["cell_type"] == "code"
-    }
+    grade_ids = set(nbcells.by_grade_id(nb["cells"], "tests"))
     assert set(a3.grade_ids()) == grade_ids
 
 
