@@ -37,11 +37,16 @@ class Course:
         return self.root / "feedback" / student / assignment
 
     def students(self, assignment: str) -> list[str]:
-        """Students with a folder for ``assignment`` under ``submitted/``, sorted."""
+        """Students with a folder for ``assignment`` under ``submitted/``, sorted; a symbolic link (to another
+        student's folder, to the instructor's) is never a student."""
         base = self.root / "submitted"
-        if not base.is_dir():
+        if base.is_symlink() or not base.is_dir():
             return []
-        return sorted(p.name for p in base.iterdir() if (p / assignment).is_dir())
+        return sorted(
+            p.name
+            for p in base.iterdir()
+            if not p.is_symlink() and not (p / assignment).is_symlink() and (p / assignment).is_dir()
+        )
 
 
 @dataclass

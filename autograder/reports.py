@@ -1,4 +1,4 @@
-"""After grading: per-student HTML feedback, CSV and Gradescope exports, and LMS zip collection."""
+"""After grading: per-student HTML feedback, CSV and Gradescope exports (collection: ``autograder.collect``)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,14 @@ import csv
 import html
 import io
 import json
-import re
-import zipfile
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from autograder.gradebook import open_gradebook
 from autograder.notebook import Course
+from autograder.safefs import real_dir, write_atomic
 from autograder.spec import Spec
-
-_STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 
 
 def _plot_png(plot: dict[str, list[float]], title: str) -> str:
@@ -130,8 +127,7 @@ def write_feedback(course: Course | Path, spec: Spec, students: list[str] | None
         result = load_result(course, spec.assignment, student)
         if result is None:
             continue
-        out = course.feedback_dir(student, spec.assignment)
-        out.mkdir(parents=True, exist_ok=True)
+        out = real_dir(course.root / "feedback", student, spec.assignment)  # never through a symbolic link
         path = out / f"{spec.notebook}.html"
         try:
             page = render_feedback(result, spec, scores[student], points)
@@ -141,31 +137,72 @@ def write_feedback(course: Course | Path, spec: Spec, students: list[str] | None
                 f"<p>Scores: {html.escape(repr(scores[student]))}. The detailed feedback could not be rendered "
                 f"({html.escape(type(exc).__name__)}); ask your instructor.</p></body></html>"
             )
-        path.write_text(page, encoding="utf-8", errors="replace")
+        write_atomic(path, page.encode("utf-8", errors="replace"))
         written.append(path)
     return written
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: object) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula: text starting with ``= + - @``, a tab or a carriage
+    return gets a leading ``'`` (OWASP, "CSV Injection"); the csv module quotes the rest."""
+    text = str(cell)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _when(ts: datetime | None) -> str:
+    return ts.strftime("%Y-%m-%d %H:%M:%S UTC") if ts is not None else ""
+
+
 def export(course: Course | Path, spec: Spec, fmt: str, output: Path) -> Path:
-    """Export the gradebook's scores: ``csv`` (one row per student) or ``gradescope`` (a results.json each)."""
+    """Export the gradebook's scores: ``csv`` (one row per student) or ``gradescope`` (a results.json each).
+
+    Both show lateness as nbgrader's gradebook records it: the submission time (UTC), seconds late and the late
+    penalty; ``score`` is the raw score minus the penalty (as in ``nbgrader export``). CSV cells are made safe for
+    spreadsheets (:func:`spreadsheet_safe`).
+    """
     course = course if isinstance(course, Course) else Course(Path(course))
+    from autograder.gradebook import lateness
     from autograder.pipeline import load_result
 
     if fmt not in ("csv", "gradescope"):
         raise ValueError(f"--format must be csv or gradescope, got {fmt!r}")
     scores = gradebook_scores(course, spec.assignment, spec.notebook)
     points = grade_points(course, spec.assignment, spec.notebook)
+    with open_gradebook(course.db_url) as gb:
+        late = lateness(gb, spec.assignment)
     if fmt == "csv":
         output.parent.mkdir(parents=True, exist_ok=True)
         with output.open("w", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow(["assignment", "student_id", "score", "max_score", *points])
+            head = [
+                "assignment",
+                "student_id",
+                "timestamp",
+                "seconds_late",
+                "late_penalty",
+                "raw_score",
+                "score",
+            ]
+            writer.writerow([spreadsheet_safe(c) for c in [*head, "max_score", *points]])
             for student, cells in sorted(scores.items()):
-                row = [spec.assignment, student, f"{sum(cells.values()):g}", f"{sum(points.values()):g}"]
-                writer.writerow(row + [f"{cells.get(g, 0.0):g}" for g in points])
+                raw, lt = sum(cells.values()), late[student]
+                row = [
+                    spec.assignment,
+                    student,
+                    _when(lt.timestamp),
+                    f"{lt.seconds_late:g}",
+                    f"{lt.penalty:g}",
+                ]
+                row += [f"{raw:g}", f"{raw - lt.penalty:g}", f"{sum(points.values()):g}"]
+                row += [f"{cells.get(g, 0.0):g}" for g in points]
+                writer.writerow([spreadsheet_safe(c) for c in row])
         return output
     for student, cells in sorted(scores.items()):
         result = load_result(course, spec.assignment, student) or {"outcomes": [], "sandbox_s": 0.0}
+        lt = late[student]
         tests = []
         for gid, max_score in points.items():
             msgs = [
@@ -181,42 +218,20 @@ def export(course: Course | Path, spec: Spec, fmt: str, output: Path) -> Path:
                     "output": "\n".join(msgs) or "all checks passed",
                 }
             )
+        when = f"submitted {_when(lt.timestamp)}" if lt.timestamp else "no submission time recorded"
         doc = {
-            "score": sum(cells.values()),
+            "score": sum(cells.values()) - lt.penalty,
             "execution_time": round(float(result.get("sandbox_s", 0.0)), 3),
+            "output": f"{when}; {lt.seconds_late:g} s late; late penalty {lt.penalty:g}",
+            "extra_data": {
+                "timestamp": _when(lt.timestamp),
+                "seconds_late": lt.seconds_late,
+                "late_penalty": lt.penalty,
+                "raw_score": sum(cells.values()),
+            },
             "tests": tests,
         }
         target = output / student / "results.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(doc, indent=1))
     return output
-
-
-def collect_zip(course: Course, assignment: str, notebook: str, zip_path: Path, pattern: str) -> list[str]:
-    """Import an LMS zip (one notebook per student) into ``submitted/<student>/<assignment>/``.
-
-    The student id is the ``student`` group of ``pattern`` matched against each file's base name; entries that are
-    not notebooks, or whose id is not a plain identifier, are skipped. Returns the student ids imported.
-    """
-    regex = re.compile(pattern)
-    if "student" not in regex.groupindex:
-        raise ValueError("--pattern needs a named group (?P<student>...)")
-    if not zipfile.is_zipfile(zip_path):
-        raise ValueError(f"{zip_path} is not a zip file")
-    imported: list[str] = []
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
-    with zipfile.ZipFile(zip_path) as zf:
-        for info in zf.infolist():
-            name = Path(info.filename).name
-            if info.is_dir() or not name.endswith(".ipynb") or info.file_size > 50_000_000:
-                continue
-            match = regex.search(name)
-            student = match.group("student") if match else None
-            if not student or not _STUDENT_ID.match(student):
-                continue
-            target = course.submission(student, assignment, notebook)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(zf.read(info))
-            (target.parent / "timestamp.txt").write_text(stamp)
-            imported.append(student)
-    return sorted(set(imported))
