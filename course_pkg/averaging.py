@@ -341,7 +341,7 @@ class SWALR(LRScheduler):
 
 
 def swa_cyclic_lr(t: int, lr_max: float, lr_min: float, cycle: int) -> float:
-    r"""The cyclic learning rate of SWA (Izmailov et al. 2018, Eq. 2): a linear decay from :math:`\eta_{\max}` to
+    r"""The cyclic learning rate of SWA (Izmailov et al. 2018): a linear decay from :math:`\eta_{\max}` to
     :math:`\eta_{\min}` within each cycle of :math:`T_{\text{cyc}}` steps,
 
     .. math:: \eta_t = (1 - u(t))\,\eta_{\max} + u(t)\,\eta_{\min}, \qquad
