@@ -24,7 +24,7 @@ help:
 	@echo "make assets - offline MathJax, require.js and widget manager (npm) into book/_vendor"
 	@echo "make serve  - serve _build/html on http://127.0.0.1:8000"
 	@echo "make notebooks - the .ipynb twin of every chapter (what the launch buttons open); run after editing a chapter"
-	@echo "make assignments - nbgrader release (student) versions of the five assignments in assignments/release/"
+	@echo "make assignments - nbgrader release (student) versions of the six assignments in assignments/release/"
 	@echo "make grade-demo - grade a demo class (solution, blank, wrong options, a cheater) of a3 into _build/grade-demo"
 	@echo "make gpu-check - on a CUDA machine: the CUDA tests, the demo class graded on cuda (float64, float32) via Dask, timings"
 

@@ -122,6 +122,18 @@ MUTATIONS: dict[str, list[Mutation]] = {
         # Decoupled weight decay not scaled by the learning rate: only AdamW's cell covers it.
         _m("wrong_adamw_decay", "adam", "p.mul_(1 - lr * wd)", "p.mul_(1 - wd)", "test_adamw"),
     ],
+    "a6-lbfgs-averaging-init": [
+        # The two-loop recursion without the initial scaling gamma = s'y / y'y: wrong directions everywhere.
+        _m("wrong_gamma", "two_loop", "r = gamma * q", "r = q", "test_two_loop", "test_two_loop_torch"),
+        # The EMA with its two weights swapped: decay on the new iterate, 1 - decay on the average.
+        _m(
+            "wrong_ema_weights",
+            "averaging",
+            "a.mul_(decay).add_(theta, alpha=1 - decay)",
+            "a.mul_(1 - decay).add_(theta, alpha=decay)",
+            "test_ema",
+        ),
+    ],
 }
 
 
