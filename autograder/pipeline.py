@@ -9,12 +9,12 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from autograder.executors import DaskExecutor, LocalExecutor, Task
-from autograder.gradebook import grade_cell_points, is_graded, open_gradebook, write_result
+from autograder.executors import DaskExecutor, LocalExecutor, Task, cached_spec
 from autograder.grading import StudentResult, hidden_paths
 from autograder.notebook import Course, read_regular_file
-from autograder.spec import Spec, load_spec, spec_path
+from autograder.spec import Spec, spec_path
 
 log = logging.getLogger("autograder")
 RESULTS_FILE = "autograder.json"
@@ -53,6 +53,8 @@ def resolve_variants(device: str) -> list[tuple[str, str]]:
     """(device, dtype) pairs every check runs on: ``auto`` adds CUDA (float64 and float32) when present."""
     if device not in ("auto", "cpu", "cuda"):
         raise ValueError(f"--device must be auto, cpu or cuda, got {device!r}")
+    if device == "cpu":
+        return [("cpu", "float64")]
     import torch
 
     cuda = torch.cuda.is_available()
@@ -85,6 +87,45 @@ def load_result(course: Course | Path, assignment: str, student: str) -> dict | 
     course = course if isinstance(course, Course) else Course(Path(course))
     path = course.autograded_dir(student, assignment) / RESULTS_FILE
     return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _plan(
+    gb: Any,
+    assignment: str,
+    course: Course,
+    students: list[str] | None,
+    variants: list[tuple[str, str]],
+    force: bool,
+    specs_dir: Path | None,
+) -> tuple[Spec, Summary, list[Task]]:
+    """The spec, an empty summary with the students counted, and the tasks of the students to grade."""
+    from autograder.gradebook import grade_cell_points, is_graded
+
+    spec = cached_spec(str(spec_path(assignment, specs_dir).resolve()), str(course.root))
+    summary = Summary()
+    points = {
+        g: p for g, p in grade_cell_points(gb, assignment, spec.notebook).items() if g in spec.grade_ids()
+    }
+    unknown = sorted(set(spec.grade_ids()) - set(points))
+    if unknown:
+        raise ValueError(f"the spec grades cells that the gradebook does not have: {', '.join(unknown)}")
+    summary.max_score = sum(points.values())
+    everyone = course.students(assignment)
+    if students:
+        unknown = sorted(set(students) - set(everyone))
+        if unknown:
+            raise ValueError(f"no submission of {assignment} for student(s): {', '.join(unknown)}")
+        everyone = [s for s in everyone if s in students]
+    summary.students = len(everyone)
+    todo = [s for s in everyone if force or not is_graded(gb, assignment, s, spec.grade_ids())]
+    summary.skipped = len(everyone) - len(todo)
+    hide = tuple(hidden_paths(course, spec))
+    points_t = tuple(points.items())
+    return (
+        spec,
+        summary,
+        [Task(spec.path, str(course.root), s, tuple(variants), points_t, hide) for s in todo],
+    )
 
 
 def grade_assignment(
@@ -132,36 +173,9 @@ def grade_assignment(
     if executor not in ("local", "dask"):
         raise ValueError(f"--executor must be local or dask, got {executor!r}")
     course = Course(Path(course_root).resolve())
-    spec = load_spec(spec_path(assignment, specs_dir), course.root)
     variants = resolve_variants(device)
-    summary = Summary()
-    with open_gradebook(course.db_url) as gb:
-        points = {
-            g: p for g, p in grade_cell_points(gb, assignment, spec.notebook).items() if g in spec.grade_ids()
-        }
-        unknown = sorted(set(spec.grade_ids()) - set(points))
-        if unknown:
-            raise ValueError(f"the spec grades cells that the gradebook does not have: {', '.join(unknown)}")
-        summary.max_score = sum(points.values())
-        everyone = course.students(assignment)
-        if students:
-            unknown = sorted(set(students) - set(everyone))
-            if unknown:
-                raise ValueError(f"no submission of {assignment} for student(s): {', '.join(unknown)}")
-            everyone = [s for s in everyone if s in students]
-        summary.students = len(everyone)
-        todo = [s for s in everyone if force or not is_graded(gb, assignment, s, spec.grade_ids())]
-        summary.skipped = len(everyone) - len(todo)
-    hide = tuple(hidden_paths(course, spec))
-    tasks = [Task(spec.path, str(course.root), s, tuple(variants), tuple(points.items()), hide) for s in todo]
-    if not tasks:
-        summary.seconds = time.perf_counter() - start
-        return summary
-    if executor == "dask":
-        pool: LocalExecutor | DaskExecutor = DaskExecutor(
-            scheduler, workers, gpu=any(d == "cuda" for d, _ in variants)
-        )
-    else:
+    pool: LocalExecutor | DaskExecutor | None = None
+    if executor == "local":  # its template starts now: it imports torch while the spec and gradebook load
         gpus = 0
         if any(d == "cuda" for d, _ in variants):  # one submission per GPU at a time
             import torch
@@ -169,32 +183,20 @@ def grade_assignment(
             gpus = torch.cuda.device_count()
             workers = min(workers or gpus, gpus)
         pool = LocalExecutor(workers, gpus=gpus)
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(tasks), desc=f"grading {assignment}", unit="sub")
     try:
-        with open_gradebook(course.db_url) as gb:
-            for res in pool.map(tasks):
-                summary.results.append(res)
-                if res.timed_out:
-                    summary.timeouts += 1
-                if res.failed:
-                    summary.failures += 1
-                internal = [p for p in res.problems if p.startswith("internal grader error")]
-                for problem in internal:  # not recorded, so it must be seen: the traceback goes to the log
-                    log.error("%s: %s", res.student, problem)
-                if not internal:
-                    save_result(course, spec, res)
-                    write_result(gb, res, spec.notebook)
-                    summary.graded += 1
-                if bar is not None:
-                    bar.update(1)
+        from autograder.gradebook import (
+            open_gradebook,  # nbgrader: seconds to import, while the template starts
+        )
+
+        with open_gradebook(course.db_url) as gb:  # one gradebook (one alembic check) for the whole run
+            spec, summary, tasks = _plan(gb, assignment, course, students, variants, force, specs_dir)
+            if tasks:
+                if pool is None:
+                    pool = DaskExecutor(scheduler, workers, gpu=any(d == "cuda" for d, _ in variants))
+                _grade_tasks(pool, tasks, gb, course, spec, summary, progress, assignment)
     finally:
-        if bar is not None:
-            bar.close()
-        pool.close()
+        if pool is not None:
+            pool.close()
     notes = {p for r in summary.results for p in r.problems if "unavailable" in p or "incomplete" in p}
     for note in sorted(notes):
         log.warning("sandbox: %s", note)
@@ -202,3 +204,42 @@ def grade_assignment(
     summary.mean = sum(totals) / len(totals) if totals else 0.0
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _grade_tasks(
+    pool: LocalExecutor | DaskExecutor,
+    tasks: list[Task],
+    gb: Any,
+    course: Course,
+    spec: Spec,
+    summary: Summary,
+    progress: bool,
+    assignment: str,
+) -> None:
+    """Run the tasks on the pool; store each result (results JSON, then one gradebook transaction) as it comes."""
+    from autograder.gradebook import write_result
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(tasks), desc=f"grading {assignment}", unit="sub")
+    try:
+        for res in pool.map(tasks):
+            summary.results.append(res)
+            if res.timed_out:
+                summary.timeouts += 1
+            if res.failed:
+                summary.failures += 1
+            internal = [p for p in res.problems if p.startswith("internal grader error")]
+            for problem in internal:  # not recorded, so it must be seen: the traceback goes to the log
+                log.error("%s: %s", res.student, problem)
+            if not internal:
+                save_result(course, spec, res)
+                write_result(gb, res, spec.notebook)
+                summary.graded += 1
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()

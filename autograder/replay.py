@@ -16,6 +16,7 @@ import builtins
 import copy
 import functools
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,37 @@ class ReplayOutcome:
     ended: ProbeResult | None = None
 
 
+_AST_LOCK = threading.Lock()
+
+
+def parse_python(source: str) -> ast.Module:
+    """``ast.parse`` for the grader's threads: CPython 3.11's ``ast.parse`` is not thread-safe (two worker threads
+    parsing at once raise ``SystemError: AST constructor recursion depth mismatch``), so parsing is serialised."""
+    with _AST_LOCK:
+        return ast.parse(source)
+
+
 def _cells(source_nb: Path) -> list[dict[str, Any]]:
     return json.loads(Path(source_nb).read_text(encoding="utf-8"))["cells"]
+
+
+@functools.lru_cache(maxsize=64)
+def _functions_of(path: str, mtime_ns: int) -> tuple[str, ...]:
+    names: list[str] = []
+    for cell in _cells(Path(path)):
+        if cell["cell_type"] == "code" and _meta(cell).get("solution"):
+            tree = parse_python(without_magics("".join(cell["source"])))
+            names += [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    return tuple(names)
+
+
+@functools.lru_cache(maxsize=64)
+def _tests_of(path: str, mtime_ns: int) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (_meta(c)["grade_id"], without_magics("".join(c["source"])))
+        for c in _cells(Path(path))
+        if c["cell_type"] == "code" and _meta(c).get("grade") and not _meta(c).get("solution")
+    )
 
 
 def _meta(cell: dict[str, Any]) -> dict[str, Any]:
@@ -87,21 +117,14 @@ def _meta(cell: dict[str, Any]) -> dict[str, Any]:
 
 def student_functions(source_nb: Path) -> list[str]:
     """Names of the top-level functions defined in the instructor notebook's solution cells."""
-    names: list[str] = []
-    for cell in _cells(source_nb):
-        if cell["cell_type"] == "code" and _meta(cell).get("solution"):
-            tree = ast.parse(without_magics("".join(cell["source"])))
-            names += [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
-    return names
+    path = Path(source_nb)
+    return list(_functions_of(str(path), path.stat().st_mtime_ns))
 
 
 def test_cells(source_nb: Path) -> dict[str, str]:
     """The instructor's test cells (hidden tests included), by ``grade_id``."""
-    return {
-        _meta(c)["grade_id"]: without_magics("".join(c["source"]))
-        for c in _cells(source_nb)
-        if c["cell_type"] == "code" and _meta(c).get("grade") and not _meta(c).get("solution")
-    }
+    path = Path(source_nb)
+    return dict(_tests_of(str(path), path.stat().st_mtime_ns))
 
 
 def trusted_namespace(source_nb: Path, device: str) -> dict[str, Any]:
@@ -283,12 +306,12 @@ def needed_cells(source_nb: Path, test_source: str) -> tuple[str, ...]:
     for cell in _cells(source_nb):
         if cell["cell_type"] == "code" and _meta(cell).get("solution"):
             gid = _meta(cell)["grade_id"]
-            tree = ast.parse(without_magics("".join(cell["source"])))
+            tree = parse_python(without_magics("".join(cell["source"])))
             for node in tree.body:
                 if isinstance(node, ast.FunctionDef | ast.ClassDef):
                     defines[node.name] = gid
             uses[gid] = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    names = {n.id for n in ast.walk(ast.parse(test_source)) if isinstance(n, ast.Name)}
+    names = {n.id for n in ast.walk(parse_python(test_source)) if isinstance(n, ast.Name)}
     cells = {defines[n] for n in names if n in defines}
     while True:
         more = {defines[n] for c in cells for n in uses[c] if n in defines} - cells

@@ -37,6 +37,7 @@ import os
 import secrets
 import select
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -379,10 +380,15 @@ _opt.load_state_dict(_opt.state_dict())
 """
 
 PROBE_MODULES = ["cloudpickle", "autograder.optim_checks", "autograder.probes"]
+# What a template imports as soon as it is spawned, before it knows the assignment (see Sandbox.spawn).
+BASE_PRELOAD = ["torch", "numpy", *PROBE_MODULES]
 
 
 class Sandbox:
     """A clean template process that forks one isolated :class:`Session` per submission.
+
+    One template serves any number of concurrent sessions (every session is a fresh fork of the clean template,
+    talking to its client over its own pipes), so the worker threads of a grading run share one template.
 
     Parameters
     ----------
@@ -395,6 +401,10 @@ class Sandbox:
         Dotted names of further implementations to make unusable (:func:`autograder.guard.block_names`).
     gpu : int, optional
         The only CUDA device the template and its sandboxes see (``CUDA_VISIBLE_DEVICES``).
+
+    :meth:`spawn` starts the template early (it imports torch and the probe drivers while the grader loads the spec);
+    the assignment's own ``preload``/``warmup``/``blocked`` may be set until the first session, when the template
+    applies them and reports ready.
     """
 
     def __init__(
@@ -409,54 +419,113 @@ class Sandbox:
         self.blocked = list(blocked or [])
         self.gpu = gpu
         self._proc: subprocess.Popen[bytes] | None = None
+        self._ctrl: socket.socket | None = None
+        self._ready = False
         self._lock = threading.Lock()
 
-    def _start(self) -> subprocess.Popen[bytes]:
+    def configure(self, preload: list[str], warmup: str, blocked: list[str]) -> None:
+        """Set the assignment's template configuration (before the first session)."""
+        with self._lock:
+            if self._ready:
+                raise RuntimeError("the sandbox template is already configured")
+            self.preload = list(dict.fromkeys([*preload, *PROBE_MODULES]))
+            self.warmup, self.blocked = warmup, list(blocked)
+
+    def spawn(self) -> None:
+        """Start the template process now (it imports the base modules) without waiting for it."""
+        with self._lock:
+            self._spawn()
+
+    def _spawn(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            return
+        self._stop()
         root = str(Path(__file__).resolve().parent.parent)
         env = dict(MINIMAL_ENV, PYTHONPATH=root)
         if self.gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = str(self.gpu)
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-s",
-                "-m",
-                "autograder._template",
-                json.dumps({"preload": self.preload, "warmup": self.warmup, "blocked": self.blocked}),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            cwd=root,
-        )
-        ready = _read_exact(proc.stdout.fileno(), 4)  # type: ignore[union-attr]
-        if ready != b"RDY2":
-            proc.kill()
-            raise RuntimeError("the sandbox template failed to start (see stderr above)")
-        return proc
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self._proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-s",
+                    "-m",
+                    "autograder._template",
+                    json.dumps({"preload": [m for m in BASE_PRELOAD if m in self.preload]}),
+                ],
+                stdin=theirs.fileno(),
+                stdout=subprocess.DEVNULL,
+                env=env,
+                cwd=root,
+            )
+        finally:
+            theirs.close()
+        self._ctrl, self._ready = ours, False
+
+    def _ensure_ready(self) -> socket.socket:
+        """The control socket of a configured, running template (started and configured if needed)."""
+        self._spawn()
+        assert self._ctrl is not None
+        if not self._ready:
+            config = {"preload": self.preload, "warmup": self.warmup, "blocked": self.blocked}
+            try:
+                self._ctrl.sendall(b"C" + json.dumps(config).encode())
+                ready = self._ctrl.recv(16)
+            except OSError as exc:
+                ready = repr(exc).encode()
+            if ready != b"RDY2":
+                self._stop()
+                raise RuntimeError(f"the sandbox template failed to start (see stderr above): {ready!r}")
+            self._ready = True
+        return self._ctrl
 
     def session(self, job: Job) -> Session:
         """Fork an isolated runner for ``job``; it executes the cells before this returns."""
-        self._lock.acquire()
+        to_warden, from_client = os.pipe()
+        to_client, from_warden = os.pipe()
         try:
-            if self._proc is None or self._proc.poll() is not None:
-                self._proc = self._start()
-            return Session(self, self._proc, job)
+            with self._lock:
+                for attempt in (1, 2):  # a template that died since the last session is restarted once
+                    ctrl = self._ensure_ready()
+                    try:
+                        socket.send_fds(ctrl, [b"F"], [to_warden, from_warden])
+                        break
+                    except OSError:
+                        self._stop()
+                        if attempt == 2:
+                            raise
         except BaseException:
-            self._lock.release()
+            for fd in (to_warden, from_client, to_client, from_warden):
+                os.close(fd)
             raise
+        os.close(to_warden)  # the warden holds them now: its exit is this session's end of file
+        os.close(from_warden)
+        return Session(self, from_client, to_client, job)
 
-    def close(self) -> None:
-        """Stop the template."""
+    def _stop(self) -> None:
         proc, self._proc = self._proc, None
+        ctrl, self._ctrl = self._ctrl, None
+        ready, self._ready = self._ready, False
+        if ctrl is not None:
+            ctrl.close()  # the template ends at end of file (its wardens with it)
         if proc is not None:
-            with contextlib.suppress(OSError):
-                proc.stdin.close()  # type: ignore[union-attr]
+            if not ready:  # still importing: nothing to wait for
+                proc.kill()
             try:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+    def alive(self) -> bool:
+        """Whether the template process is running."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def close(self) -> None:
+        """Stop the template."""
+        with self._lock:
+            self._stop()
 
     def __enter__(self) -> Sandbox:
         return self
@@ -476,16 +545,13 @@ class Session:
         How executing the cells ended ("ok" once the runner reported that every cell ran).
     """
 
-    def __init__(self, box: Sandbox, proc: subprocess.Popen[bytes], job: Job) -> None:
-        self._box, self._proc, self.job = box, proc, job
-        self._in = proc.stdin.fileno()  # type: ignore[union-attr]
-        self._out = proc.stdout.fileno()  # type: ignore[union-attr]
+    def __init__(self, box: Sandbox, to_warden: int, from_warden: int, job: Job) -> None:
+        self._box, self.job = box, job
+        self._in, self._out = to_warden, from_warden
         self.result: RunResult | None = None
         self._open = True
-        self._released = False
         self.cell_frames: list[dict[str, Any]] = []
         try:
-            _send(self._in, b"F")
             _send(self._in, b"J", job.to_json())
             kind, data = _recv(self._out)
             if kind != b"L":
@@ -534,31 +600,39 @@ class Session:
             if kind != b"X":
                 raise EOFError(f"unexpected message {kind!r}")
             self.result = RunResult(**json.loads(data))
-            kind, _ = _recv(self._out)
-            if kind != b"D":
-                raise EOFError(f"unexpected message {kind!r}")
+            _await_eof(self._out, 30.0)  # the warden has reaped its runner and exited
         except (OSError, EOFError, ValueError, TypeError, struct.error) as exc:
             self._fail(f"sandbox template failed: {exc}")
         self._release()
         return self.result  # type: ignore[return-value]
 
     def _fail(self, note: str) -> None:
+        """This session's warden failed: close its pipes (the warden ends at end of file); other sessions of the
+        template go on, and a template that has died is restarted by the next session."""
         self.result = RunResult(status="error", notes=[note])
-        self._open = False
-        self._box.close()
         self._release()
 
     def _release(self) -> None:
-        self._open = False
-        if not self._released:
-            self._released = True
-            self._box._lock.release()
+        if self._open:
+            self._open = False
+            for fd in (self._in, self._out):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
     def __enter__(self) -> Session:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _await_eof(fd: int, timeout: float) -> None:
+    """Read ``fd`` until end of file (at most ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready and not os.read(fd, 1 << 16):
+            return
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -586,17 +660,29 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
 
 
 def serve(config: dict[str, Any]) -> None:
-    """Template main loop: preload, warm up, block torch's implementations, then fork a warden per request."""
+    """Template main loop: preload; on the client's configuration, import the assignment's libraries, warm up,
+    block torch's implementations; then fork a warden per request, each on the pipes the client sent with it.
+
+    The control channel (a ``SOCK_SEQPACKET`` socket on fd 0) carries only the configuration and pipe ends, never
+    student data; the template serves concurrent sessions and reaps its wardens.
+    """
     import gc
     import importlib
 
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    ctrl = socket.socket(fileno=0)
     for name in config.get("preload", []):
         importlib.import_module(name)
     with contextlib.suppress(
         ImportError, RuntimeError
     ):  # libseccomp is found here, outside the sandbox's root
         importlib.import_module("pyseccomp")
+    msg = ctrl.recv(1 << 20)
+    if not msg.startswith(b"C"):
+        return
+    config = json.loads(msg[1:])
+    for name in config.get("preload", []):
+        importlib.import_module(name)
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
     if config.get("warmup"):
@@ -608,26 +694,39 @@ def serve(config: dict[str, Any]) -> None:
         _BLOCKED_FILES.extend(guard.blocked_files())
     guard.block_names(config.get("blocked", []))
     gc.collect()
-    _write_all(1, b"RDY2")
+    ctrl.sendall(b"RDY2")
+    me = os.getpid()
     while True:
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        ready, _, _ = select.select([ctrl], [], [], 1.0)
+        if not ready:
+            continue
         try:
-            kind, _ = _recv(0)
-        except EOFError:
+            msg, fds, _, _ = socket.recv_fds(ctrl, 16, 2)
+        except OSError:
             return
-        if kind != b"F":
+        if msg != b"F" or len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
             return
         pid = os.fork()
         if pid == 0:
             code = 0
             try:
-                _warden(os.getppid())
+                os.dup2(fds[0], 0)  # the session's pipes become the warden's stdin/stdout; the control socket
+                os.dup2(fds[1], 1)  # (fd 0) is gone from it
+                for fd in fds:
+                    os.close(fd)
+                _warden(me)
             except BaseException:  # noqa: BLE001
                 with contextlib.suppress(BaseException):
                     os.write(2, traceback.format_exc().encode())
                 code = 71
             os._exit(code)
-        os.waitpid(pid, 0)
-        _send(1, b"D")
+        for fd in fds:
+            os.close(fd)
 
 
 NEW_ROOT = "/tmp/.autograder-sandbox-root"  # an empty host directory; the new root is mounted on it privately
