@@ -272,21 +272,47 @@ class _Caller:
         return _value(data, "ret", self.device)
 
 
-def _stub(name: str, caller: _Caller) -> Any:
+class _Dispatch:
+    """Where the stubs of one namespace send their calls: the current test cell's :class:`_Caller`."""
+
+    caller: _Caller | None = None
+
+
+def _stub(name: str, dispatch: _Dispatch) -> Any:
     def stub(*args: Any, **kwargs: Any) -> Any:
-        return caller(name, args, kwargs)
+        assert dispatch.caller is not None
+        return dispatch.caller(name, args, kwargs)
 
     stub.__name__ = stub.__qualname__ = name
     return stub
 
 
-def run_replay(source_nb: Path, cell: str, session: Session, device: str, cpu_limit: float) -> ReplayOutcome:
-    """Execute test cell ``cell`` of the instructor notebook with the student's functions in ``session``."""
+def run_replay(
+    source_nb: Path,
+    cell: str,
+    session: Session,
+    device: str,
+    cpu_limit: float,
+    shared: dict[tuple[str, str], tuple[dict[str, Any], _Dispatch]] | None = None,
+) -> ReplayOutcome:
+    """Execute test cell ``cell`` of the instructor notebook with the student's functions in ``session``.
+
+    ``shared`` (one dict per submission) keeps the trusted namespace between the submission's test cells, as one
+    kernel runs a notebook's test cells one after the other under nbgrader: the locked cells run once per
+    submission and device, not once per test cell. It is never shared between submissions.
+    """
     source = test_cells(source_nb)[cell]
-    ns = trusted_namespace(source_nb, device)
-    caller = _Caller(session, cpu_limit, device)
+    key = (str(source_nb), device)
+    if shared is None or key not in shared:
+        entry = (trusted_namespace(source_nb, device), _Dispatch())
+        if shared is not None:
+            shared[key] = entry
+    else:
+        entry = shared[key]
+    ns, dispatch = entry
+    caller = dispatch.caller = _Caller(session, cpu_limit, device)
     for name in student_functions(source_nb):
-        ns[name] = _stub(name, caller)
+        ns[name] = _stub(name, dispatch)
     out = ReplayOutcome()
     try:
         exec(compile(source, f"<test {cell}>", "exec"), ns)
