@@ -91,17 +91,16 @@ def load_result(course: Course | Path, assignment: str, student: str) -> dict | 
 
 def _plan(
     gb: Any,
+    spec: Spec,
     assignment: str,
     course: Course,
     students: list[str] | None,
     variants: list[tuple[str, str]],
     force: bool,
-    specs_dir: Path | None,
-) -> tuple[Spec, Summary, list[Task]]:
-    """The spec, an empty summary with the students counted, and the tasks of the students to grade."""
+) -> tuple[Summary, list[Task]]:
+    """An empty summary with the students counted, and the tasks of the students to grade."""
     from autograder.gradebook import grade_cell_points, is_graded
 
-    spec = cached_spec(str(spec_path(assignment, specs_dir).resolve()), str(course.root))
     summary = Summary()
     points = {
         g: p for g, p in grade_cell_points(gb, assignment, spec.notebook).items() if g in spec.grade_ids()
@@ -121,11 +120,7 @@ def _plan(
     summary.skipped = len(everyone) - len(todo)
     hide = tuple(hidden_paths(course, spec))
     points_t = tuple(points.items())
-    return (
-        spec,
-        summary,
-        [Task(spec.path, str(course.root), s, tuple(variants), points_t, hide) for s in todo],
-    )
+    return summary, [Task(spec.path, str(course.root), s, tuple(variants), points_t, hide) for s in todo]
 
 
 def grade_assignment(
@@ -184,12 +179,15 @@ def grade_assignment(
             workers = min(workers or gpus, gpus)
         pool = LocalExecutor(workers, gpus=gpus)
     try:
-        from autograder.gradebook import (
-            open_gradebook,  # nbgrader: seconds to import, while the template starts
-        )
+        spec = cached_spec(str(spec_path(assignment, specs_dir).resolve()), str(course.root))
+        if isinstance(
+            pool, LocalExecutor
+        ):  # the template applies the spec's imports while the gradebook opens
+            pool.prepare(spec)
+        from autograder.gradebook import open_gradebook  # nbgrader: seconds to import
 
         with open_gradebook(course.db_url) as gb:  # one gradebook (one alembic check) for the whole run
-            spec, summary, tasks = _plan(gb, assignment, course, students, variants, force, specs_dir)
+            summary, tasks = _plan(gb, spec, assignment, course, students, variants, force)
             if tasks:
                 if pool is None:
                     pool = DaskExecutor(scheduler, workers, gpu=any(d == "cuda" for d, _ in variants))

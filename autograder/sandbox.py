@@ -420,13 +420,14 @@ class Sandbox:
         self.gpu = gpu
         self._proc: subprocess.Popen[bytes] | None = None
         self._ctrl: socket.socket | None = None
-        self._ready = False
+        self._configured = False  # the configuration was sent
+        self._ready = False  # ... and the template answered that it applied it
         self._lock = threading.Lock()
 
     def configure(self, preload: list[str], warmup: str, blocked: list[str]) -> None:
         """Set the assignment's template configuration (before the first session)."""
         with self._lock:
-            if self._ready:
+            if self._configured:
                 raise RuntimeError("the sandbox template is already configured")
             self.preload = list(dict.fromkeys([*preload, *PROBE_MODULES]))
             self.warmup, self.blocked = warmup, list(blocked)
@@ -452,7 +453,9 @@ class Sandbox:
                     "-s",
                     "-m",
                     "autograder._template",
-                    json.dumps({"preload": [m for m in BASE_PRELOAD if m in self.preload]}),
+                    json.dumps(
+                        {"preload": [m for m in BASE_PRELOAD if m in self.preload], "warmup": TORCH_WARMUP}
+                    ),
                 ],
                 stdin=theirs.fileno(),
                 stdout=subprocess.DEVNULL,
@@ -461,16 +464,29 @@ class Sandbox:
             )
         finally:
             theirs.close()
-        self._ctrl, self._ready = ours, False
+        self._ctrl, self._ready, self._configured = ours, False, False
+
+    def prepare(self) -> None:
+        """Start the template if needed and send it the assignment's configuration now, without waiting for it."""
+        with self._lock:
+            self._spawn()
+            self._send_config()
+
+    def _send_config(self) -> None:
+        assert self._ctrl is not None
+        if not self._configured:
+            config = {"preload": self.preload, "warmup": self.warmup, "blocked": self.blocked}
+            self._configured = True
+            with contextlib.suppress(OSError):  # a template that died is noticed when it does not answer
+                self._ctrl.sendall(b"C" + json.dumps(config).encode())
 
     def _ensure_ready(self) -> socket.socket:
         """The control socket of a configured, running template (started and configured if needed)."""
         self._spawn()
         assert self._ctrl is not None
         if not self._ready:
-            config = {"preload": self.preload, "warmup": self.warmup, "blocked": self.blocked}
+            self._send_config()
             try:
-                self._ctrl.sendall(b"C" + json.dumps(config).encode())
                 ready = self._ctrl.recv(16)
             except OSError as exc:
                 ready = repr(exc).encode()
@@ -506,7 +522,7 @@ class Sandbox:
     def _stop(self) -> None:
         proc, self._proc = self._proc, None
         ctrl, self._ctrl = self._ctrl, None
-        ready, self._ready = self._ready, False
+        ready, self._ready, self._configured = self._ready, False, False
         if ctrl is not None:
             ctrl.close()  # the template ends at end of file (its wardens with it)
         if proc is not None:
@@ -677,15 +693,20 @@ def serve(config: dict[str, Any]) -> None:
         ImportError, RuntimeError
     ):  # libseccomp is found here, outside the sandbox's root
         importlib.import_module("pyseccomp")
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+    base_warmup = config.get("warmup", "")
+    if (
+        base_warmup and "torch" in sys.modules
+    ):  # torch's first optimizer step: torch._dynamo, before the config
+        exec(compile(base_warmup, "<warmup>", "exec"), {"__name__": "__warmup__"})
     msg = ctrl.recv(1 << 20)
     if not msg.startswith(b"C"):
         return
     config = json.loads(msg[1:])
     for name in config.get("preload", []):
         importlib.import_module(name)
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(1)
-    if config.get("warmup"):
+    if config.get("warmup") and config["warmup"] != base_warmup:
         exec(compile(config["warmup"], "<warmup>", "exec"), {"__name__": "__warmup__"})
     from autograder import guard
 
@@ -831,6 +852,7 @@ class _Supervisor:
         self.broken: str | None = None
         self.exit: tuple[str, int | None, int | None] | None = None
         self.last_cpu = 0.0
+        self.runnable = False
         try:
             self.stat_fd: int | None = os.open(f"{pid}/stat", os.O_RDONLY, dir_fd=proc_dir)
         except OSError:
@@ -846,6 +868,7 @@ class _Supervisor:
                 data = os.pread(self.stat_fd, 4096, 0)
                 f = data[data.rindex(b")") + 2 :].split()
                 self.last_cpu = sum(int(x) for x in f[11:15]) / _TICKS
+                self.runnable = f[0] == b"R"  # running or waiting for a CPU (a loaded machine), not sleeping
         return self.last_cpu
 
     def poll_exit(self) -> None:
@@ -915,14 +938,20 @@ class _Supervisor:
     ) -> tuple[str, bytes, str, float, float]:
         """Send ``send`` to the runner and wait for the frame tagged ``nonce`` within ``cpu_limit`` CPU seconds.
 
-        With ``interrupt``, a runner over its limit first gets SIGINT and 2 s to answer ("interrupted").
+        With ``interrupt``, a runner over its limit first gets SIGINT and 2 s to answer ("interrupted"); a runner
+        that is still runnable then (waiting for a CPU on a loaded machine) gets until it has used 2 s more CPU time
+        or stops being runnable, within the backstop of a 2 s phase. A runner is "waiting or sleeping" when it used
+        under 2 % of a CPU over ``idle_s`` and was never seen runnable in that time (so load is not sleep).
         Returns (status, frame, detail, cpu seconds used, wall seconds used).
         """
         start, cpu0 = time.monotonic(), self.cpu()
         wall_limit = self.limits.backstop(cpu_limit)
         pending = memoryview(send)
-        interrupted: tuple[float, str] | None = None  # (grace deadline, why)
+        interrupted: tuple[float, float, float, str] | None = (
+            None  # (grace, hard deadline, CPU at SIGINT, why)
+        )
         window = (start, cpu0)  # start of the current idle-detection window: (wall, cpu)
+        busy = False  # the runner was seen runnable in the current window
 
         def used() -> tuple[float, float]:
             return self.cpu() - cpu0, time.monotonic() - start
@@ -940,7 +969,7 @@ class _Supervisor:
                     continue
                 if head.get("nonce") == nonce:
                     if interrupted is not None:
-                        return ("interrupted", frame, interrupted[1], *used())
+                        return ("interrupted", frame, interrupted[3], *used())
                     return ("ok", frame, "", *used())
             if self.broken:
                 self.kill()
@@ -963,19 +992,26 @@ class _Supervisor:
                     "it was waiting or sleeping)"
                 )
             elif time.monotonic() - window[0] >= self.limits.idle_s:
-                if self.cpu() - window[1] < 0.02 * self.limits.idle_s:
+                if self.cpu() - window[1] < 0.02 * self.limits.idle_s and not busy:
                     why = (
                         f"was waiting or sleeping, not computing, for {self.limits.idle_s:g} s "
                         f"(it had used {cpu:.1f} s of CPU)"
                     )
-                window = (time.monotonic(), self.cpu())
-            if why and interrupt and interrupted is None:
+                window, busy = (time.monotonic(), self.cpu()), False
+            busy = busy or self.runnable
+            now = time.monotonic()
+            if interrupted is not None:
+                grace, hard, cpu_at, first = interrupted
+                if now > hard or (now > grace and (self.cpu() - cpu_at > 2.0 or not self.runnable)):
+                    self.kill()
+                    return ("timeout", b"", first, cpu, wall)
+            elif why and interrupt:
                 with contextlib.suppress(OSError):
                     os.kill(self.pid, signal.SIGINT)
-                interrupted = (time.monotonic() + 2.0, why)
-            elif why and (interrupted is None or time.monotonic() > interrupted[0]):
+                interrupted = (now + 2.0, now + self.limits.backstop(2.0), self.cpu(), why)
+            elif why:
                 self.kill()
-                return ("timeout", b"", interrupted[1] if interrupted else why, cpu, wall)
+                return ("timeout", b"", why, cpu, wall)
             self.pump(0.02)
 
     def text(self, fd: int) -> str:
