@@ -1273,6 +1273,9 @@ def _runner(
     """PID 1 of the sandbox: isolate further, drop privileges, run the cells, then answer probes."""
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     os.setpgid(0, 0)
+    # a cell over its clock is interrupted with SIGINT: KeyboardInterrupt, whatever the grader inherited (a grader
+    # started in the background by a shell inherits SIGINT ignored, and a stalled cell would never be interrupted)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(out_w, 1)
