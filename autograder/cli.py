@@ -142,8 +142,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         raise ValueError(
             f"{course.root} is not an nbgrader course directory (no nbgrader_config.py); use --course"
         )
-    spec = load_spec(spec_path(args.assignment, args.specs, course.root), course.root)
-    if args.command == "grade":
+    if args.command == "grade":  # loads the spec itself, after starting the sandbox template
         from autograder.pipeline import grade_assignment
 
         summary = grade_assignment(
@@ -164,6 +163,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                     logging.info("%s: %s", res.student, p.splitlines()[0])
         print(summary.table())
         return 0
+    spec = load_spec(spec_path(args.assignment, args.specs, course.root), course.root)
     if args.command == "collect":
         from autograder.collect import Caps, CollectError, collect
 

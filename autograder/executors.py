@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,21 +29,32 @@ class Task:
 
 
 _LOCAL = threading.local()
-_SPECS: dict[tuple[str, str], Spec] = {}
+_SPECS: dict[tuple[str, str, int, int], Spec] = {}
 _SPECS_LOCK = threading.Lock()
 
 
-def _spec(path: str, course: str) -> Spec:
-    """The spec at ``path`` as derived from ``course``'s instructor notebook (loaded once per process)."""
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+def cached_spec(path: str, course: str) -> Spec:
+    """The spec at ``path`` as derived from ``course``'s instructor notebook, loaded once per process (again when
+    the spec file or the course's instructor notebook changes)."""
+    name = Path(path).stem
+    notebook = Path(course) / "source" / name / f"{name}.ipynb"
+    key = (path, course, _mtime(Path(path)), _mtime(notebook))
     with _SPECS_LOCK:
-        if (path, course) not in _SPECS:
-            _SPECS[path, course] = load_spec(path, course)
-        return _SPECS[path, course]
+        if key not in _SPECS:
+            _SPECS[key] = load_spec(path, course)
+        return _SPECS[key]
 
 
 def _thread_sandbox(spec: Spec) -> Sandbox:
     """The calling thread's sandbox template (one per worker thread, started on first use; on its own GPU when the
-    thread was given one)."""
+    thread was given one). Dask workers use this: each is a single-threaded process."""
     boxes: dict[str, Sandbox] | None = getattr(_LOCAL, "boxes", None)
     if boxes is None:
         boxes = _LOCAL.boxes = {}
@@ -53,15 +64,15 @@ def _thread_sandbox(spec: Spec) -> Sandbox:
     return boxes[spec.path]
 
 
-def run_task(task: Task) -> StudentResult:
+def run_task(task: Task, sandbox_for: Callable[[Spec], Sandbox] | None = None) -> StudentResult:
     """Grade one submission in this process; an internal error becomes a failed result, never an exception."""
     try:
-        spec = _spec(task.spec_path, task.course_root)
+        spec = cached_spec(task.spec_path, task.course_root)
         return grade_submission(
             spec,
             Course(Path(task.course_root)),
             task.student,
-            _thread_sandbox(spec),
+            (sandbox_for or _thread_sandbox)(spec),
             [tuple(v) for v in task.variants],  # type: ignore[misc]
             dict(task.points),
             list(task.hide),
@@ -76,10 +87,11 @@ def run_task(task: Task) -> StudentResult:
 
 
 class LocalExecutor:
-    """A pool of ``workers`` threads, each driving its own pre-forked sandbox template process.
+    """A pool of ``workers`` threads sharing one pre-forked sandbox template process (one per GPU on CUDA).
 
-    The sandboxes run in separate processes, so threads suffice here: the trusted comparison is cheap and the
-    reference outputs are cached.
+    The sandboxes run in separate processes (a fresh fork of the clean template per submission), so threads
+    suffice here: the trusted comparison is cheap and the reference outputs are cached. The template is spawned
+    when the executor is created, so that it imports torch while the grader loads the spec and the gradebook.
     """
 
     def __init__(self, workers: int | None = None, gpus: int = 0) -> None:
@@ -90,27 +102,47 @@ class LocalExecutor:
             _LOCAL.gpu = next(slots) if gpus else None
 
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="grade", initializer=assign_gpu)
-        self._sandboxes: list[Sandbox] = []
+        self._lock = threading.Lock()
+        # unconfigured templates, started now (one per GPU, or one on the CPU), then one per (spec, GPU)
+        self._spare: dict[int | None, Sandbox] = {
+            gpu: Sandbox(gpu=gpu) for gpu in (range(min(gpus, self.workers)) if gpus else [None])
+        }
+        for box in self._spare.values():
+            box.spawn()
+        self._sandboxes: dict[tuple[str, int | None], Sandbox] = {}
+
+    def prepare(self, spec: Spec) -> None:
+        """Send the spec's template configuration now (its imports and warm-up run while the grader opens the
+        gradebook), instead of at the first session."""
+        for gpu in list(self._spare):
+            with self._lock:
+                box = self._spare.pop(gpu, None)
+                if box is None:
+                    continue
+                box.configure(spec.preload, spec.warmup, spec.blocked)
+                self._sandboxes[spec.path, gpu] = box
+            box.prepare()
+
+    def _sandbox_for(self, spec: Spec) -> Sandbox:
+        gpu = getattr(_LOCAL, "gpu", None)
+        with self._lock:
+            key = (spec.path, gpu)
+            if key not in self._sandboxes:
+                box = self._spare.pop(gpu, None) or Sandbox(gpu=gpu)
+                box.configure(spec.preload, spec.warmup, spec.blocked)
+                self._sandboxes[key] = box
+            return self._sandboxes[key]
 
     def map(self, tasks: list[Task]) -> Iterator[StudentResult]:
         """Yield results as they complete."""
-
-        def work(task: Task) -> StudentResult:
-            res = run_task(task)
-            boxes = getattr(_LOCAL, "boxes", {})
-            for box in boxes.values():
-                if box not in self._sandboxes:
-                    self._sandboxes.append(box)
-            return res
-
-        futures = [self._pool.submit(work, t) for t in tasks]
+        futures = [self._pool.submit(run_task, t, self._sandbox_for) for t in tasks]
         for fut in as_completed(futures):
             yield fut.result()
 
     def close(self) -> None:
         """Stop the pool and its sandbox templates."""
         self._pool.shutdown(wait=True)
-        for box in self._sandboxes:
+        for box in [*self._sandboxes.values(), *self._spare.values()]:
             box.close()
 
 

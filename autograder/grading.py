@@ -183,6 +183,7 @@ def _run_variant(
     """Run the checks ``names`` in as few sessions as possible: a check that ends the runner (a crash, a CPU
     limit) fails alone, and the remaining checks continue in a fresh session."""
     remaining = list(names)
+    replay_ns: dict[Any, Any] = {}  # this submission's trusted test-cell namespace (replay.run_replay)
     while remaining:
         if budget.left <= 0:
             for name in remaining:
@@ -219,7 +220,9 @@ def _run_variant(
                 check = spec.check(name)
                 cpu_limit = min(check.timeout_s or spec.limits.check_s, max(budget.left, 0.0))
                 if check.replay is not None:
-                    replayed = run_replay(Path(check.replay), check.grade_id, session, device, cpu_limit)
+                    replayed = run_replay(
+                        Path(check.replay), check.grade_id, session, device, cpu_limit, replay_ns
+                    )
                     budget.left -= replayed.cpu_s
                     res.checks_s += replayed.cpu_s
                     if replayed.ended is None:

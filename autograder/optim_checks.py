@@ -465,12 +465,12 @@ def checks_from_notebook(
     ``for`` loops count too, without their ``device=`` argument (device variants are the grader's job). The source
     is read by the trusted grader only (it is hidden from the sandbox).
     """
-    import ast
     import json
     import re
     from pathlib import Path
 
     from autograder import cells as nbcells
+    from autograder.replay import parse_python  # ast.parse serialised across the grader's threads
     from autograder.spec import Check
 
     nb = json.loads(Path(source).read_text(encoding="utf-8"))
@@ -489,7 +489,7 @@ def checks_from_notebook(
         if not (meta.get("grade") and cell["cell_type"] == "code"):
             continue
         src = "\n".join(line for line in "".join(cell["source"]).splitlines() if not line.startswith("%"))
-        for n, call in enumerate(_helper_calls(ast.parse(src).body)):
+        for n, call in enumerate(_helper_calls(parse_python(src).body)):
             helper, mine = call.func.id, call.args[0].id  # type: ignore[attr-defined]
             ref_name = call.args[1].attr  # type: ignore[attr-defined]
             kw = _literal_kwargs(call)

@@ -9,22 +9,13 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from autograder.executors import DaskExecutor, LocalExecutor, Task
-from autograder.gradebook import (
-    grade_cell_points,
-    is_graded,
-    late_penalty_preprocessor,
-    open_gradebook,
-    read_timestamp,
-    record_lateness,
-    submission_digest,
-    write_result,
-)
+from autograder.executors import DaskExecutor, LocalExecutor, Task, cached_spec
 from autograder.grading import StudentResult, hidden_paths
 from autograder.notebook import Course, read_regular_file, write_autograded
 from autograder.safefs import real_dir, write_atomic
-from autograder.spec import Spec, load_spec, spec_path
+from autograder.spec import Spec, spec_path
 from autograder.verdicts import redact_hidden
 
 log = logging.getLogger("autograder")
@@ -64,6 +55,8 @@ def resolve_variants(device: str) -> list[tuple[str, str]]:
     """(device, dtype) pairs every check runs on: ``auto`` adds CUDA (float64 and float32) when present."""
     if device not in ("auto", "cpu", "cuda"):
         raise ValueError(f"--device must be auto, cpu or cuda, got {device!r}")
+    if device == "cpu":
+        return [("cpu", "float64")]
     import torch
 
     cuda = torch.cuda.is_available()
@@ -97,6 +90,79 @@ def load_result(course: Course | Path, assignment: str, student: str) -> dict | 
         return json.loads(read_regular_file(path, limit=1_000_000_000))  # never through a link
     except ValueError:
         return None
+
+
+@dataclass
+class _Lateness:
+    """Per student: the submission time (``timestamp.txt``) and the SHA-256 of what is graded; the course's
+    late-penalty preprocessor (nbgrader's plugin)."""
+
+    stamps: dict[str, Any]
+    digests: dict[str, str]
+    penalties: Any
+
+
+def _plan(
+    gb: Any,
+    spec: Spec,
+    assignment: str,
+    course: Course,
+    students: list[str] | None,
+    variants: list[tuple[str, str]],
+    force: bool,
+) -> tuple[Summary, list[Task], _Lateness]:
+    """An empty summary with the students counted, the tasks of the students to grade (not graded yet, changed
+    since, or ``force``) and what their results are stored with; skipped students' lateness is recorded again."""
+    from autograder.gradebook import (
+        grade_cell_points,
+        is_graded,
+        late_penalty_preprocessor,
+        read_timestamp,
+        record_lateness,
+        submission_digest,
+    )
+
+    summary = Summary()
+    points = {
+        g: p for g, p in grade_cell_points(gb, assignment, spec.notebook).items() if g in spec.grade_ids()
+    }
+    unknown = sorted(set(spec.grade_ids()) - set(points))
+    if unknown:
+        raise ValueError(f"the spec grades cells that the gradebook does not have: {', '.join(unknown)}")
+    summary.max_score = sum(points.values())
+    everyone = course.students(assignment)
+    if students:
+        unknown = sorted(set(students) - set(everyone))
+        if unknown:
+            raise ValueError(f"no submission of {assignment} for student(s): {', '.join(unknown)}")
+        everyone = [s for s in everyone if s in students]
+    summary.students = len(everyone)
+    stamps, bad = {}, []
+    for s in everyone:
+        try:
+            stamps[s] = read_timestamp(course, assignment, s)
+        except ValueError as exc:
+            bad.append(str(exc))
+    if bad:
+        raise ValueError("; ".join(bad))
+    digests = {s: submission_digest(course, assignment, s, spec.notebook) for s in everyone}
+    penalties = late_penalty_preprocessor(course.root)
+    todo = []
+    for s in everyone:
+        if (
+            force
+            or not is_graded(gb, assignment, s, spec.grade_ids())
+            or (load_result(course, assignment, s) or {}).get("submission_sha256") != digests[s]
+        ):
+            todo.append(s)
+        else:  # unchanged: only the time and penalty are recorded again (a new due date or extension)
+            record_lateness(gb, assignment, s, stamps[s], penalties)
+            gb.db.commit()
+    summary.skipped = len(everyone) - len(todo)
+    hide = tuple(hidden_paths(course, spec))
+    points_t = tuple(points.items())
+    tasks = [Task(spec.path, str(course.root), s, tuple(variants), points_t, hide) for s in todo]
+    return summary, tasks, _Lateness(stamps, digests, penalties)
 
 
 def grade_assignment(
@@ -146,57 +212,9 @@ def grade_assignment(
     if executor not in ("local", "dask"):
         raise ValueError(f"--executor must be local or dask, got {executor!r}")
     course = Course(Path(course_root).resolve())
-    spec = load_spec(spec_path(assignment, specs_dir, course.root), course.root)
     variants = resolve_variants(device)
-    summary = Summary()
-    with open_gradebook(course.db_url) as gb:
-        points = {
-            g: p for g, p in grade_cell_points(gb, assignment, spec.notebook).items() if g in spec.grade_ids()
-        }
-        unknown = sorted(set(spec.grade_ids()) - set(points))
-        if unknown:
-            raise ValueError(f"the spec grades cells that the gradebook does not have: {', '.join(unknown)}")
-        summary.max_score = sum(points.values())
-        everyone = course.students(assignment)
-        if students:
-            unknown = sorted(set(students) - set(everyone))
-            if unknown:
-                raise ValueError(f"no submission of {assignment} for student(s): {', '.join(unknown)}")
-            everyone = [s for s in everyone if s in students]
-        summary.students = len(everyone)
-        stamps, bad = {}, []
-        for s in everyone:
-            try:
-                stamps[s] = read_timestamp(course, assignment, s)
-            except ValueError as exc:
-                bad.append(str(exc))
-        if bad:
-            raise ValueError("; ".join(bad))
-        digests = {s: submission_digest(course, assignment, s, spec.notebook) for s in everyone}
-        penalties = late_penalty_preprocessor(course.root)
-        todo = []
-        for s in everyone:
-            graded = is_graded(gb, assignment, s, spec.grade_ids())
-            if (
-                force
-                or not graded
-                or (load_result(course, assignment, s) or {}).get("submission_sha256") != digests[s]
-            ):
-                todo.append(s)
-            else:  # unchanged: only the time and penalty are recorded again (a new due date or extension)
-                record_lateness(gb, assignment, s, stamps[s], penalties)
-                gb.db.commit()
-        summary.skipped = len(everyone) - len(todo)
-    hide = tuple(hidden_paths(course, spec))
-    tasks = [Task(spec.path, str(course.root), s, tuple(variants), tuple(points.items()), hide) for s in todo]
-    if not tasks:
-        summary.seconds = time.perf_counter() - start
-        return summary
-    if executor == "dask":
-        pool: LocalExecutor | DaskExecutor = DaskExecutor(
-            scheduler, workers, gpu=any(d == "cuda" for d, _ in variants)
-        )
-    else:
+    pool: LocalExecutor | DaskExecutor | None = None
+    if executor == "local":  # its template starts now: it imports torch while the spec and gradebook load
         gpus = 0
         if any(d == "cuda" for d, _ in variants):  # one submission per GPU at a time
             import torch
@@ -204,32 +222,23 @@ def grade_assignment(
             gpus = torch.cuda.device_count()
             workers = min(workers or gpus, gpus)
         pool = LocalExecutor(workers, gpus=gpus)
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(tasks), desc=f"grading {assignment}", unit="sub")
     try:
-        with open_gradebook(course.db_url) as gb:
-            for res in pool.map(tasks):
-                summary.results.append(res)
-                if res.timed_out:
-                    summary.timeouts += 1
-                if res.failed:
-                    summary.failures += 1
-                internal = [p for p in res.problems if p.startswith("internal grader error")]
-                for problem in internal:  # not recorded, so it must be seen: the traceback goes to the log
-                    log.error("%s: %s", res.student, problem)
-                if not internal:
-                    save_result(course, spec, res, digests[res.student])
-                    write_result(gb, res, spec.notebook, stamps[res.student], penalties)
-                    summary.graded += 1
-                if bar is not None:
-                    bar.update(1)
+        spec = cached_spec(str(spec_path(assignment, specs_dir, course.root).resolve()), str(course.root))
+        if isinstance(
+            pool, LocalExecutor
+        ):  # the template applies the spec's imports while the gradebook opens
+            pool.prepare(spec)
+        from autograder.gradebook import open_gradebook  # nbgrader: seconds to import
+
+        with open_gradebook(course.db_url) as gb:  # one gradebook (one alembic check) for the whole run
+            summary, tasks, late = _plan(gb, spec, assignment, course, students, variants, force)
+            if tasks:
+                if pool is None:
+                    pool = DaskExecutor(scheduler, workers, gpu=any(d == "cuda" for d, _ in variants))
+                _grade_tasks(pool, tasks, gb, course, spec, summary, progress, assignment, late)
     finally:
-        if bar is not None:
-            bar.close()
-        pool.close()
+        if pool is not None:
+            pool.close()
     notes = {p for r in summary.results for p in r.problems if "unavailable" in p or "incomplete" in p}
     for note in sorted(notes):
         log.warning("sandbox: %s", note)
@@ -237,3 +246,43 @@ def grade_assignment(
     summary.mean = sum(totals) / len(totals) if totals else 0.0
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _grade_tasks(
+    pool: LocalExecutor | DaskExecutor,
+    tasks: list[Task],
+    gb: Any,
+    course: Course,
+    spec: Spec,
+    summary: Summary,
+    progress: bool,
+    assignment: str,
+    late: _Lateness,
+) -> None:
+    """Run the tasks on the pool; store each result (results JSON, then one gradebook transaction) as it comes."""
+    from autograder.gradebook import write_result
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(tasks), desc=f"grading {assignment}", unit="sub")
+    try:
+        for res in pool.map(tasks):
+            summary.results.append(res)
+            if res.timed_out:
+                summary.timeouts += 1
+            if res.failed:
+                summary.failures += 1
+            internal = [p for p in res.problems if p.startswith("internal grader error")]
+            for problem in internal:  # not recorded, so it must be seen: the traceback goes to the log
+                log.error("%s: %s", res.student, problem)
+            if not internal:
+                save_result(course, spec, res, late.digests[res.student])
+                write_result(gb, res, spec.notebook, late.stamps[res.student], late.penalties)
+                summary.graded += 1
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()

@@ -16,6 +16,7 @@ import builtins
 import copy
 import functools
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,8 +79,37 @@ class ReplayOutcome:
     ended: ProbeResult | None = None
 
 
+_AST_LOCK = threading.Lock()
+
+
+def parse_python(source: str) -> ast.Module:
+    """``ast.parse`` for the grader's threads: CPython 3.11's ``ast.parse`` is not thread-safe (two worker threads
+    parsing at once raise ``SystemError: AST constructor recursion depth mismatch``), so parsing is serialised."""
+    with _AST_LOCK:
+        return ast.parse(source)
+
+
 def _cells(source_nb: Path) -> list[dict[str, Any]]:
     return json.loads(Path(source_nb).read_text(encoding="utf-8"))["cells"]
+
+
+@functools.lru_cache(maxsize=64)
+def _functions_of(path: str, mtime_ns: int) -> tuple[str, ...]:
+    names: list[str] = []
+    for cell in _cells(Path(path)):
+        if cell["cell_type"] == "code" and _meta(cell).get("solution"):
+            tree = parse_python(without_magics("".join(cell["source"])))
+            names += [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
+    return tuple(names)
+
+
+@functools.lru_cache(maxsize=64)
+def _tests_of(path: str, mtime_ns: int) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (_meta(c)["grade_id"], without_magics("".join(c["source"])))
+        for c in _cells(Path(path))
+        if c["cell_type"] == "code" and _meta(c).get("grade") and not _meta(c).get("solution")
+    )
 
 
 def _meta(cell: dict[str, Any]) -> dict[str, Any]:
@@ -88,21 +118,14 @@ def _meta(cell: dict[str, Any]) -> dict[str, Any]:
 
 def student_functions(source_nb: Path) -> list[str]:
     """Names of the top-level functions defined in the instructor notebook's solution cells."""
-    names: list[str] = []
-    for cell in _cells(source_nb):
-        if cell["cell_type"] == "code" and _meta(cell).get("solution"):
-            tree = ast.parse(without_magics("".join(cell["source"])))
-            names += [n.name for n in tree.body if isinstance(n, ast.FunctionDef)]
-    return names
+    path = Path(source_nb)
+    return list(_functions_of(str(path), path.stat().st_mtime_ns))
 
 
 def test_cells(source_nb: Path) -> dict[str, str]:
     """The instructor's test cells (hidden tests included), by ``grade_id``."""
-    return {
-        _meta(c)["grade_id"]: without_magics("".join(c["source"]))
-        for c in _cells(source_nb)
-        if c["cell_type"] == "code" and _meta(c).get("grade") and not _meta(c).get("solution")
-    }
+    path = Path(source_nb)
+    return dict(_tests_of(str(path), path.stat().st_mtime_ns))
 
 
 def trusted_namespace(source_nb: Path, device: str) -> dict[str, Any]:
@@ -250,21 +273,47 @@ class _Caller:
         return _value(data, "ret", self.device)
 
 
-def _stub(name: str, caller: _Caller) -> Any:
+class _Dispatch:
+    """Where the stubs of one namespace send their calls: the current test cell's :class:`_Caller`."""
+
+    caller: _Caller | None = None
+
+
+def _stub(name: str, dispatch: _Dispatch) -> Any:
     def stub(*args: Any, **kwargs: Any) -> Any:
-        return caller(name, args, kwargs)
+        assert dispatch.caller is not None
+        return dispatch.caller(name, args, kwargs)
 
     stub.__name__ = stub.__qualname__ = name
     return stub
 
 
-def run_replay(source_nb: Path, cell: str, session: Session, device: str, cpu_limit: float) -> ReplayOutcome:
-    """Execute test cell ``cell`` of the instructor notebook with the student's functions in ``session``."""
+def run_replay(
+    source_nb: Path,
+    cell: str,
+    session: Session,
+    device: str,
+    cpu_limit: float,
+    shared: dict[tuple[str, str], tuple[dict[str, Any], _Dispatch]] | None = None,
+) -> ReplayOutcome:
+    """Execute test cell ``cell`` of the instructor notebook with the student's functions in ``session``.
+
+    ``shared`` (one dict per submission) keeps the trusted namespace between the submission's test cells, as one
+    kernel runs a notebook's test cells one after the other under nbgrader: the locked cells run once per
+    submission and device, not once per test cell. It is never shared between submissions.
+    """
     source = test_cells(source_nb)[cell]
-    ns = trusted_namespace(source_nb, device)
-    caller = _Caller(session, cpu_limit, device)
+    key = (str(source_nb), device)
+    if shared is None or key not in shared:
+        entry = (trusted_namespace(source_nb, device), _Dispatch())
+        if shared is not None:
+            shared[key] = entry
+    else:
+        entry = shared[key]
+    ns, dispatch = entry
+    caller = dispatch.caller = _Caller(session, cpu_limit, device)
     for name in student_functions(source_nb):
-        ns[name] = _stub(name, caller)
+        ns[name] = _stub(name, dispatch)
     out = ReplayOutcome()
     try:
         exec(compile(source, f"<test {cell}>", "exec"), ns)
@@ -300,12 +349,12 @@ def needed_cells(source_nb: Path, test_source: str) -> tuple[str, ...]:
     for cell in _cells(source_nb):
         if cell["cell_type"] == "code" and _meta(cell).get("solution"):
             gid = _meta(cell)["grade_id"]
-            tree = ast.parse(without_magics("".join(cell["source"])))
+            tree = parse_python(without_magics("".join(cell["source"])))
             for node in tree.body:
                 if isinstance(node, ast.FunctionDef | ast.ClassDef):
                     defines[node.name] = gid
             uses[gid] = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-    names = {n.id for n in ast.walk(ast.parse(test_source)) if isinstance(n, ast.Name)}
+    names = {n.id for n in ast.walk(parse_python(test_source)) if isinstance(n, ast.Name)}
     cells = {defines[n] for n in names if n in defines}
     while True:
         more = {defines[n] for c in cells for n in uses[c] if n in defines} - cells

@@ -37,6 +37,7 @@ import os
 import secrets
 import select
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -379,10 +380,15 @@ _opt.load_state_dict(_opt.state_dict())
 """
 
 PROBE_MODULES = ["cloudpickle", "autograder.optim_checks", "autograder.probes"]
+# What a template imports as soon as it is spawned, before it knows the assignment (see Sandbox.spawn).
+BASE_PRELOAD = ["torch", "numpy", *PROBE_MODULES]
 
 
 class Sandbox:
     """A clean template process that forks one isolated :class:`Session` per submission.
+
+    One template serves any number of concurrent sessions (every session is a fresh fork of the clean template,
+    talking to its client over its own pipes), so the worker threads of a grading run share one template.
 
     Parameters
     ----------
@@ -395,6 +401,10 @@ class Sandbox:
         Dotted names of further implementations to make unusable (:func:`autograder.guard.block_names`).
     gpu : int, optional
         The only CUDA device the template and its sandboxes see (``CUDA_VISIBLE_DEVICES``).
+
+    :meth:`spawn` starts the template early (it imports torch and the probe drivers while the grader loads the spec);
+    the assignment's own ``preload``/``warmup``/``blocked`` may be set until the first session, when the template
+    applies them and reports ready.
     """
 
     def __init__(
@@ -409,54 +419,129 @@ class Sandbox:
         self.blocked = list(blocked or [])
         self.gpu = gpu
         self._proc: subprocess.Popen[bytes] | None = None
+        self._ctrl: socket.socket | None = None
+        self._configured = False  # the configuration was sent
+        self._ready = False  # ... and the template answered that it applied it
         self._lock = threading.Lock()
 
-    def _start(self) -> subprocess.Popen[bytes]:
+    def configure(self, preload: list[str], warmup: str, blocked: list[str]) -> None:
+        """Set the assignment's template configuration (before the first session)."""
+        with self._lock:
+            if self._configured:
+                raise RuntimeError("the sandbox template is already configured")
+            self.preload = list(dict.fromkeys([*preload, *PROBE_MODULES]))
+            self.warmup, self.blocked = warmup, list(blocked)
+
+    def spawn(self) -> None:
+        """Start the template process now (it imports the base modules) without waiting for it."""
+        with self._lock:
+            self._spawn()
+
+    def _spawn(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            return
+        self._stop()
         root = str(Path(__file__).resolve().parent.parent)
         env = dict(MINIMAL_ENV, PYTHONPATH=root)
         if self.gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = str(self.gpu)
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-s",
-                "-m",
-                "autograder._template",
-                json.dumps({"preload": self.preload, "warmup": self.warmup, "blocked": self.blocked}),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            cwd=root,
-        )
-        ready = _read_exact(proc.stdout.fileno(), 4)  # type: ignore[union-attr]
-        if ready != b"RDY2":
-            proc.kill()
-            raise RuntimeError("the sandbox template failed to start (see stderr above)")
-        return proc
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self._proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-s",
+                    "-m",
+                    "autograder._template",
+                    json.dumps(
+                        {"preload": [m for m in BASE_PRELOAD if m in self.preload], "warmup": TORCH_WARMUP}
+                    ),
+                ],
+                stdin=theirs.fileno(),
+                stdout=subprocess.DEVNULL,
+                env=env,
+                cwd=root,
+            )
+        finally:
+            theirs.close()
+        self._ctrl, self._ready, self._configured = ours, False, False
+
+    def prepare(self) -> None:
+        """Start the template if needed and send it the assignment's configuration now, without waiting for it."""
+        with self._lock:
+            self._spawn()
+            self._send_config()
+
+    def _send_config(self) -> None:
+        assert self._ctrl is not None
+        if not self._configured:
+            config = {"preload": self.preload, "warmup": self.warmup, "blocked": self.blocked}
+            self._configured = True
+            with contextlib.suppress(OSError):  # a template that died is noticed when it does not answer
+                self._ctrl.sendall(b"C" + json.dumps(config).encode())
+
+    def _ensure_ready(self) -> socket.socket:
+        """The control socket of a configured, running template (started and configured if needed)."""
+        self._spawn()
+        assert self._ctrl is not None
+        if not self._ready:
+            self._send_config()
+            try:
+                ready = self._ctrl.recv(16)
+            except OSError as exc:
+                ready = repr(exc).encode()
+            if ready != b"RDY2":
+                self._stop()
+                raise RuntimeError(f"the sandbox template failed to start (see stderr above): {ready!r}")
+            self._ready = True
+        return self._ctrl
 
     def session(self, job: Job) -> Session:
         """Fork an isolated runner for ``job``; it executes the cells before this returns."""
-        self._lock.acquire()
+        to_warden, from_client = os.pipe()
+        to_client, from_warden = os.pipe()
         try:
-            if self._proc is None or self._proc.poll() is not None:
-                self._proc = self._start()
-            return Session(self, self._proc, job)
+            with self._lock:
+                for attempt in (1, 2):  # a template that died since the last session is restarted once
+                    ctrl = self._ensure_ready()
+                    try:
+                        socket.send_fds(ctrl, [b"F"], [to_warden, from_warden])
+                        break
+                    except OSError:
+                        self._stop()
+                        if attempt == 2:
+                            raise
         except BaseException:
-            self._lock.release()
+            for fd in (to_warden, from_client, to_client, from_warden):
+                os.close(fd)
             raise
+        os.close(to_warden)  # the warden holds them now: its exit is this session's end of file
+        os.close(from_warden)
+        return Session(self, from_client, to_client, job)
 
-    def close(self) -> None:
-        """Stop the template."""
+    def _stop(self) -> None:
         proc, self._proc = self._proc, None
+        ctrl, self._ctrl = self._ctrl, None
+        ready, self._ready, self._configured = self._ready, False, False
+        if ctrl is not None:
+            ctrl.close()  # the template ends at end of file (its wardens with it)
         if proc is not None:
-            with contextlib.suppress(OSError):
-                proc.stdin.close()  # type: ignore[union-attr]
+            if not ready:  # still importing: nothing to wait for
+                proc.kill()
             try:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+    def alive(self) -> bool:
+        """Whether the template process is running."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def close(self) -> None:
+        """Stop the template."""
+        with self._lock:
+            self._stop()
 
     def __enter__(self) -> Sandbox:
         return self
@@ -478,17 +563,14 @@ class Session:
         How executing the cells ended ("ok" once the runner reported that every cell ran).
     """
 
-    def __init__(self, box: Sandbox, proc: subprocess.Popen[bytes], job: Job) -> None:
-        self._box, self._proc, self.job = box, proc, job
-        self._in = proc.stdin.fileno()  # type: ignore[union-attr]
-        self._out = proc.stdout.fileno()  # type: ignore[union-attr]
+    def __init__(self, box: Sandbox, to_warden: int, from_warden: int, job: Job) -> None:
+        self._box, self.job = box, job
+        self._in, self._out = to_warden, from_warden
         self.result: RunResult | None = None
         self._open = True
-        self._released = False
         self.cell_frames: list[dict[str, Any]] = []
         self.cell_outputs: list[tuple[str, str]] = []
         try:
-            _send(self._in, b"F")
             _send(self._in, b"J", job.to_json())
             kind, data = _recv(self._out)
             if kind != b"L":
@@ -538,31 +620,39 @@ class Session:
             if kind != b"X":
                 raise EOFError(f"unexpected message {kind!r}")
             self.result = RunResult(**json.loads(data))
-            kind, _ = _recv(self._out)
-            if kind != b"D":
-                raise EOFError(f"unexpected message {kind!r}")
+            _await_eof(self._out, 30.0)  # the warden has reaped its runner and exited
         except (OSError, EOFError, ValueError, TypeError, struct.error) as exc:
             self._fail(f"sandbox template failed: {exc}")
         self._release()
         return self.result  # type: ignore[return-value]
 
     def _fail(self, note: str) -> None:
+        """This session's warden failed: close its pipes (the warden ends at end of file); other sessions of the
+        template go on, and a template that has died is restarted by the next session."""
         self.result = RunResult(status="error", notes=[note])
-        self._open = False
-        self._box.close()
         self._release()
 
     def _release(self) -> None:
-        self._open = False
-        if not self._released:
-            self._released = True
-            self._box._lock.release()
+        if self._open:
+            self._open = False
+            for fd in (self._in, self._out):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
 
     def __enter__(self) -> Session:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _await_eof(fd: int, timeout: float) -> None:
+    """Read ``fd`` until end of file (at most ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready and not os.read(fd, 1 << 16):
+            return
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -590,11 +680,17 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
 
 
 def serve(config: dict[str, Any]) -> None:
-    """Template main loop: preload, warm up, block torch's implementations, then fork a warden per request."""
+    """Template main loop: preload; on the client's configuration, import the assignment's libraries, warm up,
+    block torch's implementations; then fork a warden per request, each on the pipes the client sent with it.
+
+    The control channel (a ``SOCK_SEQPACKET`` socket on fd 0) carries only the configuration and pipe ends, never
+    student data; the template serves concurrent sessions and reaps its wardens.
+    """
     import gc
     import importlib
 
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    ctrl = socket.socket(fileno=0)
     for name in config.get("preload", []):
         importlib.import_module(name)
     with contextlib.suppress(
@@ -603,7 +699,18 @@ def serve(config: dict[str, Any]) -> None:
         importlib.import_module("pyseccomp")
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(1)
-    if config.get("warmup"):
+    base_warmup = config.get("warmup", "")
+    if (
+        base_warmup and "torch" in sys.modules
+    ):  # torch's first optimizer step: torch._dynamo, before the config
+        exec(compile(base_warmup, "<warmup>", "exec"), {"__name__": "__warmup__"})
+    msg = ctrl.recv(1 << 20)
+    if not msg.startswith(b"C"):
+        return
+    config = json.loads(msg[1:])
+    for name in config.get("preload", []):
+        importlib.import_module(name)
+    if config.get("warmup") and config["warmup"] != base_warmup:
         exec(compile(config["warmup"], "<warmup>", "exec"), {"__name__": "__warmup__"})
     from autograder import guard
 
@@ -612,26 +719,39 @@ def serve(config: dict[str, Any]) -> None:
         _BLOCKED_FILES.extend(guard.blocked_files())
     guard.block_names(config.get("blocked", []))
     gc.collect()
-    _write_all(1, b"RDY2")
+    ctrl.sendall(b"RDY2")
+    me = os.getpid()
     while True:
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        ready, _, _ = select.select([ctrl], [], [], 1.0)
+        if not ready:
+            continue
         try:
-            kind, _ = _recv(0)
-        except EOFError:
+            msg, fds, _, _ = socket.recv_fds(ctrl, 16, 2)
+        except OSError:
             return
-        if kind != b"F":
+        if msg != b"F" or len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
             return
         pid = os.fork()
         if pid == 0:
             code = 0
             try:
-                _warden(os.getppid())
+                os.dup2(fds[0], 0)  # the session's pipes become the warden's stdin/stdout; the control socket
+                os.dup2(fds[1], 1)  # (fd 0) is gone from it
+                for fd in fds:
+                    os.close(fd)
+                _warden(me)
             except BaseException:  # noqa: BLE001
                 with contextlib.suppress(BaseException):
                     os.write(2, traceback.format_exc().encode())
                 code = 71
             os._exit(code)
-        os.waitpid(pid, 0)
-        _send(1, b"D")
+        for fd in fds:
+            os.close(fd)
 
 
 NEW_ROOT = "/tmp/.autograder-sandbox-root"  # an empty host directory; the new root is mounted on it privately
@@ -737,6 +857,7 @@ class _Supervisor:
         self.broken: str | None = None
         self.exit: tuple[str, int | None, int | None] | None = None
         self.last_cpu = 0.0
+        self.runnable = False
         try:
             self.stat_fd: int | None = os.open(f"{pid}/stat", os.O_RDONLY, dir_fd=proc_dir)
         except OSError:
@@ -752,6 +873,7 @@ class _Supervisor:
                 data = os.pread(self.stat_fd, 4096, 0)
                 f = data[data.rindex(b")") + 2 :].split()
                 self.last_cpu = sum(int(x) for x in f[11:15]) / _TICKS
+                self.runnable = f[0] == b"R"  # running or waiting for a CPU (a loaded machine), not sleeping
         return self.last_cpu
 
     def poll_exit(self) -> None:
@@ -821,14 +943,20 @@ class _Supervisor:
     ) -> tuple[str, bytes, str, float, float]:
         """Send ``send`` to the runner and wait for the frame tagged ``nonce`` within ``cpu_limit`` CPU seconds.
 
-        With ``interrupt``, a runner over its limit first gets SIGINT and 2 s to answer ("interrupted").
+        With ``interrupt``, a runner over its limit first gets SIGINT and 2 s to answer ("interrupted"); a runner
+        that is still runnable then (waiting for a CPU on a loaded machine) gets until it has used 2 s more CPU time
+        or stops being runnable, within the backstop of a 2 s phase. A runner is "waiting or sleeping" when it used
+        under 2 % of a CPU over ``idle_s`` and was never seen runnable in that time (so load is not sleep).
         Returns (status, frame, detail, cpu seconds used, wall seconds used).
         """
         start, cpu0 = time.monotonic(), self.cpu()
         wall_limit = self.limits.backstop(cpu_limit)
         pending = memoryview(send)
-        interrupted: tuple[float, str] | None = None  # (grace deadline, why)
+        interrupted: tuple[float, float, float, str] | None = (
+            None  # (grace, hard deadline, CPU at SIGINT, why)
+        )
         window = (start, cpu0)  # start of the current idle-detection window: (wall, cpu)
+        busy = False  # the runner was seen runnable in the current window
 
         def used() -> tuple[float, float]:
             return self.cpu() - cpu0, time.monotonic() - start
@@ -846,7 +974,7 @@ class _Supervisor:
                     continue
                 if head.get("nonce") == nonce:
                     if interrupted is not None:
-                        return ("interrupted", frame, interrupted[1], *used())
+                        return ("interrupted", frame, interrupted[3], *used())
                     return ("ok", frame, "", *used())
             if self.broken:
                 self.kill()
@@ -869,19 +997,26 @@ class _Supervisor:
                     "it was waiting or sleeping)"
                 )
             elif time.monotonic() - window[0] >= self.limits.idle_s:
-                if self.cpu() - window[1] < 0.02 * self.limits.idle_s:
+                if self.cpu() - window[1] < 0.02 * self.limits.idle_s and not busy:
                     why = (
                         f"was waiting or sleeping, not computing, for {self.limits.idle_s:g} s "
                         f"(it had used {cpu:.1f} s of CPU)"
                     )
-                window = (time.monotonic(), self.cpu())
-            if why and interrupt and interrupted is None:
+                window, busy = (time.monotonic(), self.cpu()), False
+            busy = busy or self.runnable
+            now = time.monotonic()
+            if interrupted is not None:
+                grace, hard, cpu_at, first = interrupted
+                if now > hard or (now > grace and (self.cpu() - cpu_at > 2.0 or not self.runnable)):
+                    self.kill()
+                    return ("timeout", b"", first, cpu, wall)
+            elif why and interrupt:
                 with contextlib.suppress(OSError):
                     os.kill(self.pid, signal.SIGINT)
-                interrupted = (time.monotonic() + 2.0, why)
-            elif why and (interrupted is None or time.monotonic() > interrupted[0]):
+                interrupted = (now + 2.0, now + self.limits.backstop(2.0), self.cpu(), why)
+            elif why:
                 self.kill()
-                return ("timeout", b"", interrupted[1] if interrupted else why, cpu, wall)
+                return ("timeout", b"", why, cpu, wall)
             self.pump(0.02)
 
     def take(self, fd: int) -> str:
@@ -1163,6 +1298,9 @@ def _runner(
     """PID 1 of the sandbox: isolate further, drop privileges, run the cells, then answer probes."""
     _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     os.setpgid(0, 0)
+    # a cell over its clock is interrupted with SIGINT: KeyboardInterrupt, whatever the grader inherited (a grader
+    # started in the background by a shell inherits SIGINT ignored, and a stalled cell would never be interrupted)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(out_w, 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -136,6 +137,24 @@ def test_a_stalled_cell_is_interrupted_and_the_next_cells_run(box: Sandbox) -> N
         assert error["name"] == "stall" and "KeyboardInterrupt" in error["error"]
         assert first(session.probe(cloudpickle.dumps(probe_square), limits.check_s)) == 7.0
         assert session.loaded.wall_s < 3 * limits.idle_s
+
+
+def test_a_stalled_cell_is_interrupted_when_the_grader_ignores_sigint() -> None:
+    """A grader started in the background by a shell inherits SIGINT ignored; the cell is interrupted anyway."""
+    limits = dataclasses.replace(LIMITS, idle_s=2.0)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        sandbox = Sandbox()
+        sandbox.spawn()  # the template inherits SIGINT ignored
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    with (
+        sandbox,
+        sandbox.session(Job(cells=[("stall", "import time\ntime.sleep(600)\n")], limits=limits)) as s,
+    ):
+        assert s.loaded.status == "ok", s.loaded
+        (error,) = [f for f in s.cell_frames if f["kind"] == "cell-error"]
+        assert error["name"] == "stall" and "KeyboardInterrupt" in error["error"]
 
 
 def test_output_and_file_size_are_capped(box: Sandbox) -> None:
