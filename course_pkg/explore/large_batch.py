@@ -35,7 +35,7 @@ BASE_BATCH = 16
 BASE_LR = {"SGD": 0.05, "LARS": 0.05, "LAMB": 0.004}
 MOMENTUM = 0.9
 TRUST = 0.01
-BATCHES = (32, 64, 128, 256, 512, 1024)
+BATCHES = (32, 128, 512, 1024)
 COLORS = {"SGD": BLUE, "LARS": ORANGE, "LAMB": GREEN}
 #: Losses above this (and non-finite ones) are drawn at this value.
 LOSS_CAP = 1e3
