@@ -1,9 +1,12 @@
 """Explorables of the chapter "Large batches and warmup".
 
-- :func:`layer_ratios`: 15 steps of SGD with momentum, LARS and LAMB on a 4-layer ReLU network on digits, from the
-  same initialisation and the same minibatches of size B; left, the relative update ‖Δθ_k‖/‖θ_k‖ of each weight
-  matrix k (median over the steps); right, the training loss. The batch size is a slider; the learning rates are
-  either fixed or scaled with B (linearly for SGD and LARS, by √k for LAMB, as in You et al. 2017/2020).
+- :func:`layer_ratios`: 15 steps of SGD with momentum, LARS and LAMB on a bias-free 4-layer ReLU network on digits,
+  from the same initialisation and the same minibatches of size B; left, the relative update ‖Δθ_k‖/‖θ_k‖ of each
+  weight matrix k (median over the steps); right, the minibatch loss. The batch size is a slider; the learning rates
+  are either fixed or scaled with B (linearly for SGD and LARS, by √k for LAMB, as in You et al. 2017/2020).
+
+The network and the three update rules are written in numpy (float64), so that a frame costs milliseconds; the tests
+check them step by step against ``torch.optim.SGD`` and :class:`course_pkg.optim.LARS` / :class:`~course_pkg.optim.LAMB`.
 """
 
 from __future__ import annotations
@@ -13,21 +16,16 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-import torch
-from torch import nn
 
-from course_pkg.experiments.large_batch import make_deep_mlp
-from course_pkg.experiments.sgd import DigitsSplit, load_digits_split
 from course_pkg.explore import Choice, Explorable, Toggle
 from course_pkg.explore.core import plain_log_ticks
-from course_pkg.optim import LAMB, LARS
 
 BLUE = "#1f77b4"
 ORANGE = "#d95f02"
 GREEN = "#1b9e77"
 GREY = "#8c8c8c"
 
-#: The network of the explorable: 64 → 64 → 64 → 64 → 10 (four weight matrices).
+#: The network of the explorable: 64 → 64 → 64 → 64 → 10 (four weight matrices, no biases).
 WIDTHS = (64, 64, 64, 64, 10)
 STEPS = 15
 #: Base batch size B₀ and base rates; with scaling, k = B / B₀ multiplies SGD's and LARS's η and √k LAMB's.
@@ -35,6 +33,8 @@ BASE_BATCH = 16
 BASE_LR = {"SGD": 0.05, "LARS": 0.05, "LAMB": 0.004}
 MOMENTUM = 0.9
 TRUST = 0.01
+BETAS = (0.9, 0.999)
+EPS = 1e-6
 BATCHES = (32, 128, 512, 1024)
 COLORS = {"SGD": BLUE, "LARS": ORANGE, "LAMB": GREEN}
 #: Losses above this (and non-finite ones) are drawn at this value.
@@ -49,73 +49,114 @@ def learning_rate(name: str, batch_size: int, scaled: bool) -> float:
     return BASE_LR[name] * ((math.sqrt(k) if name == "LAMB" else k) if scaled else 1.0)
 
 
-def make_optimizer(name: str, params: list[torch.Tensor], lr: float) -> torch.optim.Optimizer:
-    """SGD with momentum 0.9 (``torch.optim.SGD``), LARS (ζ = 0.01, momentum 0.9) or LAMB (defaults)."""
-    if name == "SGD":
-        return torch.optim.SGD(params, lr=lr, momentum=MOMENTUM)
-    if name == "LARS":
-        return LARS(params, lr=lr, momentum=MOMENTUM, trust_coefficient=TRUST)
-    if name == "LAMB":
-        return LAMB(params, lr=lr)
-    raise ValueError(f"optimizer must be one of {list(BASE_LR)}, got {name!r}")
-
-
 @cache
-def _data() -> DigitsSplit:
-    return load_digits_split()
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    """All 1797 standardized digits (:func:`course_pkg.data.load_digits_standardized`) and their labels."""
+    from course_pkg.data import load_digits_standardized
+
+    return load_digits_standardized()
+
+
+def init_weights(seed: int = 0) -> list[np.ndarray]:
+    """Weight matrices (fan_out × fan_in) drawn uniformly on ±1/√fan_in, like ``torch.nn.Linear``'s default."""
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(-1, 1, (b, a)) / math.sqrt(a) for a, b in zip(WIDTHS[:-1], WIDTHS[1:])]
+
+
+def loss_and_grads(weights: list[np.ndarray], X: np.ndarray, y: np.ndarray) -> tuple[float, list[np.ndarray]]:
+    """Mean cross-entropy of the bias-free ReLU network and its gradients (hand-written backpropagation)."""
+    hs, h = [X], X
+    for W in weights[:-1]:
+        h = np.maximum(h @ W.T, 0.0)
+        hs.append(h)
+    logits = h @ weights[-1].T
+    logits = logits - logits.max(axis=1, keepdims=True)
+    logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    loss = -logp[np.arange(len(y)), y].mean()
+    delta = np.exp(logp)
+    delta[np.arange(len(y)), y] -= 1.0
+    delta /= len(y)
+    grads = [np.empty(0)] * len(weights)
+    for k in range(len(weights) - 1, -1, -1):
+        grads[k] = delta.T @ hs[k]
+        if k:
+            delta = (delta @ weights[k]) * (hs[k] > 0)
+    return float(loss), grads
+
+
+def _trust(num: float, den: float, w_norm: float, u_norm: float) -> float:
+    return num / den if w_norm > 0 and u_norm > 0 else 1.0  # the convention of course_pkg.optim.trust_ratio
 
 
 def run_ratios(
     name: str, batch_size: int, lr: float, steps: int = STEPS, seed: int = 0
 ) -> dict[str, np.ndarray]:
-    """Train the explorable's network for ``steps`` steps and record the relative update of each weight matrix.
+    """Train the explorable's network for ``steps`` steps; record the relative update of each weight matrix.
 
-    Biases are trained by the same optimizer (they start at torch's default, not 0) but not reported.
+    SGD is torch's heavy ball (b_1 = g_1, b_t = β b_{t-1} + g_t, θ -= η b_t); LARS is (lb-lars) with λ = 0, ζ =
+    :data:`TRUST`; LAMB is (lb-lamb) with λ = 0, φ the identity, (β₁, β₂) = :data:`BETAS`, ε = :data:`EPS`. The
+    minibatches are consecutive slices of one random permutation (a new one when it runs out).
 
     Returns
     -------
     dict
-        ``ratio``: array (steps, 4) of ‖θ_{k,t} - θ_{k,t-1}‖ / ‖θ_{k,t-1}‖ (``nan`` once non-finite);
-        ``loss``: array (steps,) of the minibatch loss L(θ_{t-1}) on 𝓑_t, the loss each step sees (``nan`` after
-        a non-finite one).
+        ``ratio``: array (steps, 4) of ‖θ_{k,t} - θ_{k,t-1}‖ / ‖θ_{k,t-1}‖ (``nan`` after a non-finite loss);
+        ``loss``: array (steps,) of the minibatch loss L(θ_{t-1}) on 𝓑_t.
     """
-    data = _data()
-    n = data.X_train.shape[0]
+    if name not in BASE_LR:
+        raise ValueError(f"optimizer must be one of {list(BASE_LR)}, got {name!r}")
+    X, y = digits()
+    n = len(y)
     if not 1 <= batch_size <= n:
         raise ValueError(f"batch_size must lie in [1, {n}], got {batch_size}")
-    model = make_deep_mlp(seed, WIDTHS)
-    weights = [m.weight for m in model if isinstance(m, nn.Linear)]
-    opt = make_optimizer(name, list(model.parameters()), lr)
-    gen = torch.Generator().manual_seed(seed)
+    weights = init_weights(seed)
+    buf = [np.zeros_like(w) for w in weights]
+    m = [np.zeros_like(w) for w in weights]
+    v = [np.zeros_like(w) for w in weights]
+    rng = np.random.default_rng(seed + 1)
+    perm, pos = rng.permutation(n), 0
     ratio = np.full((steps, len(weights)), np.nan)
     loss = np.full(steps, np.nan)
-    perm = torch.randperm(n, generator=gen)
-    pos = 0
-    for t in range(steps):
-        if pos + batch_size > n:
-            perm, pos = torch.randperm(n, generator=gen), 0
-        idx = perm[pos : pos + batch_size]
-        pos += batch_size
-        before = [w.detach().clone() for w in weights]
-        opt.zero_grad()
-        batch_loss = nn.functional.cross_entropy(model(data.X_train[idx]), data.y_train[idx])
-        loss[t] = float(batch_loss.detach())
-        if not np.isfinite(loss[t]):
-            break
-        batch_loss.backward()
-        opt.step()
-        with torch.no_grad():
-            ratio[t] = [float((w - w0).norm() / w0.norm()) for w, w0 in zip(weights, before)]
+    with np.errstate(all="ignore"):
+        for t in range(1, steps + 1):
+            if pos + batch_size > n:
+                perm, pos = rng.permutation(n), 0
+            idx = perm[pos : pos + batch_size]
+            pos += batch_size
+            loss[t - 1], grads = loss_and_grads(weights, X[idx], y[idx])
+            if not np.isfinite(loss[t - 1]):
+                break
+            for k, (w, g) in enumerate(zip(weights, grads)):
+                w_norm = np.linalg.norm(w)
+                if name == "SGD":
+                    buf[k] = g.copy() if t == 1 else MOMENTUM * buf[k] + g
+                    step = lr * buf[k]
+                elif name == "LARS":
+                    g_norm = np.linalg.norm(g)
+                    chi = _trust(TRUST * w_norm, g_norm, w_norm, g_norm)
+                    buf[k] = MOMENTUM * buf[k] + lr * chi * g
+                    step = buf[k]
+                else:
+                    m[k] = BETAS[0] * m[k] + (1 - BETAS[0]) * g
+                    v[k] = BETAS[1] * v[k] + (1 - BETAS[1]) * g * g
+                    r = (m[k] / (1 - BETAS[0] ** t)) / (np.sqrt(v[k] / (1 - BETAS[1] ** t)) + EPS)
+                    r_norm = np.linalg.norm(r)
+                    step = lr * _trust(w_norm, r_norm, w_norm, r_norm) * r
+                ratio[t - 1, k] = np.linalg.norm(step) / w_norm
+                weights[k] = w - step
     return {"ratio": ratio, "loss": loss}
 
 
 @cache
 def _runs(batch_size: int, scaled: bool) -> dict[str, dict[str, Any]]:
     """The three runs of one frame, computed once per process (they are deterministic)."""
+    from threadpoolctl import threadpool_limits
+
     runs = {}
-    for name in BASE_LR:
-        lr = learning_rate(name, batch_size, scaled)
-        runs[name] = {"lr": lr, **run_ratios(name, batch_size, lr)}
+    with threadpool_limits(1, user_api="blas"):  # small matrices: threads only add contention
+        for name in BASE_LR:
+            lr = learning_rate(name, batch_size, scaled)
+            runs[name] = {"lr": lr, **run_ratios(name, batch_size, lr)}
     return runs
 
 

@@ -14,6 +14,7 @@ from torch import nn
 from course_pkg.experiments import large_batch as exl
 from course_pkg.experiments.sgd import load_digits_split
 from course_pkg.explore import large_batch as lb
+from course_pkg.optim import LAMB, LARS
 
 
 def test_learning_rate_rules() -> None:
@@ -24,30 +25,56 @@ def test_learning_rate_rules() -> None:
         lb.learning_rate("Adam", 32, scaled=True)
     with pytest.raises(ValueError, match="batch_size must lie in"):
         lb.run_ratios("SGD", 0, 0.1)
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        lb.run_ratios("Adam", 32, 0.1)
 
 
-def test_first_step_ratios_match_autograd_and_closed_forms() -> None:
-    batch_size, lr = 64, 0.3
-    # SGD's first step is η g_1 (the momentum buffer starts as g_1): ratio η‖g_k‖/‖θ_k‖ from an independent gradient
-    data = load_digits_split()
-    model = exl.make_deep_mlp(0, lb.WIDTHS)
-    idx = torch.randperm(data.X_train.shape[0], generator=torch.Generator().manual_seed(0))[:batch_size]
-    nn.functional.cross_entropy(model(data.X_train[idx]), data.y_train[idx]).backward()
-    weights = [m.weight for m in model if isinstance(m, nn.Linear)]
-    expected = [lr * (w.grad.norm() / w.norm()).item() for w in weights]
-    sgd = lb.run_ratios("SGD", batch_size, lr, steps=3)
-    np.testing.assert_allclose(sgd["ratio"][0], expected, rtol=1e-5)
-    assert sgd["loss"][0] == pytest.approx(
-        nn.functional.cross_entropy(
-            exl.make_deep_mlp(0, lb.WIDTHS)(data.X_train[idx]), data.y_train[idx]
-        ).item(),
-        rel=1e-6,
-    )
-    # LARS: ηζ at the first step; LAMB: η at every step
-    lars = lb.run_ratios("LARS", batch_size, lr, steps=3)
-    np.testing.assert_allclose(lars["ratio"][0], lr * lb.TRUST, rtol=1e-5)
-    lamb = lb.run_ratios("LAMB", batch_size, 0.01, steps=3)
-    np.testing.assert_allclose(lamb["ratio"], 0.01, rtol=1e-5)
+def test_backprop_matches_autograd() -> None:
+    X, y = lb.digits()
+    weights = lb.init_weights(seed=3)
+    loss, grads = lb.loss_and_grads(weights, X[:100], y[:100])
+    ws = [torch.tensor(w, requires_grad=True) for w in weights]
+    h = torch.tensor(X[:100])
+    for w in ws[:-1]:
+        h = torch.relu(h @ w.T)
+    ref = nn.functional.cross_entropy(h @ ws[-1].T, torch.tensor(y[:100]))
+    ref.backward()
+    assert loss == pytest.approx(ref.item(), rel=1e-12)
+    for g, w in zip(grads, ws):
+        np.testing.assert_allclose(g, w.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["SGD", "LARS", "LAMB"])
+def test_numpy_rules_match_torch_sgd_and_course_optimizers(name: str) -> None:
+    """The explorable's numpy updates produce the iterates of torch.optim.SGD, course_pkg's LARS and LAMB."""
+    batch_size, lr, steps = 64, lb.learning_rate(name, 64, scaled=True), 6
+    got = lb.run_ratios(name, batch_size, lr, steps=steps)
+    X, y = lb.digits()
+    ws = [torch.tensor(w, requires_grad=True) for w in lb.init_weights(0)]
+    opt = {
+        "SGD": lambda: torch.optim.SGD(ws, lr=lr, momentum=lb.MOMENTUM, foreach=False),
+        "LARS": lambda: LARS(ws, lr=lr, momentum=lb.MOMENTUM, trust_coefficient=lb.TRUST),
+        "LAMB": lambda: LAMB(ws, lr=lr, betas=lb.BETAS, eps=lb.EPS),
+    }[name]()
+    rng = np.random.default_rng(1)  # the documented batch order: slices of one permutation
+    perm = rng.permutation(len(y))
+    for t in range(steps):
+        idx = perm[t * batch_size : (t + 1) * batch_size]
+        h = torch.tensor(X[idx])
+        for w in ws[:-1]:
+            h = torch.relu(h @ w.T)
+        loss = nn.functional.cross_entropy(h @ ws[-1].T, torch.tensor(y[idx]))
+        assert got["loss"][t] == pytest.approx(loss.item(), rel=1e-10)
+        before = [w.detach().clone() for w in ws]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        expected = [((w - w0).norm() / w0.norm()).item() for w, w0 in zip(ws, before)]
+        np.testing.assert_allclose(got["ratio"][t], expected, rtol=1e-8)
+    if name == "LAMB":
+        np.testing.assert_allclose(got["ratio"], lr, rtol=1e-10)  # closed form: η in every layer
+    if name == "LARS":
+        np.testing.assert_allclose(got["ratio"][0], lr * lb.TRUST, rtol=1e-10)  # first step: ηζ
 
 
 def test_hessian_lambda_max_matches_dense_eigendecomposition() -> None:
