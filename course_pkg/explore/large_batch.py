@@ -182,7 +182,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
         ax_l.semilogy(np.arange(1, len(loss) + 1), loss, color=COLORS[name], lw=1.4, label=name)
     ax_r.set(xlabel="weight matrix k", xticks=layers, ylim=(1e-5, 10.0))
     ax_r.set_title(f"‖Δθ_k‖ / ‖θ_k‖ (median of {STEPS} steps)", fontsize=10)
-    ax_r.legend(fontsize=10, loc="upper left", framealpha=0.9)
+    ax_r.legend(fontsize=10, loc="lower left", framealpha=0.9)
     ax_l.axhline(math.log(10), color=GREY, lw=0.8, ls="--")
     ax_l.set(xlabel="step t", ylim=(1e-2, LOSS_CAP))
     rule = "η scaled with B" if r["scaled"] else "η fixed"
