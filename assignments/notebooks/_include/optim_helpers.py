@@ -48,8 +48,8 @@ def _compare(t, mine, ref, opt_mine, opt_ref, name, atol, rtol):
     for i, (pm, pr) in enumerate(zip(mine, ref)):
         if not _close(pm, pr, atol, rtol):
             raise AssertionError(
-                f"step t={t}: parameter {i} (shape {tuple(pm.shape)}) differs from {name}: "
-                f"max |Δθ| = {_max_diff(pm, pr):.3e}"
+                f"step t={t}: parameter {i} differs by {_max_diff(pm, pr):.3e} (max |Δθ|) from {name} "
+                f"(shape {tuple(pm.shape)})"
             )
         s_mine, s_ref = opt_mine.state.get(pm, {}), opt_ref.state.get(pr, {})
         if set(s_mine) != set(s_ref):
@@ -59,8 +59,8 @@ def _compare(t, mine, ref, opt_mine, opt_ref, name, atol, rtol):
         for key in sorted(s_ref):
             if not _close(s_mine[key], s_ref[key], atol, rtol):
                 raise AssertionError(
-                    f"step t={t}: state[{key!r}] of parameter {i} differs from {name}: "
-                    f"max |Δ| = {_max_diff(s_mine[key], s_ref[key]):.3e}"
+                    f"step t={t}: state[{key!r}] of parameter {i} differs by "
+                    f"{_max_diff(s_mine[key], s_ref[key]):.3e} (max |Δ|) from {name}"
                 )
 
 
