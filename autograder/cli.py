@@ -93,7 +93,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         raise ValueError(
             f"{course.root} is not an nbgrader course directory (no nbgrader_config.py); use --course"
         )
-    spec = load_spec(spec_path(args.assignment, args.specs))
+    spec = load_spec(spec_path(args.assignment, args.specs), course.root)
     if args.command == "grade":
         from autograder.pipeline import grade_assignment
 

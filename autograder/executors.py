@@ -29,15 +29,16 @@ class Task:
 
 
 _LOCAL = threading.local()
-_SPECS: dict[str, Spec] = {}
+_SPECS: dict[tuple[str, str], Spec] = {}
 _SPECS_LOCK = threading.Lock()
 
 
-def _spec(path: str) -> Spec:
+def _spec(path: str, course: str) -> Spec:
+    """The spec at ``path`` as derived from ``course``'s instructor notebook (loaded once per process)."""
     with _SPECS_LOCK:
-        if path not in _SPECS:
-            _SPECS[path] = load_spec(path)
-        return _SPECS[path]
+        if (path, course) not in _SPECS:
+            _SPECS[path, course] = load_spec(path, course)
+        return _SPECS[path, course]
 
 
 def _thread_sandbox(spec: Spec) -> Sandbox:
@@ -55,7 +56,7 @@ def _thread_sandbox(spec: Spec) -> Sandbox:
 def run_task(task: Task) -> StudentResult:
     """Grade one submission in this process; an internal error becomes a failed result, never an exception."""
     try:
-        spec = _spec(task.spec_path)
+        spec = _spec(task.spec_path, task.course_root)
         return grade_submission(
             spec,
             Course(Path(task.course_root)),

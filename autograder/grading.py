@@ -344,16 +344,31 @@ def _score(spec: Spec, res: StudentResult) -> None:
 
 
 def hidden_paths(course: Course, spec: Spec, extra: list[str] | None = None) -> list[str]:
-    """Paths hidden from the sandbox: the course directory, the specs, and everything in the repository except the
-    autograder package and the virtual environment (solutions under ``assignments/``, reference implementations
-    in ``course_pkg/``, tests, the book), plus ``extra``."""
+    """Paths hidden from the sandbox: the course directory, the specs, the reference implementations
+    (``course_pkg/``) and, in a checkout, everything in the repository except the autograder package and the virtual
+    environment (solutions under ``assignments/``, tests, the book), plus ``extra``. Installed from a wheel, the
+    package's parent is ``site-packages``: only ``course_pkg`` is hidden there (torch, numpy, … stay usable)."""
     paths = {str(course.root.resolve()), str(Path(spec.path).resolve().parent)}
     package = Path(__file__).resolve().parent
-    for entry in package.parent.iterdir():
-        if entry.name not in (package.name, ".venv", ".git"):
-            paths.add(str(entry.resolve()))
-    paths.add(str(package.parent / ".git"))
+    if installed_layout():
+        paths.add(str(package.parent / "course_pkg"))
+    else:
+        for entry in package.parent.iterdir():
+            if entry.name not in (package.name, ".venv", ".git"):
+                paths.add(str(entry.resolve()))
+        paths.add(str(package.parent / ".git"))
     paths.add(str(package / "specs"))  # every course's hidden specs, not only this one's
     paths.update(extra or [])
     keep = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()]
     return sorted(p for p in paths if not any(k == Path(p) or Path(p) in k.parents for k in keep))
+
+
+def installed_layout() -> bool:
+    """True when the grader runs from an installed package (its parent folder is a ``site-packages``), not from a
+    checkout."""
+    import site
+    import sysconfig
+
+    parent = Path(__file__).resolve().parent.parent
+    dirs = [*site.getsitepackages(), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+    return any(Path(d).resolve() == parent for d in dirs if d)

@@ -132,7 +132,7 @@ def grade_assignment(
     if executor not in ("local", "dask"):
         raise ValueError(f"--executor must be local or dask, got {executor!r}")
     course = Course(Path(course_root).resolve())
-    spec = load_spec(spec_path(assignment, specs_dir))
+    spec = load_spec(spec_path(assignment, specs_dir), course.root)
     variants = resolve_variants(device)
     summary = Summary()
     with open_gradebook(course.db_url) as gb:

@@ -28,8 +28,31 @@ import numpy as np
 from autograder.sandbox import TORCH_WARMUP, Limits
 
 SPECS_DIR = Path(__file__).resolve().parent / "specs"
-_PROBES: dict[tuple[str, str], bytes] = {}
+CHECKOUT_COURSE = Path(__file__).resolve().parents[1] / "assignments"  # only exists in a checkout
+_PROBES: dict[tuple[str, str, str], bytes] = {}
 _PROBE_LOCK = threading.Lock()
+_LOAD_LOCK = threading.RLock()
+_LOADING_COURSE: Path | None = None  # the course of the spec being imported by load_spec (under _LOAD_LOCK)
+
+
+def instructor_notebook(assignment: str, course: str | Path | None = None) -> Path:
+    """The instructor notebook ``source/<assignment>/<assignment>.ipynb`` a spec derives its checks from.
+
+    Looked up in ``course`` (default: the course directory :func:`load_spec` was given, i.e. ``--course``), then
+    in the checkout's ``assignments/`` (absent when the grader is installed from a wheel).
+    """
+    course = course if course is not None else _LOADING_COURSE
+    tried = []
+    for root in ([Path(course)] if course is not None else []) + [CHECKOUT_COURSE]:
+        path = root / "source" / assignment / f"{assignment}.ipynb"
+        if path.is_file():
+            return path.resolve()
+        tried.append(str(path))
+    raise FileNotFoundError(
+        f"no instructor notebook of {assignment!r} (the grading spec derives its checks from it): tried "
+        + ", ".join(tried)
+        + "; pass the course directory with --course"
+    )
 
 
 @dataclass(frozen=True)
@@ -110,6 +133,7 @@ class Spec:
     blocked: list[str] = field(default_factory=list)
     partial_credit: bool = True
     path: str = ""
+    course: str = ""
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.checks]
@@ -128,7 +152,7 @@ class Spec:
         import cloudpickle
 
         with _PROBE_LOCK:
-            key = (self.path, name)
+            key = (self.path, self.course, name)
             if key not in _PROBES:
                 run = self.check(name).run
                 module = sys.modules.get(getattr(run, "__module__", "") or "")
@@ -176,20 +200,31 @@ def spec_path(assignment: str, specs_dir: Path | None = None) -> Path:
     return path
 
 
-def load_spec(path: str | Path) -> Spec:
-    """Import a spec file (its name may contain dashes) and return its ``SPEC``."""
+def load_spec(path: str | Path, course: str | Path | None = None) -> Spec:
+    """Import a spec file (its name may contain dashes) and return its ``SPEC``.
+
+    ``course`` is the nbgrader course directory whose instructor notebook the spec reads
+    (:func:`instructor_notebook`); without it the checkout's ``assignments/``.
+    """
+    global _LOADING_COURSE
     path = Path(path).resolve()
     modname = "autograder_spec_" + re.sub(r"\W", "_", path.stem)
     module_spec = importlib.util.spec_from_file_location(modname, path)
     if module_spec is None or module_spec.loader is None:
         raise ValueError(f"cannot import grading spec {path}")
     module = importlib.util.module_from_spec(module_spec)
-    sys.modules[modname] = module
-    module_spec.loader.exec_module(module)
+    with _LOAD_LOCK:
+        _LOADING_COURSE = Path(course).resolve() if course is not None else None
+        try:
+            sys.modules[modname] = module
+            module_spec.loader.exec_module(module)
+        finally:
+            _LOADING_COURSE = None
     spec = getattr(module, "SPEC", None)
     if not isinstance(spec, Spec):
         raise ValueError(f"{path} does not define SPEC = Spec(...)")
     spec.path = str(path)
+    spec.course = str(Path(course).resolve()) if course is not None else ""
     return spec
 
 

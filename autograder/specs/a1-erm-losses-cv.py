@@ -10,16 +10,15 @@ closed forms (analytic derivatives where the notebook uses finite differences) a
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from autograder.sandbox import Limits
-from autograder.spec import Check, Spec, Tolerance, notebook_cells
+from autograder.spec import Check, Spec, Tolerance, instructor_notebook, notebook_cells
 
 ASSIGNMENT = "a1-erm-losses-cv"
-SOURCE = Path(__file__).resolve().parents[2] / "assignments" / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+SOURCE = instructor_notebook(ASSIGNMENT)  # --course's source/, else the checkout's
 LOCKED = notebook_cells(SOURCE, ["setup", "references"])
 STRICT = dict(over="raise", divide="raise", invalid="raise")
 EXACT = Tolerance(rtol=1e-9, atol=1e-12)

@@ -8,16 +8,15 @@ grader. A grade cell earns its points only when all its checks pass.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from autograder.sandbox import Limits
-from autograder.spec import Check, Spec, Tolerance, compare_outputs, notebook_cells
+from autograder.spec import Check, Spec, Tolerance, compare_outputs, instructor_notebook, notebook_cells
 
 ASSIGNMENT = "a2-bias-variance-ensembles"
-SOURCE = Path(__file__).resolve().parents[2] / "assignments" / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+SOURCE = instructor_notebook(ASSIGNMENT)  # --course's source/, else the checkout's
 LOCKED = notebook_cells(SOURCE, ["setup"])
 EXACT = Tolerance(rtol=1e-9, atol=1e-12)
 CHECKS: list[Check] = []

@@ -13,15 +13,13 @@ A grade cell earns its points only when all its checks pass (nbgrader's rule).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from autograder.optim_checks import checks_from_notebook
 from autograder.replay import needed_cells, test_cells
 from autograder.sandbox import Limits
-from autograder.spec import Check, Spec, Tolerance
+from autograder.spec import Check, Spec, Tolerance, instructor_notebook
 
 ASSIGNMENT = "a3-sgd-momentum-schedules"
-SOURCE = Path(__file__).resolve().parents[2] / "assignments" / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+SOURCE = instructor_notebook(ASSIGNMENT)  # --course's source/, else the checkout's
 TOL = Tolerance(rtol=1e-9, atol=1e-12, rtol32=1e-4, atol32=1e-5)
 CPU_S = {"test_train_digits": 90.0}  # CPU seconds of a replayed cell (default: limits.check_s)
 

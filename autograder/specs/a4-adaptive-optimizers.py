@@ -7,14 +7,12 @@ every step). A grade cell earns its points only when all its checks pass.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from autograder.optim_checks import checks_from_notebook
 from autograder.sandbox import Limits
-from autograder.spec import Spec, Tolerance
+from autograder.spec import Spec, Tolerance, instructor_notebook
 
 ASSIGNMENT = "a4-adaptive-optimizers"
-SOURCE = Path(__file__).resolve().parents[2] / "assignments" / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+SOURCE = instructor_notebook(ASSIGNMENT)  # --course's source/, else the checkout's
 TOL = Tolerance(rtol=1e-9, atol=1e-12, rtol32=1e-4, atol32=1e-5)
 
 SPEC = Spec(

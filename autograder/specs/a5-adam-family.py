@@ -15,7 +15,6 @@ import contextlib
 import functools
 import io
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,10 +23,10 @@ import torch
 from autograder import probes
 from autograder.optim_checks import checks_from_notebook
 from autograder.sandbox import Limits
-from autograder.spec import Check, Spec, Tolerance, notebook_cells
+from autograder.spec import Check, Spec, Tolerance, instructor_notebook, notebook_cells
 
 ASSIGNMENT = "a5-adam-family"
-SOURCE = Path(__file__).resolve().parents[2] / "assignments" / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+SOURCE = instructor_notebook(ASSIGNMENT)  # --course's source/, else the checkout's
 TOL = Tolerance(rtol=1e-9, atol=1e-12, rtol32=1e-4, atol32=1e-5)
 LOCKED = notebook_cells(SOURCE, ["setup", "digits_data"])
 NAMES = ("Adam", "AdamW", "RAdam")

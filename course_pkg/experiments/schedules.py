@@ -1,15 +1,15 @@
 r"""The noisy quadratic model used by the chapter "Learning-rate schedules and warmup".
 
-The loss is :math:`L(\theta) = \tfrac12 \sum_i h_i \theta_i^2` (minimum 0 at :math:`\theta = 0`) and the
+The loss is :math:`L(\theta) = \tfrac12 \sum_i \lambda_i \theta_i^2` (minimum 0 at :math:`\theta = 0`) and the
 optimizer only sees noisy gradients :math:`g_t = H\theta_{t-1} + \sigma \xi_t`, :math:`\xi_t \sim
 \mathcal N(0, I)`. SGD with step sizes :math:`\eta_t` then runs coordinate-wise
 
-.. math:: \theta_{t,i} = (1 - \eta_t h_i)\,\theta_{t-1,i} - \eta_t \sigma \xi_{t,i},
+.. math:: \theta_{t,i} = (1 - \eta_t \lambda_i)\,\theta_{t-1,i} - \eta_t \sigma \xi_{t,i},
 
 so the second moments obey the exact, deterministic recursion
-:math:`\mathbb E\theta_{t,i}^2 = (1-\eta_t h_i)^2 \mathbb E\theta_{t-1,i}^2 + \eta_t^2\sigma^2`: the expected
+:math:`\mathbb E\theta_{t,i}^2 = (1-\eta_t \lambda_i)^2 \mathbb E\theta_{t-1,i}^2 + \eta_t^2\sigma^2`: the expected
 loss of any schedule costs one vectorised loop, no Monte Carlo. With a constant :math:`\eta` it settles at the
-*noise floor* :math:`\sum_i \eta\sigma^2 / (2(2 - \eta h_i)) \approx \eta d \sigma^2 / 4`.
+*noise floor* :math:`\sum_i \eta\sigma^2 / (2(2 - \eta \lambda_i)) \approx \eta d \sigma^2 / 4`.
 """
 
 from __future__ import annotations
@@ -32,14 +32,18 @@ SCHEDULES = ("constant", "step", "multistep", "exponential", "polynomial", "cosi
 
 
 def curvatures(dim: int = 20, kappa: float = 10.0) -> np.ndarray:
-    r"""Curvatures :math:`h_1 \ge \dots \ge h_d`, log-spaced from 1 down to :math:`1/\kappa`.
+    r"""Curvatures (Hessian eigenvalues) :math:`\lambda_d \ge \dots \ge \lambda_1`, log-spaced from 1 down to :math:`1/\kappa`.
+
+    Returned largest first (index 0 is :math:`\lambda_d = 1`, the last is :math:`\lambda_1 = 1/\kappa`): the book's
+    ascending labels :math:`\lambda_1 \le \dots \le \lambda_d` read the array backwards. The order is kept because the
+    experiments' noise is drawn per coordinate in this order (seeded results depend on it).
 
     Parameters
     ----------
     dim : int, default 20
         Dimension :math:`d`.
     kappa : float, default 10.0
-        Condition number :math:`\kappa = h_{\max} / h_{\min} \ge 1`.
+        Condition number :math:`\kappa = \lambda_{\max} / \lambda_{\min} \ge 1`.
 
     Returns
     -------
@@ -59,7 +63,7 @@ def expected_loss(etas: np.ndarray, h: np.ndarray, theta0: np.ndarray, sigma: fl
     etas : numpy.ndarray
         Step sizes :math:`\eta_1, \dots, \eta_T` (shape ``(T,)``).
     h : numpy.ndarray
-        Curvatures :math:`h_i` (shape ``(d,)``).
+        Curvatures :math:`\lambda_i` (shape ``(d,)``).
     theta0 : numpy.ndarray
         Starting point :math:`\theta_0` (shape ``(d,)``), deterministic.
     sigma : float
@@ -81,7 +85,7 @@ def expected_loss(etas: np.ndarray, h: np.ndarray, theta0: np.ndarray, sigma: fl
 
 
 def noise_floor(eta: float, h: np.ndarray, sigma: float) -> float:
-    r"""Stationary expected loss :math:`\sum_i \eta\sigma^2 / (2(2 - \eta h_i))` of SGD with a constant :math:`\eta`.
+    r"""Stationary expected loss :math:`\sum_i \eta\sigma^2 / (2(2 - \eta \lambda_i))` of SGD with a constant :math:`\eta`.
 
     Raises
     ------

@@ -22,10 +22,11 @@ def lbfgs_direction(
     h_diag: float | Tensor,
     alpha: list[Any] | None = None,
 ) -> Tensor:
-    """The L-BFGS direction d = -H g by the two-loop recursion (Nocedal & Wright 2006, Algorithm 7.4).
+    """The L-BFGS direction p = -Q g by the two-loop recursion (Nocedal & Wright 2006, Algorithm 7.4).
 
-    H is the inverse-Hessian approximation that BFGS would build from the initial matrix γ I by the updates
-    H ← (I - ρ s yᵀ) H (I - ρ y sᵀ) + ρ s sᵀ, one per stored pair (s_i, y_i), oldest first, with ρ_i = 1/(y_iᵀ s_i).
+    Q is the inverse-Hessian approximation (Nocedal & Wright's H_k; in the book H is the true Hessian) that BFGS would
+    build from the initial matrix γ I by the updates Q ← (I - ρ s yᵀ) Q (I - ρ y sᵀ) + ρ s sᵀ, one per stored pair
+    (s_i, y_i), oldest first, with ρ_i = 1/(y_iᵀ s_i).
     The recursion applies it to g in O(m d) operations without forming any d × d matrix.
 
     Parameters
@@ -45,7 +46,7 @@ def lbfgs_direction(
     Returns
     -------
     Tensor
-        d = -H g.
+        p = -Q g.
     """
     m = len(steps)
     alpha = [None] * m if alpha is None else alpha
@@ -71,20 +72,20 @@ class LBFGS(torch.optim.Optimizer):
     All parameters are treated as one flat vector θ ∈ ℝ^d. One call of ``step(closure)`` runs up to ``max_iter``
     iterations k = 1, 2, ...; with g_k = ∇L(θ_k) (from the closure):
 
-    1. direction: d_1 = -g_1 at the very first iteration; afterwards d_k = -H_k g_k by the two-loop recursion
-       (:func:`lbfgs_direction`) over the last m = ``history_size`` pairs s_i = t_i d_i (the steps) and
-       y_i = g_{i+1} - g_i (the gradient changes), with H_k's initial matrix γ I, γ = sᵀy / yᵀy of the newest pair;
-       a pair is stored only if yᵀs > 10⁻¹⁰ (the curvature condition that keeps H positive definite);
-    2. step size: t = η (t = η min(1, 1/‖g_1‖₁) at the very first iteration), or, with
+    1. direction (torch's ``d``): p_1 = -g_1 at the very first iteration; afterwards p_k = -Q_k g_k by the
+       two-loop recursion (:func:`lbfgs_direction`) over the last m = ``history_size`` pairs s_i = t_i p_i (the
+       steps) and y_i = g_{i+1} - g_i (the gradient changes), with Q_k's initial matrix γ I, γ = sᵀy / yᵀy of the newest pair;
+       a pair is stored only if yᵀs > 10⁻¹⁰ (the curvature condition that keeps Q positive definite);
+    2. step length (torch's ``t``): t = η (t = η min(1, 1/‖g_1‖₁) at the very first iteration), or, with
        ``line_search_fn="strong_wolfe"``, a step satisfying the strong Wolfe conditions from that first trial
        (:func:`course_pkg.optim.line_search.strong_wolfe`);
-    3. update: θ_{k+1} = θ_k + t d_k.
+    3. update: θ_{k+1} = θ_k + t p_k.
 
-    It stops early when ‖g‖_∞ ≤ ``tolerance_grad``, when ‖t d‖_∞ or the change of the loss is below
-    ``tolerance_change``, when gᵀd > -``tolerance_change`` (no descent), or after ``max_eval`` closure calls. The
+    It stops early when ‖g‖_∞ ≤ ``tolerance_grad``, when ‖t p‖_∞ or the change of the loss is below
+    ``tolerance_change``, when gᵀp > -``tolerance_change`` (no descent), or after ``max_eval`` closure calls. The
     history survives between calls of ``step``.
 
-    State (of the first parameter, as in torch): ``func_evals``, ``n_iter``, ``d``, ``t``, ``old_dirs`` (the y_i),
+    State (of the first parameter, as in torch): ``func_evals``, ``n_iter``, ``d`` (p), ``t``, ``old_dirs`` (the y_i),
     ``old_stps`` (the s_i), ``ro`` (the ρ_i), ``H_diag`` (γ), ``prev_flat_grad``, ``prev_loss`` and ``al``.
 
     Parameters
