@@ -145,8 +145,7 @@ def _draw_bagging(r: dict[str, Any], fig: Any) -> None:
     ax2.set_xticks(r["sizes"], labels=[str(v) for v in r["sizes"]])
     ax2.xaxis.set_minor_locator(ticker.NullLocator())
     ax2.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
-    ax2.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _pos: f"{v:g}"))
-    ax2.yaxis.set_minor_locator(ticker.NullLocator())
+    plain_log_ticks(ax2.yaxis, labels="decimal")
 
 
 def bagging_variance() -> Explorable:
