@@ -124,8 +124,10 @@ serve: book
 notebooks: install
 	$(BIN)/python book/_ext/launch_notebooks.py
 
-# nbgrader runs from the course directory; it finds `alembic` through PATH (exported above).
+# The instructor notebooks are built from assignments/notebooks/*.md; nbgrader runs from the course directory; it
+# finds `alembic` through PATH (exported above).
 assignments: install
+	$(BIN)/python assignments/tools/build_notebooks.py
 	cd assignments && for dir in source/*/; do $(BIN)/nbgrader generate_assignment "$$(basename "$$dir")" --force; done
 
 # A demonstration course: a3 released, then graded, fed back and exported with the autograder (README, "Instructors").

@@ -9,25 +9,48 @@ from pathlib import Path
 
 from autograder import __version__
 
+GLOBAL_DEFAULTS = {"course": Path("assignments"), "specs": None, "verbose": False}
+
+
+def _global_options() -> argparse.ArgumentParser:
+    """Options accepted before or after the subcommand (``autograder --course C grade a3`` and
+    ``autograder grade a3 --course C``); their defaults are filled in after parsing (``GLOBAL_DEFAULTS``), so a
+    subcommand never overwrites a value given before it."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--course",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="nbgrader course directory (default: assignments)",
+    )
+    common.add_argument(
+        "--specs",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="directory of hidden grading specs (default: autograder/specs)",
+    )
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="log what the sandbox could not isolate",
+    )
+    return common
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``autograder`` argument parser (subcommands grade, collect, feedback, export, bench)."""
+    common = _global_options()
     parser = argparse.ArgumentParser(
         prog="autograder",
         description="Grade nbgrader submissions of the course in sandboxes, in parallel, into nbgrader's gradebook.",
+        parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"autograder {__version__}")
-    parser.add_argument("--course", type=Path, default=Path("assignments"), help="nbgrader course directory")
-    parser.add_argument(
-        "--specs",
-        type=Path,
-        default=None,
-        help="directory of hidden grading specs (default: autograder/specs)",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what the sandbox could not isolate")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    g = sub.add_parser("grade", help="grade submissions into the gradebook")
+    g = sub.add_parser("grade", parents=[common], help="grade submissions into the gradebook")
     g.add_argument("assignment")
     g.add_argument("--student", action="append", default=None, help="only this student (repeatable)")
     g.add_argument("--workers", type=int, default=None, help="parallel sandboxes (default: cores)")
@@ -37,27 +60,50 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--force", action="store_true", help="regrade students already graded")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    c = sub.add_parser("collect", help="import an LMS zip of notebooks into submitted/")
-    c.add_argument("assignment")
-    c.add_argument("--zip", type=Path, required=True, help="zip with one notebook per student")
-    c.add_argument(
-        "--pattern",
-        default=r"^(?P<student>[A-Za-z0-9][A-Za-z0-9.@-]*)",
-        help="regex on each file name; the group (?P<student>...) is the student id (default: up to the first _)",
+    c = sub.add_parser(
+        "collect",
+        parents=[common],
+        help="import an LMS download (Canvas, Moodle, Blackboard zip, or a folder per student) into submitted/",
     )
+    c.add_argument("assignment")
+    c.add_argument(
+        "download", nargs="?", type=Path, help="the LMS's zip, or a folder (one folder per student)"
+    )
+    c.add_argument("--zip", type=Path, default=None, help="same as DOWNLOAD")
+    c.add_argument("--lms", choices=["auto", "canvas", "moodle", "blackboard", "folders"], default="auto")
+    c.add_argument(
+        "--id-from",
+        choices=["name", "lms-id"],
+        default="name",
+        help="make new student ids from the uploader's full name (tara_smith) or the LMS's user id",
+    )
+    c.add_argument(
+        "--lms-timezone",
+        default="UTC",
+        help="IANA time zone of the LMS's times (zip entry times, Blackboard)",
+    )
+    c.add_argument("--replace", action="store_true", help="replace changed submissions (resubmissions)")
+    c.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
+    c.add_argument("--max-files", type=int, default=5000, help="most entries in the download")
+    c.add_argument("--max-file-mb", type=float, default=20.0, help="largest file, in MB")
+    c.add_argument("--max-total-mb", type=float, default=500.0, help="most bytes unpacked in all, in MB")
 
-    f = sub.add_parser("feedback", help="write per-student HTML feedback under feedback/")
+    f = sub.add_parser("feedback", parents=[common], help="write per-student HTML feedback under feedback/")
     f.add_argument("assignment")
     f.add_argument("--student", action="append", default=None)
 
-    e = sub.add_parser("export", help="export scores as CSV or Gradescope results.json")
+    e = sub.add_parser("export", parents=[common], help="export scores as CSV or Gradescope results.json")
     e.add_argument("assignment")
     e.add_argument("--format", choices=["csv", "gradescope"], default="csv")
     e.add_argument(
         "--output", type=Path, required=True, help="CSV file, or directory for <student>/results.json"
     )
 
-    b = sub.add_parser("bench", help="stock nbgrader autograde vs autograder grade on generated submissions")
+    b = sub.add_parser(
+        "bench",
+        parents=[common],
+        help="stock nbgrader autograde vs autograder grade on generated submissions",
+    )
     b.add_argument("-n", type=int, default=40, help="number of generated submissions")
     b.add_argument("--workers", type=int, default=None)
     return parser
@@ -66,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     args = build_parser().parse_args(argv)
+    for name, default in GLOBAL_DEFAULTS.items():
+        if not hasattr(args, name):
+            setattr(args, name, default)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
     )
@@ -93,7 +142,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         raise ValueError(
             f"{course.root} is not an nbgrader course directory (no nbgrader_config.py); use --course"
         )
-    spec = load_spec(spec_path(args.assignment, args.specs), course.root)
+    spec = load_spec(spec_path(args.assignment, args.specs, course.root), course.root)
     if args.command == "grade":
         from autograder.pipeline import grade_assignment
 
@@ -116,10 +165,33 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(summary.table())
         return 0
     if args.command == "collect":
-        from autograder.reports import collect_zip
+        from autograder.collect import Caps, CollectError, collect
 
-        students = collect_zip(course, args.assignment, spec.notebook, args.zip, args.pattern)
-        print(f"imported {len(students)} submission(s) of {args.assignment}: {', '.join(students)}")
+        download = args.download or args.zip
+        if download is None or (args.download and args.zip):
+            raise ValueError("collect needs the download: a zip or a folder (DOWNLOAD or --zip, once)")
+        caps = Caps(
+            max_files=args.max_files,
+            max_file_bytes=int(args.max_file_mb * 1e6),
+            max_total_bytes=int(args.max_total_mb * 1e6),
+        )
+        try:
+            done = collect(
+                course,
+                args.assignment,
+                spec.notebook,
+                download,
+                layout=args.lms,
+                id_from=args.id_from,
+                timezone=args.lms_timezone,
+                replace=args.replace,
+                dry_run=args.dry_run,
+                caps=caps,
+            )
+        except CollectError as exc:
+            print(f"autograder: collect {args.assignment}: {exc}", file=sys.stderr)
+            return 1
+        print(("dry run, nothing written\n" if args.dry_run else "") + done.summary())
         return 0
     if args.command == "feedback":
         from autograder.reports import write_feedback

@@ -24,6 +24,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from autograder import cells as nbcells
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_ASSIGNMENT = "a3-sgd-momentum-schedules"
 
@@ -109,7 +111,7 @@ def make_demo_course(
     if wrong:
         cheater = mutations.mutate(solution, wrong[0])
         for cell in cheater.cells:
-            if cell.metadata.get("nbgrader", {}).get("grade_id") == wrong[0].cell:
+            if nbcells.grade_id(cell) == wrong[0].cell:
                 cell.source = cell.source + "\n" + CHEAT
         submit("cheater", cheater)
     (dest / "demo.json").write_text(

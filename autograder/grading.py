@@ -33,7 +33,7 @@ class CheckOutcome:
     dtype: str
     passed: bool
     messages: list[str] = field(default_factory=list)
-    plot: dict[str, list[float]] | None = None
+    plot: dict[str, Any] | None = None
 
 
 @dataclass
@@ -49,6 +49,7 @@ class StudentResult:
     devices: list[str] = field(default_factory=list)
     stdout: str = ""
     stderr: str = ""
+    cells: list[dict[str, str]] = field(default_factory=list)
     timed_out: bool = False
     failed: bool = False
     wall_s: float = 0.0
@@ -199,6 +200,8 @@ def _run_variant(
         try:
             loaded = session.loaded
             budget.left -= loaded.cpu_s
+            if not res.cells:  # what each cell printed and raised, for the executed notebook
+                res.cells = cell_outputs(cells, session.cell_outputs, session.cell_frames)
             for fr in session.cell_frames:
                 if fr["kind"] == "cell-error":
                     msg = f"cell {fr['name']} raised an error:\n" + student_traceback(fr["error"] or "")
@@ -258,6 +261,22 @@ def _run_variant(
                     res.problems.append(note)
 
 
+def cell_outputs(
+    cells: list[tuple[str, str]], outputs: list[tuple[str, str]], frames: list[dict[str, Any]]
+) -> list[dict[str, str]]:
+    """``{"cell", "stdout", "stderr", "error"}`` of each cell that ran, in order (errors as the student's
+    traceback)."""
+    errors: dict[str, list[str]] = {}
+    for fr in frames:
+        if fr["kind"] == "cell-error":
+            errors.setdefault(str(fr["name"]), []).append(student_traceback(fr["error"] or ""))
+    out = []
+    for (cell_id, _), (stdout, stderr) in zip(cells, outputs):
+        error = errors[cell_id].pop(0) if errors.get(cell_id) else ""
+        out.append({"cell": cell_id, "stdout": _capped(stdout), "stderr": _capped(stderr), "error": error})
+    return out
+
+
 def _capped(text: str) -> str:
     if len(text) <= MAX_TEXT:
         return text
@@ -312,7 +331,13 @@ def _judge(spec: Spec, res: StudentResult, name: str, device: str, dtype: str, f
     except (TypeError, ValueError, OverflowError, KeyError, IndexError) as exc:
         messages = [f"could not compare the result: {str(exc)[:500]}"]
     plot = None
-    if check.plot and isinstance(ref.get(check.plot), np.ndarray):
+    plotter = getattr(compare, "plot", None)  # a lockstep check draws the entry that diverged first
+    if messages and callable(plotter):
+        try:
+            plot = plotter(frame["data"], ref, check.tolerance.for_dtype(dtype))
+        except (TypeError, ValueError, OverflowError, KeyError, IndexError):
+            plot = None
+    elif check.plot and isinstance(ref.get(check.plot), np.ndarray):
         plot = {"reference": _thin(ref[check.plot])}
         got = frame["data"].get(check.plot)
         if isinstance(got, np.ndarray) and got.size and got.dtype.kind in "biuf":

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from autograder.cells import nbgrader as _nbgrader
 
 MAX_NOTEBOOK_BYTES = 20_000_000
 
@@ -35,11 +39,16 @@ class Course:
         return self.root / "feedback" / student / assignment
 
     def students(self, assignment: str) -> list[str]:
-        """Students with a folder for ``assignment`` under ``submitted/``, sorted."""
+        """Students with a folder for ``assignment`` under ``submitted/``, sorted; a symbolic link (to another
+        student's folder, to the instructor's) is never a student."""
         base = self.root / "submitted"
-        if not base.is_dir():
+        if base.is_symlink() or not base.is_dir():
             return []
-        return sorted(p.name for p in base.iterdir() if (p / assignment).is_dir())
+        return sorted(
+            p.name
+            for p in base.iterdir()
+            if not p.is_symlink() and not (p / assignment).is_symlink() and (p / assignment).is_dir()
+        )
 
 
 @dataclass
@@ -57,12 +66,6 @@ def _source(cell: dict) -> str | None:
     if isinstance(source, list):
         source = "".join(s for s in source if isinstance(s, str))
     return source if isinstance(source, str) else None
-
-
-def _nbgrader(cell: dict) -> dict:
-    meta = cell.get("metadata")
-    nbg = meta.get("nbgrader") if isinstance(meta, dict) else None
-    return nbg if isinstance(nbg, dict) else {}
 
 
 def without_magics(source: str) -> str:
@@ -160,3 +163,198 @@ def read_submission(path: Path, solution_ids: list[str], locked: dict[str, str] 
         if gid not in sub.solutions:
             sub.problems.append(f"cell {gid}: missing from the notebook")
     return sub
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The autograded copy that nbgrader's own tools show (formgrader, ``nbgrader generate_feedback``)
+
+MAX_OUTPUT_CHARS = 10_000  # of one output of one cell
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# tags that run code or load content when a markdown cell is rendered as HTML (nbconvert passes raw HTML through)
+_ACTIVE_TAG = re.compile(
+    r"<(?=/?\s*(script|iframe|object|embed|style|link|meta|base|form|svg|math|img|video|audio|source|input|"
+    r"button|textarea|select|frame|frameset|applet|template|noscript)\b)",
+    re.IGNORECASE,
+)
+_ACTIVE_ATTR = re.compile(r"(\bon[a-z]+\s*=|javascript\s*:)", re.IGNORECASE)
+
+
+def _text(value: str, limit: int = MAX_OUTPUT_CHARS) -> str:
+    """Student output as plain text: no ANSI escapes or control characters, no tag that a renderer could run
+    (``<script`` becomes ``&lt;script``; ``grad_fn=<MulBackward0>`` stays), at most ``limit`` characters."""
+    text = _ACTIVE_TAG.sub("&lt;", _CONTROL.sub("", _ANSI.sub("", value)))  # "<script" shows as "&lt;script"
+    if len(text) > limit:
+        text = text[:limit] + f"\n[... {len(text) - limit} more characters not shown]"
+    return text
+
+
+def safe_markdown(source: str) -> str:
+    """A student's markdown with the HTML that could run code made inert (``<script`` → ``&lt;script``, event
+    handlers and ``javascript:`` links defused); the rest renders as written."""
+    return _ACTIVE_ATTR.sub(
+        lambda m: m.group(0).replace("=", "&#61;").replace(":", "&#58;"), _ACTIVE_TAG.sub("&lt;", source)
+    )
+
+
+def strip_hidden_tests(source: str) -> str:
+    """``source`` without the lines from ``### BEGIN HIDDEN TESTS`` to ``### END HIDDEN TESTS`` (nbgrader's
+    ``ClearHiddenTests``)."""
+    out, hidden = [], False
+    for line in source.splitlines(keepends=True):
+        if "### BEGIN HIDDEN TESTS" in line:
+            hidden = True
+        elif "### END HIDDEN TESTS" in line:
+            hidden = False
+        elif not hidden:
+            out.append(line)
+    return "".join(out)
+
+
+def _is_test(cell: dict) -> bool:
+    """An nbgrader test cell: code, graded, not a solution."""
+    meta = _nbgrader(cell)
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def _student_outputs(ran: dict[str, str]) -> list[Any]:
+    import nbformat
+
+    outputs = []
+    for name in ("stdout", "stderr"):
+        if ran.get(name):
+            outputs.append(nbformat.v4.new_output("stream", name=name, text=_text(ran[name])))
+    if ran.get("error"):
+        lines = _text(ran["error"]).splitlines() or ["Error"]
+        last = lines[-1]
+        ename, _, evalue = last.partition(": ")
+        if not re.fullmatch(r"[A-Za-z_][\w.]{0,99}", ename):
+            ename, evalue = "Error", last
+        outputs.append(nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=lines))
+    return outputs
+
+
+def _verdict_output(passed: bool | None, lines: list[str]) -> Any:
+    import nbformat
+
+    lines = [_text(line, 4 * MAX_OUTPUT_CHARS) for line in lines]
+    if passed is False:
+        return nbformat.v4.new_output("error", ename="CheckFailed", evalue=lines[0], traceback=lines)
+    return nbformat.v4.new_output("stream", name="stdout", text="\n".join(lines) + "\n")
+
+
+def autograded_notebook(submitted: Path, source_nb: Path, result: dict[str, Any], spec: Any) -> Any:
+    """The executed notebook nbgrader's tools show, built from trusted parts only.
+
+    * Cells in the student's order; locked cells (helpers, tests, instructions) as the instructor wrote them
+      (nbgrader's ``OverwriteCells``), with the instructor's nbgrader metadata (grade id, points) — the
+      gradebook's — and the hidden tests removed; a test cell the student deleted is appended.
+    * Every code cell the grader ran carries what it printed and raised in the sandbox (``result["cells"]``) as
+      plain text streams and an error, ANSI and control characters removed, size-capped. Nothing the student
+      saved in the notebook survives: no HTML, JavaScript or images from the submission.
+    * Each locked test cell's output is the autograder's verdict (:func:`autograder.verdicts.cell_verdict`):
+      "PASSED ..." as text, or an error listing the failed checks (hidden ones by name only).
+    * Markdown the student wrote keeps its text with active HTML made inert; raw cells become escaped text.
+
+    Raises ``ValueError`` (or ``OSError``) when the submission or the instructor's notebook cannot be read.
+    """
+    import html
+
+    import nbformat
+
+    from autograder.verdicts import cell_verdict
+
+    theirs = _load(submitted)
+    mine = _load(source_nb)
+    instructor: dict[str, dict] = {}
+    for cell in mine["cells"]:
+        gid = _nbgrader(cell).get("grade_id")
+        if isinstance(gid, str):
+            instructor.setdefault(gid, cell)
+    ran = list(result.get("cells") or [])
+    scores, max_scores = result.get("scores", {}), result.get("max_scores", {})
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {
+        k: mine.get("metadata", {})[k]
+        for k in ("kernelspec", "language_info")
+        if k in mine.get("metadata", {})
+    }
+    seen_tests: set[str] = set()
+
+    def ran_as(run_id: str) -> dict[str, str] | None:
+        """The next run of the cell ``run_id`` (cells run in notebook order; one that did not run is skipped)."""
+        for k, entry in enumerate(ran):
+            if entry.get("cell") == run_id:
+                del ran[: k + 1]
+                return entry
+        return None
+
+    def test_cell(gid: str) -> Any:
+        ref = instructor[gid]
+        cell = nbformat.v4.new_code_cell(strip_hidden_tests(_source(ref) or ""))
+        cell.metadata["nbgrader"] = dict(_nbgrader(ref))
+        passed, lines = cell_verdict(result, spec, gid, scores.get(gid), max_scores.get(gid))
+        cell.outputs = [_verdict_output(passed, lines)]
+        seen_tests.add(gid)
+        return cell
+
+    for n, raw in enumerate(theirs["cells"]):
+        if not isinstance(raw, dict):
+            continue
+        kind = raw.get("cell_type")
+        gid = _nbgrader(raw).get("grade_id")
+        gid = gid if isinstance(gid, str) else None
+        ref = instructor.get(gid) if gid else None
+        ref_meta = _nbgrader(ref) if ref is not None else {}
+        if ref is not None and _is_test(ref):
+            # a test cell disguised as the student's own ran in the sandbox: its output is not shown
+            if ran and ran[0].get("cell") == gid:
+                ran.pop(0)
+            nb.cells.append(test_cell(gid))  # type: ignore[arg-type]
+            continue
+        locked = ref is not None and bool(ref_meta.get("locked"))
+        source = (_source(ref) if locked else _source(raw)) or ""
+        if locked:
+            kind = ref.get("cell_type")  # type: ignore[union-attr]
+        if kind == "code":
+            cell = nbformat.v4.new_code_cell(source)
+            entry = ran_as(gid or f"[{n}]")
+            if entry is not None:
+                cell.outputs = _student_outputs(entry)
+        elif kind == "markdown":
+            cell = nbformat.v4.new_markdown_cell(source if locked else safe_markdown(source))
+        elif kind == "raw":
+            cell = nbformat.v4.new_raw_cell(source if locked else html.escape(source))
+        else:
+            continue
+        if ref is not None:
+            cell.metadata["nbgrader"] = dict(ref_meta)
+        nb.cells.append(cell)
+    for gid, ref in instructor.items():
+        if _is_test(ref) and gid not in seen_tests:
+            nb.cells.append(test_cell(gid))
+    nbformat.validate(nb)
+    return nb
+
+
+def write_autograded(course: Course, spec: Any, result: dict[str, Any]) -> Path | None:
+    """Write ``autograded/<student>/<assignment>/<notebook>.ipynb`` (:func:`autograded_notebook`); None when the
+    submission could not be read (nothing is written then, and an older copy is removed)."""
+    import nbformat
+
+    student, assignment = result["student"], result["assignment"]
+    target = course.autograded_dir(student, assignment) / f"{spec.notebook}.ipynb"
+    source_nb = course.root / "source" / assignment / f"{spec.notebook}.ipynb"
+    try:
+        nb = autograded_notebook(
+            course.submission(student, assignment, spec.notebook), source_nb, result, spec
+        )
+    except (OSError, ValueError, nbformat.ValidationError):
+        if target.is_file() and not target.is_symlink():
+            target.unlink()
+        return None
+    from autograder.safefs import real_dir, write_atomic
+
+    target = real_dir(course.root / "autograded", student, assignment) / target.name  # never through a link
+    write_atomic(target, nbformat.writes(nb).encode("utf-8"))
+    return target

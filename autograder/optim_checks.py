@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 IGNORED_DEFAULTS = {"foreach", "differentiable", "fused", "capturable"}
@@ -170,6 +173,248 @@ def torch_default_keys(torch_cls: Any) -> list[str]:
     return sorted(torch_cls([torch.zeros(2, requires_grad=True)]).defaults)
 
 
+DEFAULT_SHAPES = ((4, 3), (5,))
+_KEY = re.compile(r"^(?:theta(?P<p>\d+)|state(?P<s>\d+)\.(?P<k>.+)|loss)$")
+
+
+@dataclasses.dataclass(frozen=True)
+class Divergence:
+    """Where a lockstep trajectory first leaves the reference: step ``t`` (1-based), which tensor, which entry.
+
+    ``order`` sorts divergences as the notebooks' ``check_against_torch`` meets them: smallest step first, then
+    the loss returned by ``step(closure)``, then parameter order, and for one parameter its value before its
+    state keys, the keys in sorted order.
+    """
+
+    step: int
+    what: str
+    order: tuple[Any, ...]
+    key: str = ""
+    index: tuple[int, ...] | None = None
+    column: int = 0
+    shape: tuple[int, ...] | None = None
+    expected: float | None = None
+    got: float | None = None
+    bound: float | None = None
+    detail: str = ""
+
+    @property
+    def abs_error(self) -> float:
+        """``|got - expected|`` (nan when either is missing or not finite)."""
+        if self.expected is None or self.got is None:
+            return math.nan
+        with np.errstate(invalid="ignore", over="ignore"):
+            return float(abs(np.float64(self.got) - np.float64(self.expected)))
+
+    @property
+    def rel_error(self) -> float:
+        """``|got - expected| / |expected|`` (inf where the expected value is 0)."""
+        if self.expected is None or self.expected == 0:
+            return math.inf if self.abs_error else 0.0
+        return self.abs_error / abs(self.expected)
+
+    def message(self, rtol: float, atol: float) -> str:
+        """One line that leads with the step, the tensor and by how much (it survives ``nbgrader validate``'s
+        cut at ~85 characters), then the entry, the tolerance and both values at full precision (``repr``)."""
+        head = f"step t = {self.step}: {self.what}"
+        if self.detail:
+            return f"{head} {self.detail}"
+        where = f" at index {self.index}" if self.index is not None else ""
+        values = f"expected {self.expected!r}, got {self.got!r}"
+        shape = f" [{self.what.split(' of ')[-1]} has shape {self.shape}]" if self.shape is not None else ""
+        if not (math.isfinite(self.expected or 0.0) and math.isfinite(self.got or 0.0)):
+            return f"{head} differs{where}: {values} (non-finite value){shape}"
+        return (
+            f"{head} differs by {self.abs_error:.3e}{where} (relative error {self.rel_error:.2e}; tolerance "
+            f"atol + rtol·|expected| = {self.bound:.2e} with atol={atol:g}, rtol={rtol:g}): {values}{shape}"
+        )
+
+
+def _describe_key(key: str) -> tuple[str, tuple[Any, ...]] | None:
+    m = _KEY.match(key)
+    if m is None:
+        return None
+    if m.group("p") is not None:
+        i = int(m.group("p"))
+        return f"parameter {i}", (i, 0, "")
+    if m.group("s") is not None:
+        i, name = int(m.group("s")), m.group("k")
+        return f"state[{name!r}] of parameter {i}", (i, 2, name)
+    return "the loss returned by step(closure)", (-1, 0, "")
+
+
+def _close_mask(got: np.ndarray, ref: np.ndarray, rtol: float, atol: float) -> np.ndarray:
+    """Elementwise: ``|g - r| <= atol + rtol |r|``, nan where nan, the same infinity where one is infinite."""
+    g, r = got.astype(np.float64), ref.astype(np.float64)
+    fin = np.isfinite(r) & np.isfinite(g)
+    with np.errstate(invalid="ignore", over="ignore"):
+        near = np.abs(np.where(fin, g, 0.0) - np.where(fin, r, 0.0)) <= atol + rtol * np.abs(
+            np.where(fin, r, 0.0)
+        )
+    same_special = ~fin & ((np.isnan(r) & np.isnan(g)) | (np.isinf(r) & (g == r)))
+    return (fin & near) | same_special
+
+
+def _parse_state_keys(text: Any) -> list[dict[int, list[str]]] | None:
+    if not isinstance(text, str):
+        return None
+    steps = []
+    for step in text.split(" | "):
+        keys: dict[int, list[str]] = {}
+        for part in step.split(";"):
+            i, _, names = part.partition(":")
+            if not i.isdigit():
+                return None
+            keys[int(i)] = [n for n in names.split(",") if n]
+        steps.append(keys)
+    return steps
+
+
+def divergences(
+    student: dict[str, Any],
+    reference: dict[str, Any],
+    tol: tuple[float, float],
+    shapes: Sequence[tuple[int, ...]] | None = DEFAULT_SHAPES,
+) -> list[Divergence]:
+    """The first divergence of every trajectory tensor of :func:`trajectory`'s output, earliest first.
+
+    Parameters
+    ----------
+    student, reference : dict
+        Plain data (numpy arrays of shape (steps, numel)) from the sandbox and from torch.optim.
+    tol : (rtol, atol)
+        ``|s - r| <= atol + rtol |r|`` elementwise, as :func:`autograder.spec.compare_outputs`.
+    shapes : sequence of tuple, optional
+        The parameters' shapes (to turn a flat index into a multi-index), as given to :func:`trajectory`.
+    """
+    rtol, atol = tol
+    found: list[Divergence] = []
+    numels = {i: int(np.prod(s)) for i, s in enumerate(shapes or ())}
+    for key, ref in reference.items():
+        described = _describe_key(key)
+        if described is None or not isinstance(ref, np.ndarray):
+            continue
+        what, rank = described
+        got = student.get(key)
+        if not isinstance(got, np.ndarray) or got.dtype.kind not in "biuf":
+            why = "was not produced" if got is None else f"is a {type(got).__name__}, not an array of numbers"
+            found.append(Divergence(1, what, (1, *rank), key, detail=why))
+            continue
+        if got.shape != ref.shape:
+            found.append(
+                Divergence(1, what, (1, *rank), key, detail=f"has shape {got.shape}, expected {ref.shape}")
+            )
+            continue
+        if ref.size == 0:
+            continue
+        ref2, got2 = ref.reshape(ref.shape[0], -1), got.reshape(got.shape[0], -1)
+        bad = ~_close_mask(got2, ref2, rtol, atol)
+        if not bad.any():
+            continue
+        row = int(np.argmax(bad.any(axis=1)))
+        col = int(np.argmax(bad[row]))
+        owner = rank[0]
+        shape = tuple(shapes[owner]) if shapes and 0 <= owner < len(shapes) else None
+        index: tuple[int, ...] | None
+        if shape is not None and numels.get(owner) == ref2.shape[1]:
+            index = tuple(int(v) for v in np.unravel_index(col, shape))
+        elif ref2.shape[1] > 1:
+            index, shape = (col,), None
+        else:
+            index, shape = None, None
+        r, g = float(ref2[row, col]), float(got2[row, col])
+        found.append(
+            Divergence(
+                row + 1,
+                what,
+                (row + 1, *rank),
+                key,
+                index,
+                col,
+                shape,
+                r,
+                g,
+                atol + rtol * abs(r) if math.isfinite(r) else None,
+            )
+        )
+    ref_keys, got_keys = (
+        _parse_state_keys(reference.get("state_keys")),
+        _parse_state_keys(student.get("state_keys")),
+    )
+    if ref_keys is not None:
+        if got_keys is None or len(got_keys) != len(ref_keys):
+            found.append(Divergence(1, "the optimizer state", (1, -1, 1, ""), detail="could not be read"))
+        else:
+            for t, (rk, gk) in enumerate(zip(ref_keys, got_keys), start=1):
+                wrong = [i for i in sorted(rk) if sorted(rk[i]) != sorted(gk.get(i, []))]
+                if wrong:
+                    i = wrong[0]
+                    found.append(
+                        Divergence(
+                            t,
+                            f"the state of parameter {i}",
+                            (t, i, 1, ""),
+                            detail=f"has keys {sorted(gk.get(i, []))}, torch.optim has {sorted(rk[i])}",
+                        )
+                    )
+                    break
+    return sorted(found, key=lambda d: d.order)
+
+
+class LockstepCompare:
+    """The comparison of a lockstep optimizer check: one message that leads with the earliest divergence.
+
+    Called as ``compare(student, reference, tol)`` (see :class:`autograder.spec.Check`); :meth:`plot` gives the
+    diverged entry's values over the steps for the feedback plot.
+    """
+
+    def __init__(self, shapes: Sequence[tuple[int, ...]] | None = DEFAULT_SHAPES) -> None:
+        self.shapes = tuple(tuple(s) for s in shapes) if shapes is not None else None
+
+    def __call__(
+        self, student: dict[str, Any], reference: dict[str, Any], tol: tuple[float, float]
+    ) -> list[str]:
+        from autograder.spec import compare_outputs
+
+        found = divergences(student, reference, tol, self.shapes)
+        rest = {k: v for k, v in reference.items() if _describe_key(k) is None and k != "state_keys"}
+        messages = compare_outputs(student, rest, tol)
+        if found:
+            first = found[0].message(*tol)
+            others = [f"{d.what} from step t = {d.step}" for d in found[1:]]
+            if others:
+                more = f" and {len(others) - 6} more" if len(others) > 6 else ""
+                first += f"\nAlso different: {'; '.join(others[:6])}{more}."
+            messages.insert(0, first)
+        return messages
+
+    def plot(
+        self, student: dict[str, Any], reference: dict[str, Any], tol: tuple[float, float]
+    ) -> dict[str, Any] | None:
+        """Expected and got over the steps t = 1, 2, ... for the entry that diverged first (None if none did)."""
+        found = [d for d in divergences(student, reference, tol, self.shapes) if d.expected is not None]
+        if not found:
+            return None
+        d = found[0]
+        ref = np.asarray(reference[d.key], dtype=np.float64).reshape(reference[d.key].shape[0], -1)[
+            :, d.column
+        ]
+        got = np.asarray(student[d.key], dtype=np.float64).reshape(ref.shape[0], -1)[:, d.column]
+        rtol, atol = tol
+
+        def clean(a: np.ndarray) -> list[float]:
+            return [float(x) if np.isfinite(x) else float("nan") for x in a]
+
+        where = f" at index {d.index}" if d.index is not None else ""
+        return {
+            "reference": clean(ref),
+            "student": clean(got),
+            "bound": clean(atol + rtol * np.abs(ref)),
+            "label": f"{d.what}{where}",
+            "first_step": float(d.step),
+        }
+
+
 _HELPERS = {"check_against_torch", "check_same_error", "check_defaults", "check_state_dict_roundtrip"}
 _TRAJ_KEYS = {"steps", "shapes", "groups", "closure", "none_grad", "noncontiguous", "seed"}
 
@@ -225,13 +470,14 @@ def checks_from_notebook(
     import re
     from pathlib import Path
 
+    from autograder import cells as nbcells
     from autograder.spec import Check
 
     nb = json.loads(Path(source).read_text(encoding="utf-8"))
     class_cells: dict[str, str] = {}
     bases: dict[str, list[str]] = {}
     for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = nbcells.nbgrader(cell)
         src = "".join(cell["source"])
         if meta.get("solution") and cell["cell_type"] == "code":
             for m in re.finditer(r"^class\s+(\w+)\s*\(([^)]*)\)", src, re.M):
@@ -239,7 +485,7 @@ def checks_from_notebook(
                 bases[m.group(1)] = re.findall(r"\w+", m.group(2))
     checks: list[Any] = []
     for cell in nb["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = nbcells.nbgrader(cell)
         if not (meta.get("grade") and cell["cell_type"] == "code"):
             continue
         src = "\n".join(line for line in "".join(cell["source"]).splitlines() if not line.startswith("%"))
@@ -251,7 +497,8 @@ def checks_from_notebook(
                 dict.fromkeys(class_cells[c] for c in [mine, *bases.get(mine, [])] if c in class_cells)
             )
             label = f"{mine}({', '.join(f'{k}={v!r}' for k, v in kw.items())})"
-            if _hidden(src, call.lineno):  # feedback never shows a hidden test's code or arguments
+            hidden = _hidden(src, call.lineno)
+            if hidden:  # feedback never shows a hidden test's code, arguments or values
                 label = f"{mine} (a hidden test of {meta['grade_id']})"
             name = f"{meta['grade_id']}-{n}"
             tol = tolerance
@@ -277,12 +524,13 @@ def checks_from_notebook(
                         reference=lambda dev, dt, ref=ref_name, hyper=hyper: trajectory(
                             getattr(torch.optim, ref), dev, dt, **hyper
                         ),
-                        description=f"{label} vs torch.optim.{ref_name}: parameters theta{{i}}[t-1, j] and state "
-                        "after every step",
+                        description=f"{label} vs torch.optim.{ref_name}: every parameter and its optimizer "
+                        f"state compared after each step t = 1, ..., {hyper.get('steps', 7)}",
+                        compare=LockstepCompare(hyper.get("shapes", DEFAULT_SHAPES)),
                         tolerance=tol,
-                        plot="theta0",
                         needs=needs,
                         dtypes=dtypes,
+                        hidden=hidden,
                     )
                 )
             elif helper == "check_same_error":
@@ -296,6 +544,7 @@ def checks_from_notebook(
                         ),
                         description=f"{label} raises torch.optim.{ref_name}'s error",
                         needs=needs,
+                        hidden=hidden,
                     )
                 )
             else:
@@ -311,6 +560,7 @@ def checks_from_notebook(
                         ),
                         description=f"{mine}'s defaults equal torch.optim.{ref_name}'s",
                         needs=needs,
+                        hidden=hidden,
                     )
                 )
     return checks

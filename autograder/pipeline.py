@@ -11,10 +11,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.executors import DaskExecutor, LocalExecutor, Task
-from autograder.gradebook import grade_cell_points, is_graded, open_gradebook, write_result
+from autograder.gradebook import (
+    grade_cell_points,
+    is_graded,
+    late_penalty_preprocessor,
+    open_gradebook,
+    read_timestamp,
+    record_lateness,
+    submission_digest,
+    write_result,
+)
 from autograder.grading import StudentResult, hidden_paths
-from autograder.notebook import Course, read_regular_file
+from autograder.notebook import Course, read_regular_file, write_autograded
+from autograder.safefs import real_dir, write_atomic
 from autograder.spec import Spec, load_spec, spec_path
+from autograder.verdicts import redact_hidden
 
 log = logging.getLogger("autograder")
 RESULTS_FILE = "autograder.json"
@@ -64,19 +75,15 @@ def resolve_variants(device: str) -> list[tuple[str, str]]:
     return variants
 
 
-def save_result(course: Course, spec: Spec, result: StudentResult) -> Path:
-    """Write the autograded copy of the notebook and the results JSON (atomically) for feedback."""
-    out = course.autograded_dir(result.student, result.assignment)
-    out.mkdir(parents=True, exist_ok=True)
-    src = course.submission(result.student, result.assignment, spec.notebook)
-    try:
-        (out / f"{spec.notebook}.ipynb").write_bytes(read_regular_file(src))  # never through a link or a FIFO
-    except ValueError:
-        pass
+def save_result(course: Course, spec: Spec, result: StudentResult, digest: str = "") -> Path:
+    """Write the autograded (executed, verdicts in its test cells) notebook and the results JSON (atomically);
+    ``digest`` (:func:`~autograder.gradebook.submission_digest` of what was graded) is stored as
+    ``submission_sha256``. Nothing is written through a link."""
+    out = real_dir(course.root / "autograded", result.student, result.assignment)  # never through a link
+    data = redact_hidden(dataclasses.asdict(result), spec)  # nbgrader copies this folder into feedback
+    write_autograded(course, spec, data)  # never reads through a link or a FIFO
     path = out / RESULTS_FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(dataclasses.asdict(result), allow_nan=True, indent=1))
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps({**data, "submission_sha256": digest}, allow_nan=True, indent=1).encode())
     return path
 
 
@@ -84,7 +91,12 @@ def load_result(course: Course | Path, assignment: str, student: str) -> dict | 
     """The stored results JSON of one student, or None."""
     course = course if isinstance(course, Course) else Course(Path(course))
     path = course.autograded_dir(student, assignment) / RESULTS_FILE
-    return json.loads(path.read_text()) if path.is_file() else None
+    if not os.path.lexists(path):
+        return None
+    try:
+        return json.loads(read_regular_file(path, limit=1_000_000_000))  # never through a link
+    except ValueError:
+        return None
 
 
 def grade_assignment(
@@ -118,7 +130,9 @@ def grade_assignment(
     device : {"auto", "cpu", "cuda"}
         Devices the checks run on.
     force : bool
-        Regrade students who already have a complete grade.
+        Regrade every student. Without it, a student is skipped when graded and the submission (notebook and
+        ``timestamp.txt``) is unchanged since (its SHA-256 is stored with the result); a changed one is regraded.
+        Submission times and late penalties are (re)recorded for skipped students too.
     specs_dir : Path, optional
         Where the hidden specs live (default ``autograder/specs``).
     progress : bool
@@ -132,7 +146,7 @@ def grade_assignment(
     if executor not in ("local", "dask"):
         raise ValueError(f"--executor must be local or dask, got {executor!r}")
     course = Course(Path(course_root).resolve())
-    spec = load_spec(spec_path(assignment, specs_dir), course.root)
+    spec = load_spec(spec_path(assignment, specs_dir, course.root), course.root)
     variants = resolve_variants(device)
     summary = Summary()
     with open_gradebook(course.db_url) as gb:
@@ -150,7 +164,28 @@ def grade_assignment(
                 raise ValueError(f"no submission of {assignment} for student(s): {', '.join(unknown)}")
             everyone = [s for s in everyone if s in students]
         summary.students = len(everyone)
-        todo = [s for s in everyone if force or not is_graded(gb, assignment, s, spec.grade_ids())]
+        stamps, bad = {}, []
+        for s in everyone:
+            try:
+                stamps[s] = read_timestamp(course, assignment, s)
+            except ValueError as exc:
+                bad.append(str(exc))
+        if bad:
+            raise ValueError("; ".join(bad))
+        digests = {s: submission_digest(course, assignment, s, spec.notebook) for s in everyone}
+        penalties = late_penalty_preprocessor(course.root)
+        todo = []
+        for s in everyone:
+            graded = is_graded(gb, assignment, s, spec.grade_ids())
+            if (
+                force
+                or not graded
+                or (load_result(course, assignment, s) or {}).get("submission_sha256") != digests[s]
+            ):
+                todo.append(s)
+            else:  # unchanged: only the time and penalty are recorded again (a new due date or extension)
+                record_lateness(gb, assignment, s, stamps[s], penalties)
+                gb.db.commit()
         summary.skipped = len(everyone) - len(todo)
     hide = tuple(hidden_paths(course, spec))
     tasks = [Task(spec.path, str(course.root), s, tuple(variants), tuple(points.items()), hide) for s in todo]
@@ -186,8 +221,8 @@ def grade_assignment(
                 for problem in internal:  # not recorded, so it must be seen: the traceback goes to the log
                     log.error("%s: %s", res.student, problem)
                 if not internal:
-                    save_result(course, spec, res)
-                    write_result(gb, res, spec.notebook)
+                    save_result(course, spec, res, digests[res.student])
+                    write_result(gb, res, spec.notebook, stamps[res.student], penalties)
                     summary.graded += 1
                 if bar is not None:
                     bar.update(1)

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder import cells as nbcells
 from autograder import probes
 from autograder.notebook import without_magics
 from autograder.sandbox import ProbeResult, Session
@@ -82,7 +83,7 @@ def _cells(source_nb: Path) -> list[dict[str, Any]]:
 
 
 def _meta(cell: dict[str, Any]) -> dict[str, Any]:
-    return cell.get("metadata", {}).get("nbgrader", {})
+    return nbcells.nbgrader(cell)
 
 
 def student_functions(source_nb: Path) -> list[str]:
@@ -271,9 +272,25 @@ def run_replay(source_nb: Path, cell: str, session: Session, device: str, cpu_li
         out.ended = exc.result
         out.messages.append(exc.result.detail or exc.result.status)
     except Exception as exc:  # noqa: BLE001 - the test cell's verdict, exactly as nbgrader reports it
-        out.messages.append(f"{type(exc).__name__}: {exc}"[:20_000])
+        if _raised_in_hidden_tests(exc, source, f"<test {cell}>"):  # its message may show hidden values
+            out.messages.append(f"a hidden test of {cell} failed ({type(exc).__name__})")
+        else:
+            out.messages.append(f"{type(exc).__name__}: {exc}"[:20_000])
     out.cpu_s = caller.cpu_s
     return out
+
+
+def _raised_in_hidden_tests(exc: BaseException, source: str, filename: str) -> bool:
+    """Whether any line of the test cell that the exception passed through lies between ``### BEGIN HIDDEN
+    TESTS`` and ``### END HIDDEN TESTS``."""
+    from autograder.optim_checks import _hidden
+
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename and _hidden(source, tb.tb_lineno):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def needed_cells(source_nb: Path, test_source: str) -> tuple[str, ...]:

@@ -472,6 +472,8 @@ class Session:
     ----------
     cell_frames : list of dict
         Decoded frames of the cells (``cell-error`` frames, then ``loaded``).
+    cell_outputs : list of (str, str)
+        Each cell's stdout and stderr, for the cells that ran (in order; capped with the session's output).
     loaded : ProbeResult
         How executing the cells ended ("ok" once the runner reported that every cell ran).
     """
@@ -484,6 +486,7 @@ class Session:
         self._open = True
         self._released = False
         self.cell_frames: list[dict[str, Any]] = []
+        self.cell_outputs: list[tuple[str, str]] = []
         try:
             _send(self._in, b"F")
             _send(self._in, b"J", job.to_json())
@@ -496,6 +499,7 @@ class Session:
             self.loaded = ProbeResult("error", detail=f"the sandbox failed: {exc}")
             return
         self.cell_frames, problem = decode_frames(blob)
+        self.cell_outputs = [(str(o[0]), str(o[1])) for o in header.get("outputs", []) if len(o) == 2]
         self.loaded = ProbeResult(
             header["status"], detail=header.get("detail", ""), cpu_s=header["cpu_s"], wall_s=header["wall_s"]
         )
@@ -727,6 +731,7 @@ class _Supervisor:
         self.out_r, self.err_r, self.res_r = out_r, err_r, res_r
         self.bufs = {out_r: bytearray(), err_r: bytearray()}
         self.dropped = {out_r: 0, err_r: 0}
+        self.taken: dict[int, int] = {}
         self.res = bytearray()
         self.open = {out_r, err_r, res_r}
         self.broken: str | None = None
@@ -879,6 +884,17 @@ class _Supervisor:
                 return ("timeout", b"", interrupted[1] if interrupted else why, cpu, wall)
             self.pump(0.02)
 
+    def take(self, fd: int) -> str:
+        """What ``fd`` brought since the last call, as text: the runner flushed it before its frame, so it is
+        already in the pipe (read here; a background writer cannot hold this up for long)."""
+        for _ in range(64):
+            if fd not in self.open or not select.select([fd], [], [], 0)[0]:
+                break
+            self.pump(0)
+        start = self.taken.get(fd, 0)
+        self.taken[fd] = len(self.bufs[fd])
+        return self.bufs[fd][start:].decode("utf-8", "replace")
+
     def text(self, fd: int) -> str:
         s = self.bufs[fd].decode("utf-8", "replace")
         return s + (f"\n[... {self.dropped[fd]} more bytes not shown]" if self.dropped[fd] else "")
@@ -955,6 +971,8 @@ def _warden(template_pid: int) -> None:
     # own CPU clock (over it: interrupted, as nbgrader's per-cell timeout does, and the next cell runs)
     status, _, detail, cpu_total, wall_total = sup.wait_for(nonce, job.limits.cell_s)
     cells: list[bytes] = []
+    outputs: list[list[str]] = []  # each cell's stdout and stderr (for the executed notebook)
+    sup.take(out_r), sup.take(err_r)  # what came before the first cell
     for index, (cell_id, _) in enumerate(job.cells if status == "ok" else []):
         tag = secrets.token_hex(16)
         body = _pack({"nonce": tag, "cell": index})
@@ -962,6 +980,7 @@ def _warden(template_pid: int) -> None:
             tag, job.limits.cell_s, send=b"P" + struct.pack("!Q", len(body)) + body, interrupt=True
         )
         cpu_total, wall_total = cpu_total + cpu, wall_total + wall
+        outputs.append([sup.take(out_r), sup.take(err_r)])
         if status == "interrupted":
             cells.append(encode_frame("cell-error", cell_id, error=f"KeyboardInterrupt: the cell {detail}"))
             status = "ok"
@@ -970,7 +989,13 @@ def _warden(template_pid: int) -> None:
         elif status != "ok":
             detail = f"cell {cell_id}: {detail}"
             break
-    header = {"status": status, "detail": detail, "cpu_s": cpu_total, "wall_s": wall_total}
+    header = {
+        "status": status,
+        "detail": detail,
+        "cpu_s": cpu_total,
+        "wall_s": wall_total,
+        "outputs": outputs,
+    }
     _send(1, b"L", _pack(header, b"".join(cells)))
     while True:
         try:
@@ -1177,6 +1202,7 @@ def _runner(
     sys.stdin = open(0, closefd=False)  # noqa: SIM115
     for note in notes:
         print(f"[sandbox] {note}", file=sys.stderr)
+    sys.stderr.flush()  # before "ready": the notes belong to no cell
     serve_probes(job, lambda b: _write_all(res_w, b), req_r, nonce)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):

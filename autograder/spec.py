@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from autograder import cells as nbcells
 from autograder.sandbox import TORCH_WARMUP, Limits
 
 SPECS_DIR = Path(__file__).resolve().parent / "specs"
@@ -77,7 +78,8 @@ class Check:
     ``replay`` (the instructor notebook's path) makes the check a replay of the notebook's own test cell
     ``grade_id`` (:mod:`autograder.replay`) instead of a ``run``/``reference`` pair.
     ``dtypes`` are the dtypes run on CUDA (CPU always runs float64). ``plot`` is the key of an array drawn against
-    the reference in feedback. ``timeout_s`` overrides the spec's ``limits.check_s`` (CPU seconds).
+    the reference in feedback. ``timeout_s`` overrides the spec's ``limits.check_s`` (CPU seconds). A ``hidden``
+    check (from a notebook's hidden tests) appears in feedback and exports by name and verdict only.
     """
 
     name: str
@@ -93,6 +95,7 @@ class Check:
     needs: tuple[str, ...] = ()
     replay: str | None = None
     timeout_s: float | None = None
+    hidden: bool = False
 
 
 @dataclass
@@ -180,7 +183,7 @@ def notebook_cells(path: str | Path, grade_ids: list[str]) -> dict[str, str]:
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
     out: dict[str, str] = {}
     for cell in nb["cells"]:
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        gid = nbcells.grade_id(cell)
         if gid in grade_ids:
             src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
             out[gid] = "\n".join(
@@ -192,22 +195,118 @@ def notebook_cells(path: str | Path, grade_ids: list[str]) -> dict[str, str]:
     return out
 
 
-def spec_path(assignment: str, specs_dir: Path | None = None) -> Path:
-    """Path of the spec file of ``assignment``; raises ``ValueError`` if there is none."""
+def spec_path(assignment: str, specs_dir: Path | None = None, course: str | Path | None = None) -> Path:
+    """Where the spec of ``assignment`` comes from: its spec file ``<specs_dir>/<assignment>.py`` when there is one,
+    else (given the course directory) the instructor notebook ``<course>/source/<assignment>/<assignment>.ipynb``,
+    from whose own test cells :func:`notebook_spec` derives the checks. Raises ``ValueError`` if neither exists."""
     path = (specs_dir or SPECS_DIR) / f"{assignment}.py"
-    if not path.is_file():
-        raise ValueError(f"no grading spec for assignment {assignment!r}: expected {path}")
-    return path
+    if path.is_file():
+        return path
+    notebook = Path(course) / "source" / assignment / f"{assignment}.ipynb" if course is not None else None
+    if notebook is not None and notebook.is_file():
+        return notebook.resolve()
+    where = f"{path}" + (f" or an instructor notebook {notebook}" if notebook is not None else "")
+    raise ValueError(f"no grading spec for assignment {assignment!r}: expected {where}")
+
+
+DERIVED_LIMITS = Limits(wall_s=300.0, check_s=5.0, cpu_s=180, memory_mb=3072, nproc=64)
+DERIVED_TOLERANCE = Tolerance(rtol=1e-9, atol=1e-12, rtol32=1e-4, atol32=1e-5)
+
+
+def _imports(source: str) -> list[str]:
+    import ast
+
+    from autograder.notebook import without_magics
+
+    try:
+        tree = ast.parse(without_magics(source))
+    except SyntaxError:
+        return []
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+    return names
+
+
+def notebook_spec(
+    source_nb: str | Path,
+    *,
+    tolerance: Tolerance = DERIVED_TOLERANCE,
+    limits: Limits = DERIVED_LIMITS,
+    timeouts: dict[str, float] | None = None,
+    preload: list[str] | None = None,
+) -> Spec:
+    """The spec of an assignment derived from its instructor notebook's own test cells (hidden tests included).
+
+    * A test cell made of the optimizer helpers' calls (``check_against_torch``, ``check_same_error``,
+      ``check_defaults``, ``check_state_dict_roundtrip``, also in ``for`` loops) becomes lockstep checks: the
+      student's class in the sandbox, ``torch.optim`` in the grader (:func:`autograder.optim_checks.checks_from_notebook`).
+    * Every other test cell is *replayed*: its code runs in the trusted grader, after the notebook's locked cells,
+      with the functions of the solution cells called in the sandbox (:mod:`autograder.replay`); its own asserts and
+      tolerances decide. Named ``grade_id``; ``timeouts`` gives a cell more CPU seconds than ``limits.check_s``.
+
+    The assignment and notebook names are the notebook's file name; the solution cells are all the notebook's
+    solution cells; the template preloads torch, numpy and what the locked cells import. A grade cell earns its
+    points only when all its checks pass (nbgrader's rule).
+    """
+    import importlib.util
+    import json
+
+    from autograder import cells as nbcells
+    from autograder.optim_checks import checks_from_notebook
+    from autograder.replay import needed_cells, test_cells
+
+    source_nb = Path(source_nb).resolve()
+    nb_cells = json.loads(source_nb.read_text(encoding="utf-8"))["cells"]
+    lockstep = checks_from_notebook(source_nb, tolerance)
+    covered = {c.grade_id for c in lockstep}
+    replayed = [
+        Check(
+            gid,
+            gid,
+            description="the notebook's own test cell, with your functions called in the sandbox",
+            replay=str(source_nb),
+            needs=needed_cells(source_nb, source),
+            dtypes=(),
+            timeout_s=(timeouts or {}).get(gid),
+        )
+        for gid, source in test_cells(source_nb).items()
+        if gid not in covered
+    ]
+    if preload is None:
+        preload = ["torch", "numpy"]
+        for source in nbcells.by_grade_id(nb_cells, "locked").values():
+            preload += [
+                m for m in _imports(source) if m not in preload and importlib.util.find_spec(m.split(".")[0])
+            ]
+    return Spec(
+        assignment=source_nb.stem,
+        notebook=source_nb.stem,
+        cells=list(nbcells.by_grade_id(nb_cells, "solution")),
+        checks=lockstep + replayed,
+        limits=limits,
+        preload=preload,
+        partial_credit=False,
+        path=str(source_nb),
+    )
 
 
 def load_spec(path: str | Path, course: str | Path | None = None) -> Spec:
-    """Import a spec file (its name may contain dashes) and return its ``SPEC``.
+    """Import a spec file (its name may contain dashes) and return its ``SPEC``; for an instructor notebook
+    (``.ipynb``: an assignment without a spec file), the spec :func:`notebook_spec` derives from it.
 
     ``course`` is the nbgrader course directory whose instructor notebook the spec reads
     (:func:`instructor_notebook`); without it the checkout's ``assignments/``.
     """
     global _LOADING_COURSE
     path = Path(path).resolve()
+    if path.suffix == ".ipynb":
+        spec = notebook_spec(path)
+        spec.course = str(Path(course).resolve()) if course is not None else ""
+        return spec
     modname = "autograder_spec_" + re.sub(r"\W", "_", path.stem)
     module_spec = importlib.util.spec_from_file_location(modname, path)
     if module_spec is None or module_spec.loader is None:
@@ -241,7 +340,7 @@ def _close_number(got: float, ref: float, rtol: float, atol: float) -> bool:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.6g}"
+    return repr(float(x))  # full precision: two different floats never print alike
 
 
 def compare_outputs(

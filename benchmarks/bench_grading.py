@@ -40,7 +40,7 @@ def _mutate(nb: dict, kind: str) -> dict:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         src = "".join(cell["source"])
         if kind == "wrong" and gid == "sgd":
-            src = src.replace("buf = g.detach().clone()", "buf = g.detach().clone().mul_(1 - tau)")
+            src = src.replace("buf = g.detach().clone()", "buf = g.detach().clone().mul_(1 - dampening)")
         if kind == "hanging" and gid == "schedules":
             head = "def step_lr(k, eta0, step_size, gamma=0.1):\n"
             src = src.replace(head, head + "    while True:\n        pass\n", 1)

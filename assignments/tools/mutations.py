@@ -1,17 +1,25 @@
 """Deliberately wrong submissions: one wrong option each, and the grade cells that must catch it.
 
-Each :class:`Mutation` edits one solution cell of an instructor notebook (replacing a unique snippet); the
-result is a submission that must lose exactly the points of the grade cells in ``breaks`` (read from the
-notebook's nbgrader metadata) and keep every other point. ``tests/assignments`` proves this with stock
-``nbgrader autograde``; the autograder can reuse the same submissions.
+The course's one table of wrong submissions. Each :class:`Mutation` edits one solution cell of an instructor
+notebook (replacing a unique snippet); the result is a submission that must lose exactly the points of the grade
+cells in ``breaks`` (read from the notebook's nbgrader metadata) and keep every other point.
+``tests/assignments`` proves this with stock ``nbgrader autograde``, ``tests/autograder/test_grading_specs.py``
+with the autograder's grading specs, and ``autograder.demo`` submits them. A snippet that is no longer in its
+solution cell is an error (:func:`mutate` raises), never a silent skip.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import nbformat
+
+if str(Path(__file__).resolve().parents[2]) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from autograder import cells as nbcells  # noqa: E402  (the one helper for nbgrader cell metadata)
 
 
 @dataclass(frozen=True)
@@ -31,8 +39,8 @@ def _m(student: str, cell: str, old: str, new: str, *breaks: str) -> Mutation:
 
 MUTATIONS: dict[str, list[Mutation]] = {
     "a1-erm-losses-cv": [
-        # k-fold split with the larger folds at the end instead of the beginning (differs when k does not divide n).
-        _m("wrong_kfold", "cross_validation", "sizes[: n % k] += 1", "sizes[k - n % k :] += 1", "test_kfold"),
+        # K-fold split with the larger folds at the end instead of the beginning (differs when K does not divide n).
+        _m("wrong_kfold", "cross_validation", "sizes[: n % K] += 1", "sizes[K - n % K :] += 1", "test_kfold"),
         # Logistic derivative with its two branches swapped: wrong gradients, so gradient descent fails too.
         _m(
             "wrong_logistic_grad",
@@ -66,8 +74,8 @@ MUTATIONS: dict[str, list[Mutation]] = {
         _m(
             "wrong_nesterov",
             "sgd",
-            "g = g.add(buf, alpha=mu)",
-            "g = buf.add(g, alpha=mu)",
+            "g = g.add(buf, alpha=beta)",
+            "g = buf.add(g, alpha=beta)",
             "test_sgd_nesterov",
         ),
         # Warm-up one step ahead of torch's LinearLR.
@@ -138,7 +146,7 @@ def mutate(nb: nbformat.NotebookNode, mutation: Mutation) -> nbformat.NotebookNo
         If the cell is not unique or the snippet does not occur exactly once in it (the solution changed).
     """
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
-    cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == mutation.cell]
+    cells = [c for c in nb.cells if nbcells.grade_id(c) == mutation.cell]
     if len(cells) != 1:
         raise ValueError(
             f"{mutation.student}: {len(cells)} cells have grade_id {mutation.cell!r}, expected 1"

@@ -1,5 +1,5 @@
 """Hidden grading spec of ``a1-erm-losses-cv`` (surrogate losses, empirical risk, logistic regression by gradient
-descent, k-fold cross-validation), numpy only.
+descent, K-fold cross-validation), numpy only.
 
 The sandbox evaluates the student's functions on the notebook tests' inputs (same seeds, same data) under
 ``np.errstate(over/divide/invalid="raise")``; the trusted grader computes the references with scikit-learn and
@@ -148,15 +148,15 @@ check(
 # --- empirical risk --------------------------------------------------------------------------------------------
 def _risk_run(ns: dict[str, Any], h: dict[str, Any]) -> dict[str, Any]:
     X, y = h["make_data"](n=60, seed=6)
-    w, b = np.array([0.5, -1.0, 2.0]), -0.2
-    risk = ns["empirical_risk"](ns["hinge_loss"], w, b, X, y)
+    w, w0 = np.array([0.5, -1.0, 2.0]), -0.2
+    risk = ns["empirical_risk"](ns["hinge_loss"], w, w0, X, y)
     X2, y2 = h["make_data"](n=90, seed=7)
-    w2, b2 = np.array([-0.3, 0.2, 1.0]), 0.4
+    w2, w0_2 = np.array([-0.3, 0.2, 1.0]), 0.4
     return {
         "hinge.type": type(risk).__name__,
         "hinge": float(risk),
-        "zero_one": float(ns["zero_one_risk"](w, b, X, y)),
-        "squared": float(ns["empirical_risk"](ns["squared_loss"], w2, b2, X2, y2)),
+        "zero_one": float(ns["zero_one_risk"](w, w0, X, y)),
+        "squared": float(ns["empirical_risk"](ns["squared_loss"], w2, w0_2, X2, y2)),
         "zero_one_f0": float(
             ns["zero_one_risk"](w2, 0.0, np.zeros((4, 3)), np.array([1.0, 1.0, -1.0, -1.0]))
         ),
@@ -165,14 +165,14 @@ def _risk_run(ns: dict[str, Any], h: dict[str, Any]) -> dict[str, Any]:
 
 def _risk_ref(h: dict[str, Any]) -> dict[str, Any]:
     X, y = h["make_data"](n=60, seed=6)
-    w, b = np.array([0.5, -1.0, 2.0]), -0.2
+    w, w0 = np.array([0.5, -1.0, 2.0]), -0.2
     X2, y2 = h["make_data"](n=90, seed=7)
-    w2, b2 = np.array([-0.3, 0.2, 1.0]), 0.4
+    w2, w0_2 = np.array([-0.3, 0.2, 1.0]), 0.4
     return {
         "hinge.type": "float",
-        "hinge": float(h["sk_hinge_loss"](y, X @ w + b)),
-        "zero_one": float(1 - h["accuracy_score"](y, np.where(X @ w + b >= 0, 1, -1))),
-        "squared": float(h["mean_squared_error"](y2, X2 @ w2 + b2)),
+        "hinge": float(h["sk_hinge_loss"](y, X @ w + w0)),
+        "zero_one": float(1 - h["accuracy_score"](y, np.where(X @ w + w0 >= 0, 1, -1))),
+        "squared": float(h["mean_squared_error"](y2, X2 @ w2 + w0_2)),
         "zero_one_f0": 0.5,
     }
 
@@ -180,17 +180,17 @@ def _risk_ref(h: dict[str, Any]) -> dict[str, Any]:
 check("risks", "test_empirical_risk", ("losses", "risk"), description="empirical and 0-1 risks vs sklearn")(
     (_risk_run, _risk_ref)
 )
-W2, B2 = np.array([-0.3, 0.2, 1.0]), 0.4
+W2, W0_2 = np.array([-0.3, 0.2, 1.0]), 0.4
 
 
 def _risk_logistic_run(ns: dict[str, Any], h: dict[str, Any]) -> dict[str, Any]:
     X, y = h["make_data"](n=90, seed=7)
-    return {"logistic": float(ns["empirical_risk"](ns["logistic_loss"], W2, B2, X, y))}
+    return {"logistic": float(ns["empirical_risk"](ns["logistic_loss"], W2, W0_2, X, y))}
 
 
 def _risk_logistic_ref(h: dict[str, Any]) -> dict[str, Any]:
     X, y = h["make_data"](n=90, seed=7)
-    return {"logistic": float(h["log_loss"](y, h["expit"](X @ W2 + B2)))}
+    return {"logistic": float(h["log_loss"](y, h["expit"](X @ W2 + W0_2)))}
 
 
 check(
@@ -206,38 +206,42 @@ check(
 def _fit_run(ns: dict[str, Any], h: dict[str, Any]) -> dict[str, Any]:
     fit = ns["fit_logistic"]
     X, y = h["make_data"](n=200, seed=8)
-    w1, b1 = fit(X, y, lam=0.1, eta=0.5, steps=1)
+    w1, w0_1 = fit(X, y, lam=0.1, eta=0.5, steps=1)
     X2, y2 = h["make_data"](n=150, d=3, seed=9)
-    w0, b0 = fit(X2, y2, lam=0.5, steps=0)
+    w_zero, w0_zero = fit(X2, y2, lam=0.5, steps=0)
     return {
         "w1": np.asarray(w1, float),
-        "b1": float(b1),
-        "zero_steps": np.append(np.asarray(w0, float), float(b0)),
+        "w0_1": float(w0_1),
+        "zero_steps": np.append(np.asarray(w_zero, float), float(w0_zero)),
     }
 
 
 def _fit_ref(h: dict[str, Any]) -> dict[str, Any]:
     X, y = h["make_data"](n=200, seed=8)
-    return {"w1": 0.5 * (X.T @ y) / (2 * len(y)), "b1": float(0.5 * y.mean() / 2), "zero_steps": np.zeros(4)}
+    return {
+        "w1": 0.5 * (X.T @ y) / (2 * len(y)),
+        "w0_1": float(0.5 * y.mean() / 2),
+        "zero_steps": np.zeros(4),
+    }
 
 
 def _fit_sk_run(ns: dict[str, Any], h: dict[str, Any]) -> dict[str, Any]:
     X, y = h["make_data"](n=200, seed=8)
-    w, b = ns["fit_logistic"](X, y, lam=0.1)
+    w, w0 = ns["fit_logistic"](X, y, lam=0.1)
     X2, y2 = h["make_data"](n=150, d=3, seed=9)
-    w2, b2 = ns["fit_logistic"](X2, y2, lam=0.5, eta=1.0, steps=400)
+    w2, w0_2 = ns["fit_logistic"](X2, y2, lam=0.5, eta=1.0, steps=400)
     return {
         "w": np.asarray(w, float),
-        "b": float(b),
+        "w0": float(w0),
         "w_lam0.5": np.asarray(w2, float),
-        "b_lam0.5": float(b2),
+        "w0_lam0.5": float(w0_2),
     }
 
 
 def _fit_sk_ref(h: dict[str, Any]) -> dict[str, Any]:
-    w, b = h["sklearn_logistic"](*h["make_data"](n=200, seed=8), 0.1)
-    w2, b2 = h["sklearn_logistic"](*h["make_data"](n=150, d=3, seed=9), 0.5)
-    return {"w": w, "b": b, "w_lam0.5": w2, "b_lam0.5": b2}
+    w, w0 = h["sklearn_logistic"](*h["make_data"](n=200, seed=8), 0.1)
+    w2, w0_2 = h["sklearn_logistic"](*h["make_data"](n=150, d=3, seed=9), 0.5)
+    return {"w": w, "w0": w0, "w_lam0.5": w2, "w0_lam0.5": w0_2}
 
 
 check("fit-first-step", "test_fit_logistic", ("losses", "risk", "fit_logistic"), description="first GD step")(
@@ -252,33 +256,33 @@ check(
 )((_fit_sk_run, _fit_sk_ref))
 
 
-# --- k-fold cross-validation -----------------------------------------------------------------------------------
+# --- K-fold cross-validation -----------------------------------------------------------------------------------
 KFOLD_CASES = ((10, 3), (12, 4), (7, 7), (101, 5), (5, 2))
 
 
 def _kfold_run(ns: dict[str, Any], h: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for n, k in KFOLD_CASES:
-        folds = list(ns["kfold_indices"](n, k))
-        out[f"{n},{k}.folds"] = len(folds)
-        for j, (train, val) in enumerate(folds[:k]):
-            out[f"{n},{k}.{j}.train"] = np.asarray(train, dtype=np.int64)
-            out[f"{n},{k}.{j}.val"] = np.asarray(val, dtype=np.int64)
-    for n, k in ((10, 1), (3, 4)):
-        out[f"{n},{k}.raises"] = _raised(lambda n=n, k=k: ns["kfold_indices"](n, k))
+    for n, K in KFOLD_CASES:
+        folds = list(ns["kfold_indices"](n, K))
+        out[f"{n},{K}.folds"] = len(folds)
+        for j, (train, val) in enumerate(folds[:K]):
+            out[f"{n},{K}.{j}.train"] = np.asarray(train, dtype=np.int64)
+            out[f"{n},{K}.{j}.val"] = np.asarray(val, dtype=np.int64)
+    for n, K in ((10, 1), (3, 4)):
+        out[f"{n},{K}.raises"] = _raised(lambda n=n, K=K: ns["kfold_indices"](n, K))
     return out
 
 
 def _kfold_ref(h: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for n, k in KFOLD_CASES:
-        folds = list(h["KFold"](n_splits=k).split(np.zeros(n)))
-        out[f"{n},{k}.folds"] = len(folds)
+    for n, K in KFOLD_CASES:
+        folds = list(h["KFold"](n_splits=K).split(np.zeros(n)))
+        out[f"{n},{K}.folds"] = len(folds)
         for j, (train, val) in enumerate(folds):
-            out[f"{n},{k}.{j}.train"] = train.astype(np.int64)
-            out[f"{n},{k}.{j}.val"] = val.astype(np.int64)
-    for n, k in ((10, 1), (3, 4)):
-        out[f"{n},{k}.raises"] = "ValueError"
+            out[f"{n},{K}.{j}.train"] = train.astype(np.int64)
+            out[f"{n},{K}.{j}.val"] = val.astype(np.int64)
+    for n, K in ((10, 1), (3, 4)):
+        out[f"{n},{K}.raises"] = "ValueError"
     return out
 
 

@@ -83,25 +83,36 @@ def lbfgs_errors(problem: Quadratic, iterations: int, history_size: int = 10, to
     Runs ``iterations`` iterations, or stops at the first k with ‖θ_k - θ*‖ ≤ ``tol`` ‖θ_0 - θ*‖. The closure
     evaluates the loss as ½ (θ - θ*)ᵀA(θ - θ*), equal to L(θ) - L(θ*): the same gradients, but values near 0 that
     the line search can still compare when the error is 10⁻⁶ (L itself would be lost in rounding there).
+
+    The gradient is written out as autograd computes it for that expression, ½ A e + Aᵀ(½ e) with e = θ - θ*
+    (the same floating-point operations, so the same bits: L-BFGS's line search on an ill-conditioned quadratic
+    amplifies any rounding difference), at half the cost of a backward pass. An iteration that leaves θ unchanged
+    is a fixed point (same gradient, no new pair, same direction and line search): the remaining iterations
+    repeat its error without being run.
     """
     theta = torch.zeros(problem.b.size, dtype=torch.float64, requires_grad=True)
     A, theta_star = torch.from_numpy(problem.A), torch.from_numpy(problem.theta_star)
     opt = LBFGS([theta], lr=1, max_iter=1, max_eval=30, history_size=history_size, line_search_fn="strong_wolfe",
                 tolerance_grad=0.0, tolerance_change=0.0)  # fmt: skip
 
+    @torch.no_grad()
     def closure() -> torch.Tensor:
-        opt.zero_grad()
         error = theta - theta_star
-        loss = 0.5 * error @ (A @ error)
-        loss.backward()
-        return loss
+        a_error = A @ error
+        theta.grad = 0.5 * a_error + A.t().mv(0.5 * error)
+        return 0.5 * (error @ a_error)
 
     errors = [float(np.linalg.norm(problem.theta_star))]
-    for _ in range(iterations):
+    previous = theta.detach().clone()
+    for k in range(iterations):
         opt.step(closure)
         errors.append(float(torch.linalg.vector_norm(theta.detach() - theta_star)))
         if errors[-1] <= tol * errors[0]:
             break
+        if torch.equal(theta.detach(), previous):
+            errors += [errors[-1]] * (iterations - 1 - k)
+            break
+        previous.copy_(theta.detach())
     return np.array(errors)
 
 

@@ -179,10 +179,10 @@ def _compute(k: int, seed: int) -> dict[str, Any]:
 def _draw(r: dict[str, Any], fig: Any) -> None:
     ax1, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.0, 1.2, 1.0])
     ax1.imshow(r["assignment"], aspect="auto", cmap="Oranges", vmin=0, vmax=1.4, interpolation="nearest")
-    ax1.set_xlabel(f"the n = {N} samples, sorted by x")
+    ax1.set_xlabel(f"the n = {N} samples, by x")
     ax1.set_ylabel("fold")
     ax1.set_yticks([0, r["k"] - 1], [1, r["k"]])
-    ax1.set_title(f"{r['k']} folds, seed {r['seed']} (dark: validation)", y=1.0)
+    ax1.set_title(f"{r['k']} folds, seed {r['seed']}\n(dark: validation)", y=1.0)
 
     d = r["degrees"]
     ax2.semilogy(d, r["test"], "s-", color="C3", label="held-out test error")
@@ -192,6 +192,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax2.axvline(d[np.argmin(r["cv_mean"])], color="C0", ls="--", lw=1, label="chosen by CV")
     ax2.axvline(d[np.argmin(r["test"])], color="C3", ls=":", lw=1, label="best on test")
     ax2.set_ylim(0.05, 5)
+    ax2.set_xticks(d[::2])
     ax2.set_xlabel("polynomial degree")
     ax2.set_ylabel("mean squared error")
     ax2.set_title("CV curve vs test curve", y=1.0)
@@ -231,7 +232,7 @@ def folds_and_curve() -> Explorable:
         },
         compute=_compute,
         draw=_draw,
-        figsize=(9, 3.7),
+        figsize=(8.1, 3.7),
     )
 
 

@@ -312,7 +312,7 @@ def bagging_boundary() -> Explorable:
         },
         compute=_compute_boundary,
         draw=_draw_boundary,
-        figsize=(8.6, 3.8),
+        figsize=(8.0, 3.8),
     )
 
 
@@ -358,7 +358,7 @@ def _draw_adaboost(r: dict[str, Any], fig: Any) -> None:
     ax1.set_ylim(_G2.min(), _G2.max())
     ax1.set_xlabel("x₁")
     ax1.set_ylabel("x₂")
-    ax1.set_title(f"after {r['rounds']} rounds (size ∝ weight ωᵢ)", y=1.0)
+    ax1.set_title(f"after {r['rounds']} rounds\n(size ∝ weight ωᵢ)", y=1.0)
     ax1.legend(fontsize=10, loc="lower left")
 
     t = np.arange(1, len(r["errors"]) + 1)
@@ -400,7 +400,7 @@ def adaboost_rounds() -> Explorable:
         },
         compute=_compute_adaboost,
         draw=_draw_adaboost,
-        figsize=(9, 3.7),
+        figsize=(8.1, 3.7),
     )
 
 

@@ -53,7 +53,7 @@ def _draw_race(r: dict[str, Any], fig: Any) -> None:
     ax_lr.plot(t, r["etas"], color="C0", lw=2, label=r["schedule"])
     ax_lr.set_xlabel("step t")
     ax_lr.set_ylabel("learning rate ηₜ")
-    ax_lr.set_ylim(0, 1.08 * r["lr"])
+    ax_lr.set_ylim(0, 1.45 * r["lr"])  # room for the legend above the curves
     ax_lr.set_title("schedule")
     ax_lr.legend(loc="upper right", fontsize=10)
 
@@ -87,7 +87,7 @@ def schedule_race() -> Explorable:
         },
         compute=_compute_race,
         draw=_draw_race,
-        figsize=(9, 3.8),
+        figsize=(8.0, 3.8),
     )
 
 

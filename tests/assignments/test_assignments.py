@@ -26,8 +26,10 @@ COURSE = ROOT / "assignments"
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(COURSE / "tools"))
 
-import build_notebooks  # noqa: E402  (the notebooks' generator, next to the course)
+import build_notebooks  # noqa: E402  (builds the notebooks from assignments/notebooks/*.md)
 from mutations import MUTATIONS, Mutation, mutate  # noqa: E402
+
+from autograder import cells as nbcells  # noqa: E402
 
 ASSIGNMENTS = sorted(p.name for p in (COURSE / "source").iterdir() if p.is_dir())
 FEEDBACK_ASSIGNMENT = "a3-sgd-momentum-schedules"
@@ -74,13 +76,10 @@ def nbgrader(course: Path, *args: str, timeout: float = 400) -> subprocess.Compl
 
 def grade_cells(nb: nbformat.NotebookNode) -> dict[str, tuple[float, bool]]:
     """grade_id -> (points, autograded) for every grade cell of a notebook."""
-    out = {}
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade"):
-            autograded = cell.cell_type == "code" and not meta.get("solution", False)
-            out[meta["grade_id"]] = (float(meta["points"]), autograded)
-    return out
+    return {
+        nbcells.grade_id(cell): (nbcells.points(cell), nbcells.kind(cell) == "tests")
+        for cell in nbcells.of_kind(nb.cells, "tests", "manual")
+    }
 
 
 def source_notebook(assignment: str) -> Path:
@@ -181,8 +180,8 @@ def graded(runs: dict[str, Future]):
     return get
 
 
-def test_notebooks_and_points_table_match_their_generator(capsys: pytest.CaptureFixture) -> None:
-    assert [m.NAME for m in build_notebooks.available()] == ASSIGNMENTS
+def test_notebooks_and_points_table_match_their_sources(capsys: pytest.CaptureFixture) -> None:
+    assert [md.stem for md in build_notebooks.sources()] == ASSIGNMENTS  # discovered: one .md per assignment
     status = build_notebooks.main(["--check"])
     assert status == 0, capsys.readouterr().out  # names what to regenerate
     table = build_notebooks.points_table()
@@ -209,18 +208,14 @@ def test_grade_cells_are_well_formed(assignment: str) -> None:
     nb = nbformat.read(source_notebook(assignment), as_version=4)
     cells = grade_cells(nb)
     assert sum(points for points, auto in cells.values() if auto) > 0
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("grade") and cell.cell_type == "code":
-            assert meta["locked"] and meta["grade_id"].startswith("test_"), meta
-        if meta.get("solution") and cell.cell_type == "code":
-            assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
+    for cell in nbcells.of_kind(nb.cells, "tests"):
+        assert nbcells.nbgrader(cell)["locked"] and nbcells.grade_id(cell).startswith("test_"), cell.metadata
+    for cell in nbcells.of_kind(nb.cells, "solution"):
+        assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
     for mutation in MUTATIONS.get(assignment, []):
         assert mutation.breaks <= set(cells), f"{mutation.student} names unknown grade cells"
         wrong = mutate(nb, mutation)  # the snippet occurs exactly once in its solution cell
-        changed = [
-            a.metadata["nbgrader"]["grade_id"] for a, b in zip(wrong.cells, nb.cells) if a.source != b.source
-        ]
+        changed = [nbcells.grade_id(a) for a, b in zip(wrong.cells, nb.cells) if a.source != b.source]
         assert changed == [mutation.cell]
     assert MUTATIONS.get(assignment), "every assignment has at least one wrong-option submission"
 
@@ -275,9 +270,7 @@ def test_a_hanging_cell_is_interrupted_and_the_rest_is_graded(runs: dict[str, Fu
     course, grades = runs["timeout"].result()
     graded_nb = course / "autograded" / "hanging" / TIMEOUT_ASSIGNMENT / f"{TIMEOUT_ASSIGNMENT}.ipynb"
     cell = next(
-        c
-        for c in nbformat.read(graded_nb, as_version=4).cells
-        if c.metadata.get("nbgrader", {}).get("grade_id") == HANGING.cell
+        c for c in nbformat.read(graded_nb, as_version=4).cells if nbcells.grade_id(c) == HANGING.cell
     )
     errors = [o.get("ename") for o in cell.outputs if o.output_type == "error"]
     assert errors and errors[0] in {"KeyboardInterrupt", "CellTimeoutError"}, (

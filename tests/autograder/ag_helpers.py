@@ -8,6 +8,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import cells as nbcells
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SPECS = FIXTURES / "specs"
 SOURCE_NB = FIXTURES / "course" / "source" / "ag-demo" / "ag-demo.ipynb"
@@ -35,7 +37,7 @@ def submit(
     nb = nbformat.read(SOURCE_NB, 4)
     cells = []
     for cell in nb.cells:
-        gid = cell.metadata["nbgrader"]["grade_id"]
+        gid = nbcells.grade_id(cell)
         if gid == "sgd_impl":
             if sgd is None:
                 continue

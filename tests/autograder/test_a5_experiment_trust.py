@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from autograder import cells as nbcells
 from autograder.notebook import without_magics
 from autograder.sandbox import decode_frames, encode_frame, to_plain
 from autograder.spec import load_spec, spec_path
@@ -43,10 +44,9 @@ def ns() -> dict:
     ns: dict = {"__name__": "__main__"}
     with contextlib.redirect_stdout(io.StringIO()):
         for cell in nb["cells"]:
-            meta = cell.get("metadata", {}).get("nbgrader", {})
-            if meta.get("grade_id") == "experiment_plot":  # plots the test cell's results: not needed
+            if nbcells.grade_id(cell) == "experiment_plot":  # plots the test cell's results: not needed
                 break
-            if cell["cell_type"] == "code" and not (meta.get("grade") and not meta.get("solution")):
+            if cell["cell_type"] == "code" and nbcells.kind(cell) != "tests":
                 exec(without_magics("".join(cell["source"])), ns)
     return ns
 

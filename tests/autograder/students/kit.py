@@ -21,6 +21,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import cells as nbcells
+
 ROOT = Path(__file__).resolve().parents[3]
 COURSE = ROOT / "assignments"
 BIN = Path(sys.executable).parent
@@ -84,7 +86,7 @@ def source_notebook(assignment: str) -> nbformat.NotebookNode:
 
 
 def grade_id(cell: nbformat.NotebookNode) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return nbcells.grade_id(cell)
 
 
 def build(
@@ -210,12 +212,10 @@ def scores(course: Path) -> dict[str, dict[str, float | None]]:
 
 def autograded_points(assignment: str) -> dict[str, float]:
     """grade_id → points of every automatically graded cell of the assignment (from the source notebook)."""
-    out = {}
-    for cell in source_notebook(assignment).cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade") and cell.cell_type == "code" and not meta.get("solution", False):
-            out[meta["grade_id"]] = float(meta["points"])
-    return out
+    return {
+        nbcells.grade_id(c): nbcells.points(c)
+        for c in nbcells.of_kind(source_notebook(assignment).cells, "tests")
+    }
 
 
 def student_outputs(course: Path, assignment: str, student: str) -> str:
@@ -270,11 +270,7 @@ def json_of(path: Path) -> dict | None:
 
 def solution_cells(assignment: str) -> dict[str, str]:
     """The instructor's solution cells (``### BEGIN/END SOLUTION`` marker lines removed), by grade_id."""
-    out = {}
-    for cell in source_notebook(assignment).cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution") and cell.cell_type == "code":
-            out[meta["grade_id"]] = "".join(
-                line for line in "".join(cell.source).splitlines(keepends=True) if "### " not in line
-            )
-    return out
+    return {
+        gid: "".join(line for line in source.splitlines(keepends=True) if "### " not in line)
+        for gid, source in nbcells.by_grade_id(source_notebook(assignment).cells, "solution").items()
+    }
