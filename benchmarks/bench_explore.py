@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from course_pkg.explore import Explorable, Toggle, all_explorables
-from course_pkg.explore.core import FrameRenderer
+from course_pkg.explore.frames import FrameRenderer
 from course_pkg.explore.live import ExplorableWidget
 from course_pkg.explore.static import MAX_BYTES
 
@@ -56,7 +56,7 @@ def breakdown_ms(explorable: Explorable, samples: int = 3, seed: int = 1) -> dic
     """Median CPU milliseconds of each stage of a live redraw: compute, draw, Agg rasterisation, PNG encoding.
 
     The stages are run as :class:`~course_pkg.explore.live.ExplorableWidget` runs them (a
-    :class:`~course_pkg.explore.core.FrameRenderer` reusing its figure), timed separately.
+    :class:`~course_pkg.explore.frames.FrameRenderer` reusing its figure), timed separately.
     """
     from PIL import Image
 

@@ -1,4 +1,4 @@
-"""Synthetic datasets used across the course.
+"""The data sets of the course: synthetic generators, and one loader per real data set (:func:`load_digits`).
 
 Every generator is deterministic given ``seed`` (an ``int``, a :class:`numpy.random.Generator`, or ``None`` for
 fresh entropy) and returns plain float64 numpy arrays. Classification labels are in ``{-1, +1}`` so that the
@@ -18,6 +18,7 @@ import numpy as np
 
 __all__ = [
     "default_regression_function",
+    "load_digits",
     "load_digits_standardized",
     "make_blobs_2d",
     "make_moons_2d",
@@ -294,30 +295,79 @@ def standardize(
     return (X_train - mean) / scale, other
 
 
-def load_digits_standardized(classes: tuple[int, ...] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The 8×8 handwritten digits of :func:`sklearn.datasets.load_digits`, standardized.
+#: The preprocessing rules :func:`load_digits` offers (``scaling``).
+DIGITS_SCALINGS = ("standardize", "unit")
+#: The splits :func:`load_digits` offers (``split``).
+DIGITS_SPLITS = (None, "stratified", "shuffled")
 
-    Shipped with scikit-learn (1797 images, no download). Each of the 64 pixel features is centered and scaled
-    to unit variance over the returned samples (constant pixels are only centered).
+
+def load_digits(
+    classes: tuple[int, ...] | None = None,
+    *,
+    split: str | None = None,
+    seed: int = 0,
+    test_size: float = 0.25,
+    train_val: tuple[int, int] = (1000, 300),
+    scaling: str = "standardize",
+    std_offset: float | None = None,
+) -> dict[str, np.ndarray]:
+    """The 8×8 handwritten digits of :func:`sklearn.datasets.load_digits`: THE loader of this data set.
+
+    Shipped with scikit-learn (n = 1797 images, 64 pixel features with integer intensities 0 … 16, no download).
+    Every chapter and experiment that uses the digits loads them here; the options make each one's preprocessing
+    explicit (the named presets :func:`load_digits_standardized`,
+    :func:`course_pkg.experiments.sgd.load_digits_split`, :func:`course_pkg.experiments.noisy_gradients.
+    digits_tensors` and :func:`course_pkg.experiments.choosing.digits_split` are one call of it each).
 
     Parameters
     ----------
     classes : tuple of int, optional
-        Keep only these digits (e.g. ``(3, 8)`` for a binary problem). Default: all ten.
+        Keep only these digits (e.g. ``(3, 8)``); default: all ten. With two classes ``(a, b)`` the labels become
+        ``-1.0`` (``a``) and ``+1.0`` (``b``), float64; otherwise they are the digits, int64.
+    split : {None, "stratified", "shuffled"}
+        ``None``: no split (keys ``X``, ``y``). ``"stratified"``: scikit-learn's
+        ``train_test_split(test_size=test_size, random_state=seed, stratify=y)`` (keys ``X_train``, ``y_train``,
+        ``X_test``, ``y_test``). ``"shuffled"``: a permutation by ``numpy.random.default_rng(seed)``, the first
+        ``train_val[0]`` samples for training, the next ``train_val[1]`` for validation, the rest for testing
+        (keys ``X_train``, ``y_train``, ``X_val``, ``y_val``, ``X_test``, ``y_test``).
+    seed : int
+        Seed of the split.
+    test_size : float
+        Fraction held out for testing by the ``"stratified"`` split, in (0, 1).
+    train_val : tuple of int
+        Training and validation sizes of the ``"shuffled"`` split.
+    scaling : {"standardize", "unit"}
+        ``"standardize"``: subtract the column means and divide by the column (population) standard deviations,
+        both of the training samples (all samples without a split). ``"unit"``: intensities divided by 16,
+        into [0, 1].
+    std_offset : float, optional
+        Only with ``"standardize"``: divide by ``std + std_offset``; default ``None`` divides constant columns
+        by 1 and the others by their standard deviation (as :class:`sklearn.preprocessing.StandardScaler` and
+        :func:`standardize`).
 
     Returns
     -------
-    X : numpy.ndarray of shape (n, 64)
-        Standardized pixel features, float64.
-    y : numpy.ndarray of shape (n,)
-        Digit labels (int64). With two classes ``(a, b)``, labels are mapped to ``-1`` (``a``) and ``+1``
-        (``b``) as float64.
-    """
-    from sklearn.datasets import load_digits
+    dict of str to numpy.ndarray
+        Features (float64, shape ``(m, 64)``) and labels of each part, keys as described under ``split``.
 
-    data = load_digits()
-    X = data.data.astype(np.float64)
-    y = data.target.astype(np.int64)
+    Raises
+    ------
+    ValueError
+        If an option is not one of the values above.
+    """
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    if split not in DIGITS_SPLITS:
+        raise ValueError(f"split must be one of {DIGITS_SPLITS}, got {split!r}")
+    if scaling not in DIGITS_SCALINGS:
+        raise ValueError(f"scaling must be one of {DIGITS_SCALINGS}, got {scaling!r}")
+    if std_offset is not None and scaling != "standardize":
+        raise ValueError("std_offset applies to scaling='standardize' only")
+    if split == "stratified" and not 0.0 < test_size < 1.0:
+        raise ValueError(f"test_size must lie in (0, 1), got {test_size}")
+    X, y = sklearn_digits(return_X_y=True)
+    X = X.astype(np.float64)
+    y = y.astype(np.int64)
     if classes is not None:
         classes = tuple(int(c) for c in classes)
         bad = [c for c in classes if not 0 <= c <= 9]
@@ -327,8 +377,56 @@ def load_digits_standardized(classes: tuple[int, ...] | None = None) -> tuple[np
         X, y = X[keep], y[keep]
         if len(classes) == 2:
             y = np.where(y == classes[1], 1.0, -1.0)
-    X, _ = standardize(X)
-    return X, y
+    if split is None:
+        parts = {"": (X, y)}
+    elif split == "stratified":
+        from sklearn.model_selection import train_test_split
+
+        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, random_state=seed, stratify=y)
+        parts = {"_train": (X_tr, y_tr), "_test": (X_te, y_te)}
+    else:
+        n_train, n_val = (int(k) for k in train_val)
+        if n_train < 1 or n_val < 0 or n_train + n_val >= len(y):
+            raise ValueError(f"train_val must leave samples for testing out of {len(y)}, got {train_val}")
+        perm = np.random.default_rng(seed).permutation(len(y))
+        X, y = X[perm], y[perm]
+        cut = n_train + n_val
+        parts = {"_train": (X[:n_train], y[:n_train]), "_val": (X[n_train:cut], y[n_train:cut])}
+        parts["_test"] = (X[cut:], y[cut:])
+    if scaling == "unit":
+        return {
+            f"{k}{suffix}": v / 16.0 if k == "X" else v
+            for suffix, xy in parts.items()
+            for k, v in zip("Xy", xy)
+        }
+    fit = parts["" if split is None else "_train"][0]
+    mean = fit.mean(axis=0)
+    std = fit.std(axis=0)
+    scale = np.where(std > 0, std, 1.0) if std_offset is None else std + std_offset
+    return {
+        f"{k}{suffix}": (v - mean) / scale if k == "X" else v
+        for suffix, xy in parts.items()
+        for k, v in zip("Xy", xy)
+    }
+
+
+def load_digits_standardized(classes: tuple[int, ...] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The digits standardized over all returned samples: ``load_digits(classes)`` as ``(X, y)``.
+
+    Parameters
+    ----------
+    classes : tuple of int, optional
+        Keep only these digits (e.g. ``(3, 8)`` for a binary problem, labels ``-1``/``+1``); default: all ten.
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (n, 64)
+        Standardized pixel features, float64 (constant pixels only centered).
+    y : numpy.ndarray of shape (n,)
+        Digit labels (int64), or ``-1.0``/``+1.0`` with two classes.
+    """
+    digits = load_digits(classes)
+    return digits["X"], digits["y"]
 
 
 def to_01(y: np.ndarray) -> np.ndarray:

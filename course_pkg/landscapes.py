@@ -12,6 +12,8 @@ their known minima, saddle points, a sensible plotting window and a starting poi
 
 Factories: :func:`quadratic` (ill-conditioned, optionally rotated), :func:`rosenbrock`, :func:`beale`,
 :func:`saddle`, :func:`himmelblau`, :func:`cliff`; :data:`LANDSCAPES` maps their names to them.
+:func:`gradient_descent` runs plain (optionally clipped, optionally noisy) gradient descent from any gradient
+function and returns its path.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ __all__ = [
     "Landscape",
     "beale",
     "cliff",
+    "gradient_descent",
     "himmelblau",
     "quadratic",
     "rosenbrock",
@@ -364,3 +367,64 @@ LANDSCAPES: dict[str, Callable[..., Landscape]] = {
     "himmelblau": himmelblau,
     "cliff": cliff,
 }
+
+
+def gradient_descent(
+    grad: Any,
+    theta0: np.ndarray,
+    lr: float,
+    steps: int,
+    clip: float | None = None,
+    noise: float = 0.0,
+    seed: int = 0,
+) -> np.ndarray:
+    """Run ``θ_t = θ_{t−1} − η ĝ_t`` and return the path.
+
+    ``ĝ_t`` is the gradient ``g_t = ∇L(θ_{t−1})``, plus Gaussian noise of standard deviation ``noise`` per
+    coordinate, rescaled to norm ``clip`` when its norm exceeds ``clip`` (clipping by norm, as
+    :func:`torch.nn.utils.clip_grad_norm_`).
+
+    Parameters
+    ----------
+    grad : callable
+        ``grad(θ) -> g`` for ``θ`` of shape ``(2,)``.
+    theta0 : numpy.ndarray
+        Starting point θ₀.
+    lr : float
+        Learning rate η > 0.
+    steps : int
+        Number of steps T.
+    clip : float, optional
+        Clipping threshold; ``None`` for no clipping.
+    noise : float
+        Standard deviation of the gradient noise.
+    seed : int
+        Seed of the noise.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(T + 1, 2)`` path θ₀ … θ_T; once a coordinate overflows the rest of the path is ``inf``.
+    """
+    if not lr > 0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if clip is not None and not clip > 0:
+        raise ValueError(f"clipping threshold must be > 0, got {clip}")
+    rng = np.random.default_rng(seed)
+    path = np.empty((steps + 1, len(theta0)))
+    path[0] = theta = np.asarray(theta0, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(1, steps + 1):
+            g = grad(theta)
+            if noise:
+                g = g + noise * rng.standard_normal(g.shape)
+            if clip is not None:
+                norm = float(np.linalg.norm(g))
+                if norm > clip:
+                    g = g * (clip / norm)
+            theta = theta - lr * g
+            if not np.all(np.isfinite(theta)) or np.abs(theta).max() > 1e150:
+                path[t:] = np.inf
+                break
+            path[t] = theta
+    return path

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 import course_pkg.optim as co
+from course_pkg.data import load_digits
 
 __all__ = [
     "ResidualMLP",
@@ -66,13 +67,12 @@ class ResidualMLP(nn.Module):
 
 
 def digits_tensors(dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
-    """scikit-learn's bundled digits (1797 images of 8×8 pixels), standardised, as torch tensors (X, y)."""
-    from sklearn.datasets import load_digits
+    """scikit-learn's bundled digits (1797 images of 8×8 pixels), standardised, as torch tensors (X, y).
 
-    data = load_digits()
-    X = data.data
-    X = (X - X.mean(axis=0)) / (X.std(axis=0) + 1e-8)
-    return torch.as_tensor(X, dtype=dtype), torch.as_tensor(data.target, dtype=torch.long)
+    :func:`course_pkg.data.load_digits` with ``std_offset=1e-8`` (statistics of all 1797 images).
+    """
+    digits = load_digits(std_offset=1e-8)
+    return torch.as_tensor(digits["X"], dtype=dtype), torch.as_tensor(digits["y"], dtype=torch.long)
 
 
 def gradient_variance(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> dict[str, Any]:

@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from course_pkg.data import load_digits
+
 __all__ = [
     "DigitsSplit",
     "TrainResult",
@@ -74,6 +76,9 @@ class TrainResult:
 def load_digits_split(test_size: float = 0.25, seed: int = 0) -> DigitsSplit:
     """Load scikit-learn's digits, split it (stratified) and standardise with training statistics.
 
+    :func:`course_pkg.data.load_digits` with ``split="stratified", std_offset=1.0`` (several border pixels are
+    constant: dividing by ``std + 1`` keeps them finite), as tensors.
+
     Parameters
     ----------
     test_size : float
@@ -86,18 +91,12 @@ def load_digits_split(test_size: float = 0.25, seed: int = 0) -> DigitsSplit:
     DigitsSplit
         Features of shape (n, 64) as float32, labels as int64.
     """
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    if not 0.0 < test_size < 1.0:
-        raise ValueError(f"test_size must lie in (0, 1), got {test_size}")
-    X, y = load_digits(return_X_y=True)
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, random_state=seed, stratify=y)
-    mean = X_tr.mean(axis=0)
-    std = X_tr.std(axis=0) + 1.0  # +1: several border pixels are constant
-    to_x = lambda a: torch.tensor((a - mean) / std, dtype=torch.float32)  # noqa: E731
+    digits = load_digits(split="stratified", test_size=test_size, seed=seed, std_offset=1.0)
+    to_x = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
     to_y = lambda a: torch.tensor(a, dtype=torch.int64)  # noqa: E731
-    return DigitsSplit(to_x(X_tr), to_y(y_tr), to_x(X_te), to_y(y_te))
+    return DigitsSplit(
+        to_x(digits["X_train"]), to_y(digits["y_train"]), to_x(digits["X_test"]), to_y(digits["y_test"])
+    )
 
 
 def make_mlp(hidden: int = 64, seed: int = 0, n_in: int = 64, n_out: int = 10) -> nn.Sequential:

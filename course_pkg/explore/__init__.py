@@ -2,7 +2,7 @@
 
 Declare an explorable once, in a module ``course_pkg/explore/<chapter>.py``::
 
-    from course_pkg.explore import Explorable, LogGrid, LinGrid, Choice, Toggle
+    from course_pkg.explore import Explorable, LogGrid, LinGrid, Choice, Toggle, plain_log_ticks
 
     def _compute(lr: float, kappa: float, clip: bool) -> dict: ...   # module-level, pure, seeded, fast
     def _draw(result: dict, fig) -> None: ...                         # adds its axes: fig.subplots(...)
@@ -29,17 +29,20 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable
+from typing import Any
 
+from course_pkg.explore import core
 from course_pkg.explore.core import (
     MODE_ENV,
     Choice,
     Explorable,
-    FrameRenderer,
     LinGrid,
     LogGrid,
     Toggle,
+    plain_log_ticks,
     rendering_mode,
 )
+from course_pkg.explore.frames import FrameRenderer
 
 __all__ = [
     "MODE_ENV",
@@ -51,10 +54,29 @@ __all__ = [
     "Toggle",
     "all_explorables",
     "explorable_modules",
+    "plain_log_ticks",
     "rendering_mode",
 ]
 
-_FRAMEWORK_MODULES = {"core", "static", "live", "book"}
+#: The framework's modules, one direction of imports: ``_mpl_private`` ← ``_textcache`` ← ``frames`` (the frame
+#: renderer) ← ``core`` (the declaration) ← ``live``, ``static`` (the views) ← ``book`` (the Sphinx side) and this
+#: package, which registers the views in :data:`core.VIEWS`. Every other module is a chapter's explorables.
+_FRAMEWORK_MODULES = {"core", "frames", "static", "live", "book"}
+
+
+def _static_view(explorable: Explorable, **options: Any) -> str:
+    from course_pkg.explore.static import render_static_html
+
+    return render_static_html(explorable, **options)
+
+
+def _live_view(explorable: Explorable) -> Any:
+    from course_pkg.explore.live import ExplorableWidget
+
+    return ExplorableWidget(explorable)
+
+
+core.VIEWS.update(static=_static_view, live=_live_view)
 
 
 def explorable_modules() -> list[str]:

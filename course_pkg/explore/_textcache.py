@@ -11,8 +11,9 @@ frame to the next most strings are the same, so :class:`TextCachingCanvasAgg` ke
 
 It draws exactly what :class:`matplotlib.backends.backend_agg.FigureCanvasAgg` draws, pixel for pixel (the tests
 compare both on every explorable of the course). The cache relies on the glyph-level text path of the Agg
-renderer of matplotlib 3.11 (``FT2Font._layout``, ``FT2Font._render_glyph``); with a matplotlib without it,
-:func:`text_cache_supported` is false and callers use the plain canvas.
+renderer of matplotlib 3.11 (``FT2Font._layout``, ``FT2Font._render_glyph``): it is used only where the gate of
+every private matplotlib dependency, :func:`course_pkg.explore._mpl_private.supported`, allows it (otherwise
+:func:`text_cache_supported` is false and callers use the plain canvas).
 """
 
 from __future__ import annotations
@@ -24,21 +25,17 @@ from typing import Any
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.font_manager import fontManager, get_font
-from matplotlib.ft2font import FT2Font
+
+from course_pkg.explore import _mpl_private
 
 #: Most entries each cache keeps (least recently used dropped first); a frame has a few hundred glyphs.
 MAX_ENTRIES = 20_000
 
 
 def text_cache_supported() -> bool:
-    """Whether this matplotlib renders Agg text glyph by glyph as the cache expects (matplotlib >= 3.11)."""
-    try:
-        from matplotlib.ft2font import RenderMode  # noqa: F401
-    except ImportError:
-        return False
-    return all(hasattr(FT2Font, name) for name in ("_layout", "_render_glyph", "_set_transform")) and hasattr(
-        RendererAgg, "_draw_text_glyphs_and_boxes"
-    )
+    """Whether this matplotlib renders Agg text glyph by glyph as the cache expects: the one gate of the private
+    matplotlib path, :func:`course_pkg.explore._mpl_private.supported`."""
+    return _mpl_private.supported()
 
 
 class _LRU(OrderedDict):

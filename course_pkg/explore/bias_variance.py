@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.ticker import MaxNLocator
 
-from course_pkg.explore import Choice, Explorable
+from course_pkg.explore import Choice, Explorable, plain_log_ticks
 from course_pkg.learning.bias_variance import BiasVarianceResult, bias_variance_decomposition
 
 __all__ = [
@@ -31,28 +31,6 @@ DEGREES = (0, 1, 2, 3, 4, 5, 7, 9)
 N_ROUNDS = 60
 #: Test inputs: a fine grid on [0, 1].
 X_TEST = np.linspace(0.0, 1.0, 101)
-
-
-_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def _power_label(value: float, _pos: Any = None) -> str:
-    """``10⁻²`` for a power of ten, in plain text (no mathtext)."""
-    exponent = int(round(np.log10(value)))
-    return (
-        "1" if exponent == 0 else ("10" if exponent == 1 else "10" + str(exponent).translate(_SUPERSCRIPTS))
-    )
-
-
-def _plain_log(axis: Any) -> None:
-    """Plain-text power-of-ten labels and no minor ticks on a log axis.
-
-    Mathtext labels and minor ticks cost half a redraw; titles are placed with ``y=1.0`` for the same reason.
-    """
-    from matplotlib import ticker
-
-    axis.set_major_formatter(ticker.FuncFormatter(_power_label))
-    axis.set_minor_locator(ticker.NullLocator())
 
 
 def true_function(x: np.ndarray) -> np.ndarray:
@@ -256,7 +234,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax3.set_ylabel("average over x")
     ax3.set_title("the trade-off", y=1.0)
     ax3.legend(fontsize=10)
-    _plain_log(ax3.yaxis)
+    plain_log_ticks(ax3.yaxis, labels="superscript")
 
 
 def capacity_noise_n() -> Explorable:

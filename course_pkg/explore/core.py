@@ -1,20 +1,23 @@
-"""The explorable specification: finite parameter grids and the :class:`Explorable` object.
+"""The declaration of an explorable: finite parameter grids and the :class:`Explorable` object.
 
 An explorable is a pure function of a few named parameters, each ranging over a *finite* grid, split into
 
 - ``compute(**params) -> result``: module-level, pure, deterministic (seeded), fast; returns plain data;
 - ``draw(result, fig) -> None``: draws ``result`` on a :class:`matplotlib.figure.Figure` without axes (a new
-  one, or the previous frame's emptied by :class:`FrameRenderer`).
+  one, or the previous frame's emptied by :class:`~course_pkg.explore.frames.FrameRenderer`); it may use
+  :func:`plain_log_ticks` for cheap log axes.
 
 The same object renders two ways (chosen by :func:`rendering_mode`):
 
 - **live** (a Jupyter kernel): ipywidgets controls bound to the grids; every change calls compute + draw;
 - **static** (the book build): every grid point precomputed and embedded as self-contained HTML + inline JS.
+
+Imports go one way: this module uses the frame renderer (:mod:`.frames`); the views (:mod:`.live`,
+:mod:`.static`) use both, and the package (:mod:`course_pkg.explore`) registers them in :data:`VIEWS`.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 import os
@@ -24,8 +27,15 @@ from typing import Any
 
 import numpy as np
 
+from course_pkg.explore.frames import render_figure
+
 #: Environment variable that selects the rendering: ``"static"`` or ``"live"`` (default: live).
 MODE_ENV = "COURSE_EXPLORE_MODE"
+
+#: The views of an explorable: ``"static"`` → ``f(explorable, **options) -> str`` (the static HTML) and ``"live"``
+#: → ``f(explorable) -> widget``. Filled in by the package :mod:`course_pkg.explore`, which is always imported
+#: before this module; the declaration imports no view.
+VIEWS: dict[str, Callable[..., Any]] = {}
 
 
 def rendering_mode() -> str:
@@ -35,7 +45,7 @@ def rendering_mode() -> str:
     -------
     str
         ``"static"`` when the environment variable ``COURSE_EXPLORE_MODE`` is ``static`` (the book build sets
-        it, see ``book/_ext/explore_static.py``), otherwise ``"live"``.
+        it, see ``book/_ext/course_book.py``), otherwise ``"live"``.
 
     Raises
     ------
@@ -386,14 +396,7 @@ class Explorable:
         ValueError
             If a parameter name is unknown.
         """
-        from matplotlib.figure import Figure
-
-        values = self.values(params)
-        fig = Figure(figsize=self.figsize, layout=None if positions else "constrained")
-        self.draw(self.compute(**values), fig)
-        if positions and not _place_axes(fig, positions):
-            fig.set_layout_engine("constrained")
-        return fig
+        return render_figure(self, params, positions)
 
     def values(self, params: dict[str, Any]) -> dict[str, Any]:
         """Every parameter's value: ``params``, and the default of each parameter it leaves out.
@@ -408,18 +411,14 @@ class Explorable:
             raise ValueError(f"unknown parameter(s) {sorted(unknown)} for explorable {self.name!r}")
         return {**self.defaults(), **params}
 
-    # -- renderings -------------------------------------------------------------------------------------------
+    # -- renderings (the views registered in VIEWS) ------------------------------------------------------------
     def static_html(self, **options: Any) -> str:
         """The self-contained static HTML figure (every grid point precomputed); see :mod:`.static`."""
-        from course_pkg.explore.static import render_static_html
-
-        return render_static_html(self, **options)
+        return VIEWS["static"](self, **options)
 
     def widget(self) -> Any:
         """The live ipywidgets rendering (a :class:`course_pkg.explore.live.ExplorableWidget`)."""
-        from course_pkg.explore.live import ExplorableWidget
-
-        return ExplorableWidget(self)
+        return VIEWS["live"](self)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         if rendering_mode() == "static":
@@ -433,74 +432,24 @@ class Explorable:
         return f"<Explorable {self.name!r}: {self.title} ({grids}; {self.n_frames} frames)>"
 
 
-def axes_positions(fig: Any) -> list[tuple[float, ...]]:
-    """Positions of a figure's axes after drawing it (run the layout first), for :meth:`Explorable.render`.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-        A figure drawn with constrained layout.
-
-    Returns
-    -------
-    list of tuple
-        ``(left, bottom, width, height, title_y)`` of every axes, in creation order: the position in figure
-        coordinates and where matplotlib placed the axes titles (axes coordinates, 1.0 unless decorations on
-        top of the axes pushed them up).
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    canvas.draw()
-    return [(*ax.get_position().bounds, float(ax.title.get_position()[1])) for ax in fig.axes]
+# -- log axes that are cheap to redraw ------------------------------------------------------------------------------
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
-def default_positions(explorable: Explorable, dpi: float) -> list[tuple[float, ...]]:
-    """Axes positions of the default frame under constrained layout (see :func:`axes_positions`), reused for every
-    frame."""
-    fig = explorable.render({})
-    fig.set_dpi(dpi)
-    return axes_positions(fig)
+def superscript_power_label(value: float, _pos: Any = None) -> str:
+    """``10⁻²`` for a power of ten, in plain text (no mathtext): ``1``, ``10``, ``10²``, ``10⁻³``."""
+    exponent = int(round(np.log10(value)))
+    return (
+        "1" if exponent == 0 else ("10" if exponent == 1 else "10" + str(exponent).translate(_SUPERSCRIPTS))
+    )
 
 
-def rasterize(fig: Any) -> np.ndarray:
-    """Draw ``fig`` with its Agg canvas (a plain ``FigureCanvasAgg`` if it has none): a new ``(height, width, 3)``
-    uint8 RGB array."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+def _decimal_label(value: float, _pos: Any = None) -> str:
+    return f"{value:g}"
 
 
-def _place_axes(fig: Any, positions: list[tuple[float, ...]]) -> bool:
-    """Put the axes of ``fig`` at ``positions`` (and their titles at the measured height); ``False``, and nothing
-    moved, when the figure has another number of axes."""
-    if len(fig.axes) != len(positions):
-        return False
-    for ax, pos in zip(fig.axes, positions):
-        ax.set_position(pos[:4])
-        if len(pos) > 4:
-            _fix_title_y(ax, pos[4])
-    return True
-
-
-def _fix_title_y(ax: Any, y: float) -> None:
-    """Place the titles of ``ax`` at height ``y`` (axes coordinates) and turn off their automatic placement.
-
-    Titles that ``draw`` placed itself (``set_title(..., y=...)``) are left where they are.
-    """
-    if getattr(ax, "_autotitlepos", None) is not True:
-        return
-    for title in (ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None)):
-        if title is not None:
-            title.set_y(y)
-    # what ``set_title(..., y=y)`` does; matplotlib then skips re-measuring the top tick labels at every draw
-    ax._autotitlepos = False
-
-
-def plain_log_ticks(axis: Any) -> None:
-    """Plain-text labels (``1e-02``) and no minor ticks on a log-scaled axis, for cheap redraws.
+def plain_log_ticks(axis: Any, labels: str = "exponent", numticks: int | None = None) -> None:
+    """Plain-text labels and no minor ticks on a log-scaled axis, for cheap redraws.
 
     Matplotlib's default log labels are mathtext (``$10^{-2}$``) and its minor log ticks are a dozen tick objects
     per decade; both are laid out at every draw and cost about as much as the rest of a typical frame.
@@ -509,247 +458,27 @@ def plain_log_ticks(axis: Any) -> None:
     ----------
     axis : matplotlib.axis.Axis
         ``ax.xaxis`` or ``ax.yaxis`` of a log-scaled axes.
+    labels : {"exponent", "superscript", "decimal"}
+        The labels of the major ticks: ``1e-02`` (matplotlib's plain :class:`~matplotlib.ticker.LogFormatter`,
+        powers of ten only), ``10⁻²`` (:func:`superscript_power_label`) or ``0.01`` (``f"{value:g}"``).
+    numticks : int, optional
+        At most this many major ticks (a :class:`~matplotlib.ticker.LogLocator`); default: the axis' locator.
+
+    Raises
+    ------
+    ValueError
+        If ``labels`` is not one of the three styles.
     """
     from matplotlib import ticker
 
-    axis.set_major_formatter(ticker.LogFormatter(labelOnlyBase=True))
+    formatters = {
+        "exponent": lambda: ticker.LogFormatter(labelOnlyBase=True),
+        "superscript": lambda: ticker.FuncFormatter(superscript_power_label),
+        "decimal": lambda: ticker.FuncFormatter(_decimal_label),
+    }
+    if labels not in formatters:
+        raise ValueError(f"labels must be one of {sorted(formatters)}, got {labels!r}")
+    if numticks is not None:
+        axis.set_major_locator(ticker.LogLocator(numticks=numticks))
+    axis.set_major_formatter(formatters[labels]())
     axis.set_minor_locator(ticker.NullLocator())
-
-
-# -- frames drawn into one reused figure ----------------------------------------------------------------------------
-class FrameRenderer:
-    """Draws the frames of one explorable, one after the other, into one figure that is kept and reused.
-
-    Drawing a frame on a fresh figure pays for creating its axes and their ticks (matplotlib builds a tick, with
-    its line and label, for every tick location, at every draw of a new axes): about a third of a typical frame.
-    A ``FrameRenderer`` keeps the figure of the previous frame; before the next frame it empties the axes that
-    ``draw`` made (data artists, legends, titles, axis labels, scales, locators, limits and autoscaling back to
-    a new axes' state) and, when ``draw`` asks for axes with the same ``fig.subplots(...)`` call as before,
-    hands it the emptied axes again. Axes made any other way (a colour bar's, a twin) are recycled the same way
-    when ``fig.colorbar`` is called again for the same position, or removed and made again. The figure is
-    rasterised by a canvas that keeps the text it has rendered (:mod:`course_pkg.explore._textcache`: tick
-    labels, titles and legends are mostly the same strings from frame to frame), which halves what is left of
-    the Agg time. The picture is the one a fresh figure gives, pixel for pixel (checked for every explorable of
-    the course by ``tests/course_pkg/test_explore_frames.py``).
-
-    Parameters
-    ----------
-    explorable : Explorable
-        The explorable whose frames are drawn.
-    dpi : float
-        Resolution of the rasterised frames.
-    positions : list of tuple, optional
-        Axes positions as returned by :func:`axes_positions` (see :meth:`Explorable.render`). Default: measured
-        on the default frame under constrained layout.
-
-    Notes
-    -----
-    When ``explorable.reuse_figure`` is false, or a frame has a different number of axes than ``positions``,
-    that frame is drawn on a fresh figure (:meth:`Explorable.render`) and nothing is reused.
-    """
-
-    def __init__(
-        self, explorable: Explorable, dpi: float = 80, positions: list[tuple[float, ...]] | None = None
-    ):
-        self.explorable = explorable
-        self.dpi = float(dpi)
-        self.positions = default_positions(explorable, self.dpi) if positions is None else positions
-        self._fig: Any = None
-
-    def figure(self, params: dict[str, Any]) -> Any:
-        """Draw the frame of ``params`` (missing parameters take their defaults) and return its figure.
-
-        The figure is the renderer's own and is reused by the next call: read it (or :meth:`rgb`) before that.
-
-        Raises
-        ------
-        ValueError
-            If a parameter name is unknown.
-        """
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-        e = self.explorable
-        values = e.values(params)
-        if not e.reuse_figure:
-            return self._fresh(values)
-        if self._fig is None:
-            from course_pkg.explore._textcache import TextCachingCanvasAgg, text_cache_supported
-
-            self._fig = _recycling_figure_class()(figsize=e.figsize, layout=None)
-            self._fig.set_dpi(self.dpi)
-            (TextCachingCanvasAgg if text_cache_supported() else FigureCanvasAgg)(self._fig)
-        fig = self._fig
-        fig.begin_frame()
-        try:
-            e.draw(e.compute(**values), fig)
-        except BaseException:
-            self._fig = None  # half-drawn: start again from a fresh figure next time
-            raise
-        fig.end_frame()
-        if not _place_axes(fig, self.positions):
-            self._fig = None
-            return self._fresh(values)
-        return fig
-
-    def rgb(self, params: dict[str, Any]) -> np.ndarray:
-        """Draw the frame of ``params`` and rasterise it: a new ``(height, width, 3)`` uint8 RGB array."""
-        return rasterize(self.figure(params))
-
-    def _fresh(self, values: dict[str, Any]) -> Any:
-        fig = self.explorable.render(values, self.positions)
-        fig.set_dpi(self.dpi)
-        return fig
-
-
-@functools.cache
-def _recycling_figure_class() -> type:
-    """The :class:`matplotlib.figure.Figure` subclass behind :class:`FrameRenderer` (matplotlib imported lazily)."""
-    import matplotlib as mpl
-    from matplotlib import cbook
-    from matplotlib.figure import Figure
-
-    def call_key(index: int, args: tuple, kwargs: dict) -> str:
-        return repr((index, args, sorted(kwargs.items())))
-
-    class RecyclingFigure(Figure):
-        """A figure whose axes are emptied and handed out again, frame after frame (see :class:`FrameRenderer`)."""
-
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self._kept_subplots: dict[str, Any] = {}  # call key -> what fig.subplots returned
-            self._kept_colorbar_axes: dict[int, Any] = {}  # colorbar call index -> its axes
-            self._subplots_calls = 0
-            self._colorbar_calls = 0
-            self._unclaimed: list[Any] = []
-            self._order: list[Any] = []  # this frame's axes in the order a fresh figure would have made them
-
-        def _kept_axes(self) -> list[Any]:
-            kept = [ax for axs in self._kept_subplots.values() for ax in np.ravel(axs)]
-            return kept + list(self._kept_colorbar_axes.values())
-
-        def begin_frame(self) -> None:
-            """Empty the figure for the next frame: keep the recyclable axes (emptied), remove the rest."""
-            kept = {id(ax) for ax in self._kept_axes()}
-            for ax in list(self.axes):
-                if id(ax) not in kept:
-                    self.delaxes(ax)
-            for ax in self.axes:
-                _empty_axes(ax)
-            for artist in [*self.texts, *self.legends, *self.images, *self.lines, *self.patches]:
-                artist.remove()
-            for name in ("_suptitle", "_supxlabel", "_supylabel"):
-                if getattr(self, name, None) is not None:
-                    getattr(self, name).remove()
-                    setattr(self, name, None)
-            self._unclaimed = list(self.axes)
-            self._order = []
-            self._subplots_calls = self._colorbar_calls = 0
-
-        def end_frame(self) -> None:
-            """Remove the kept axes this frame did not ask for (``draw`` took another branch); order the rest."""
-            self._note_new_axes()
-            for ax in self._unclaimed:
-                # not ``ax.remove()``: a colour bar's would give its parent axes (maybe gone) their room back
-                self.delaxes(ax)
-                self._kept_subplots = {
-                    k: v for k, v in self._kept_subplots.items() if all(a is not ax for a in np.ravel(v))
-                }
-                self._kept_colorbar_axes = {k: v for k, v in self._kept_colorbar_axes.items() if v is not ax}
-            self._unclaimed = []
-            # the axes in creation order, as on a fresh figure: positions are applied, and axes drawn, in this order
-            # (matplotlib keeps the order twice: ``fig.axes`` from the axes stack, drawing from ``_localaxes``)
-            stack = getattr(getattr(self, "_axstack", None), "_axes", None)
-            if isinstance(stack, dict) and len(stack) == len(self._order) == len(
-                getattr(self, "_localaxes", ())
-            ):
-                self._axstack._axes = {ax: stack[ax] for ax in self._order}
-                self._localaxes[:] = self._order
-
-        def _note_new_axes(self) -> None:
-            """Record the axes made since the last call (twins, say) in creation order."""
-            for ax in self.axes:
-                if all(ax is not a for a in self._order) and all(ax is not a for a in self._unclaimed):
-                    self._order.append(ax)
-
-        def _claim(self, axes: Any) -> None:
-            self._note_new_axes()
-            for ax in np.ravel(axes):
-                self._unclaimed = [a for a in self._unclaimed if a is not ax]
-                self._order.append(ax)
-
-        def subplots(self, *args: Any, **kwargs: Any) -> Any:
-            key = call_key(self._subplots_calls, args, kwargs)
-            self._subplots_calls += 1
-            if key in self._kept_subplots:
-                self._claim(self._kept_subplots[key])
-                return self._kept_subplots[key]
-            self._note_new_axes()
-            axes = super().subplots(*args, **kwargs)
-            self._note_new_axes()
-            self._kept_subplots[key] = axes
-            return axes
-
-        def colorbar(self, mappable: Any, cax: Any = None, ax: Any = None, **kwargs: Any) -> Any:
-            index = self._colorbar_calls
-            self._colorbar_calls += 1
-            if cax is None and index in self._kept_colorbar_axes:
-                kept = self._kept_colorbar_axes[index]
-                self._claim(kept)
-                # a colour bar chains the ``remove`` of its axes to the previous one's: start a fresh chain, so
-                # that the colour bars (and images) of past frames are not kept alive through it
-                kept._remove_method = self.delaxes
-                kept.set_axes_locator(kept._course_colorbar_locator)  # (its axes locator chains the same way)
-                # the colour bar's own settings that making its axes would have returned
-                kwargs.setdefault("orientation", kept._course_colorbar_orientation)
-                kwargs.setdefault("ticklocation", kept._course_colorbar_ticklocation)
-                return super().colorbar(mappable, cax=kept, **kwargs)
-            self._note_new_axes()
-            cbar = super().colorbar(mappable, cax=cax, ax=ax, **kwargs)
-            self._note_new_axes()
-            if cax is None:
-                cbar.ax._course_colorbar_orientation = cbar.orientation
-                cbar.ax._course_colorbar_ticklocation = cbar.ticklocation
-                cbar.ax._course_colorbar_locator = getattr(cbar.ax.get_axes_locator(), "_orig_locator", None)
-                self._kept_colorbar_axes[index] = cbar.ax
-            return cbar
-
-    def _empty_axes(ax: Any) -> None:
-        """Put ``ax`` back in the state of a new axes, keeping its Axis objects and their ticks."""
-        for artist in [
-            *ax.lines,
-            *ax.collections,
-            *ax.patches,
-            *ax.images,
-            *ax.texts,
-            *ax.tables,
-            *ax.artists,
-            *ax.child_axes,
-        ]:
-            artist.remove()
-        ax.containers.clear()
-        if ax.legend_ is not None:
-            ax.legend_.remove()
-        # what a new axes has; also drops what past frames connected (a colour bar's limit callbacks)
-        ax.callbacks = cbook.CallbackRegistry(signals=["xlim_changed", "ylim_changed", "zlim_changed"])
-        ax.set_prop_cycle(None)
-        # scales back to linear also reset the locators and formatters; limits back to (0, 1), autoscaled
-        ax.set_xscale("linear")
-        ax.set_yscale("linear")
-        ax.set_xlim(0, 1, auto=True)
-        ax.set_ylim(0, 1, auto=True)
-        ax.relim()
-        ax.set_xmargin(mpl.rcParams["axes.xmargin"])
-        ax.set_ymargin(mpl.rcParams["axes.ymargin"])
-        ax.use_sticky_edges = True
-        if hasattr(ax, "_tight"):
-            ax._tight = None
-        ax.grid(False)
-        ax.set_aspect("auto")
-        ax.set_axis_on()
-        for title in (ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None)):
-            if title is not None:
-                title.set_text("")
-        ax.set_xlabel("")
-        ax.set_ylabel("")
-
-    return RecyclingFigure

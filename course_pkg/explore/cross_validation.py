@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from course_pkg.data import make_regression_1d
-from course_pkg.explore import Choice, Explorable
+from course_pkg.explore import Choice, Explorable, plain_log_ticks
 from course_pkg.learning.cv import kfold_indices
 from course_pkg.learning.erm import fit_polynomial, polynomial_risk_curves, predict_polynomial
 
@@ -41,28 +41,6 @@ SEEDS = (0, 1, 2, 3, 4)
 #: Degree whose CV estimate is tracked across seeds.
 TRACKED_DEGREE = 3
 _N_SPREAD_SEEDS = 20
-
-
-_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def _power_label(value: float, _pos: Any = None) -> str:
-    """``10⁻²`` for a power of ten, in plain text (no mathtext)."""
-    exponent = int(round(np.log10(value)))
-    return (
-        "1" if exponent == 0 else ("10" if exponent == 1 else "10" + str(exponent).translate(_SUPERSCRIPTS))
-    )
-
-
-def _plain_log(axis: Any) -> None:
-    """Plain-text power-of-ten labels and no minor ticks on a log axis.
-
-    Mathtext labels and minor ticks cost half a redraw; titles are placed with ``y=1.0`` for the same reason.
-    """
-    from matplotlib import ticker
-
-    axis.set_major_formatter(ticker.FuncFormatter(_power_label))
-    axis.set_minor_locator(ticker.NullLocator())
 
 
 @lru_cache(maxsize=1)
@@ -234,7 +212,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax3.set_ylabel(f"CV estimate, degree {r['tracked_degree']}")
     ax3.set_title("spread over 20 shuffles", y=1.0)
     ax3.legend(fontsize=10)
-    _plain_log(ax2.yaxis)
+    plain_log_ticks(ax2.yaxis, labels="superscript")
 
 
 def folds_and_curve() -> Explorable:

@@ -17,10 +17,8 @@ import numpy as np
 
 from course_pkg.curvature import accelerated_gradient, conjugate_gradient, newton, quadratic_gradient_descent
 from course_pkg.experiments.curvature import lbfgs_errors, random_quadratic, worst_quadratic
-from course_pkg.explore import Choice, Explorable, LinGrid, LogGrid, Toggle
-from course_pkg.explore.core import plain_log_ticks
-from course_pkg.explore.gradient_descent import gradient_descent
-from course_pkg.landscapes import rosenbrock
+from course_pkg.explore import Choice, Explorable, LinGrid, LogGrid, Toggle, plain_log_ticks
+from course_pkg.landscapes import gradient_descent, rosenbrock
 
 BLUE = "#1f77b4"
 ORANGE = "#d95f02"

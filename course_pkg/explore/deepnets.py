@@ -11,8 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from course_pkg.explore import Choice, Explorable, LinGrid
-from course_pkg.explore.core import plain_log_ticks
+from course_pkg.explore import Choice, Explorable, LinGrid, plain_log_ticks
 
 BLUE = "#1f77b4"
 ORANGE = "#d95f02"

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from course_pkg.explore import Choice, Explorable
+from course_pkg.explore import Choice, Explorable, plain_log_ticks
 from course_pkg.learning.ensembles import AdaBoost, bootstrap_indices
 from course_pkg.learning.trees import DecisionTree
 
@@ -38,28 +38,6 @@ BAG_SIZES = (1, 2, 3, 5, 10, 20, 50)
 X_GRID = np.linspace(0.0, 1.0, 120)
 #: Rounds offered by the AdaBoost explorable.
 ROUNDS = (1, 2, 3, 4, 5, 8, 12, 20, 30, 50, 80, 120)
-
-
-_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def _power_label(value: float, _pos: Any = None) -> str:
-    """``10⁻²`` for a power of ten, in plain text (no mathtext)."""
-    exponent = int(round(np.log10(value)))
-    return (
-        "1" if exponent == 0 else ("10" if exponent == 1 else "10" + str(exponent).translate(_SUPERSCRIPTS))
-    )
-
-
-def _plain_log(axis: Any) -> None:
-    """Plain-text power-of-ten labels and no minor ticks on a log axis.
-
-    Mathtext labels and minor ticks cost half a redraw; titles are placed with ``y=1.0`` for the same reason.
-    """
-    from matplotlib import ticker
-
-    axis.set_major_formatter(ticker.FuncFormatter(_power_label))
-    axis.set_minor_locator(ticker.NullLocator())
 
 
 def regression_sets(n_sets: int = N_SETS, n: int = N_POINTS, sigma: float = 0.4, seed: int = 0) -> list:
@@ -167,8 +145,7 @@ def _draw_bagging(r: dict[str, Any], fig: Any) -> None:
     ax2.set_xticks(r["sizes"], labels=[str(v) for v in r["sizes"]])
     ax2.xaxis.set_minor_locator(ticker.NullLocator())
     ax2.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
-    ax2.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _pos: f"{v:g}"))
-    ax2.yaxis.set_minor_locator(ticker.NullLocator())
+    plain_log_ticks(ax2.yaxis, labels="decimal")
 
 
 def bagging_variance() -> Explorable:
@@ -315,7 +292,7 @@ def _draw_boundary(r: dict[str, Any], fig: Any) -> None:
     ax2.set_xlabel("number of bagged trees M")
     ax2.set_ylabel("test error (clean points)")
     ax2.set_title("test error of the vote", y=1.0)
-    _plain_log(ax2.xaxis)
+    plain_log_ticks(ax2.xaxis, labels="superscript")
 
 
 def bagging_boundary() -> Explorable:
@@ -403,7 +380,7 @@ def _draw_adaboost(r: dict[str, Any], fig: Any) -> None:
     ax3.set_xlabel("normalised margin y·F(x)/Σα")
     ax3.set_ylabel("fraction of training points ≤ margin")
     ax3.set_title("margin distribution", y=1.0)
-    _plain_log(ax2.yaxis)
+    plain_log_ticks(ax2.yaxis, labels="superscript")
 
 
 def adaboost_rounds() -> Explorable:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from course_pkg.data import default_regression_function, make_regression_1d
-from course_pkg.explore import Choice, Explorable
+from course_pkg.explore import Choice, Explorable, plain_log_ticks
 from course_pkg.learning.erm import fit_polynomial, polynomial_risk_curves, predict_polynomial
 
 __all__ = ["DEGREES", "NOISE", "SIZES", "EXPLORABLES", "degree_sample_size", "training_pool"]
@@ -74,28 +74,6 @@ def _compute(degree: int, n: int) -> dict[str, Any]:
     }
 
 
-_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def _power_label(value: float, _pos: Any = None) -> str:
-    """``10⁻²`` for a power of ten, in plain text (no mathtext)."""
-    exponent = int(round(np.log10(value)))
-    return (
-        "1" if exponent == 0 else ("10" if exponent == 1 else "10" + str(exponent).translate(_SUPERSCRIPTS))
-    )
-
-
-def _plain_log(axis: Any) -> None:
-    """Plain-text power-of-ten labels and no minor ticks on a log axis.
-
-    Mathtext labels and minor ticks cost half a redraw; titles are placed with ``y=1.0`` for the same reason.
-    """
-    from matplotlib import ticker
-
-    axis.set_major_formatter(ticker.FuncFormatter(_power_label))
-    axis.set_minor_locator(ticker.NullLocator())
-
-
 def _draw(r: dict[str, Any], fig: Any) -> None:
     from matplotlib import ticker
 
@@ -118,7 +96,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax2.set_xlabel("polynomial degree (capacity)")
     ax2.set_ylabel("mean squared error")
     ax2.set_title(f"errors vs capacity (n = {r['n']})", y=1.0)
-    _plain_log(ax2.yaxis)
+    plain_log_ticks(ax2.yaxis, labels="superscript")
     ax2.legend(fontsize=10, loc="upper center")
 
     ax3.loglog(r["sizes"], np.maximum(r["train_by_n"], 1e-4), "o-", color="C0", label="training error R̂")
@@ -131,7 +109,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax3.set_title(f"learning curve (degree {r['degree']})", y=1.0)
     ax3.set_xticks(r["sizes"], labels=[str(v) for v in r["sizes"]])
     ax3.xaxis.set_minor_locator(ticker.NullLocator())
-    _plain_log(ax3.yaxis)
+    plain_log_ticks(ax3.yaxis, labels="superscript")
     ax3.legend(fontsize=10, loc="upper right")
 
 

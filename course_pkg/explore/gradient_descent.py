@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from course_pkg.explore import Choice, Explorable, LogGrid, Toggle
-from course_pkg.landscapes import cliff, quadratic, saddle
+from course_pkg.explore import Choice, Explorable, LogGrid, Toggle, plain_log_ticks
+from course_pkg.landscapes import cliff, gradient_descent, quadratic, saddle
 
 BLUE = "#1f77b4"
 ORANGE = "#d95f02"
@@ -24,80 +24,7 @@ RED = "#c0392b"
 GREEN = "#1b9e77"
 
 
-def _plain_log(axis: Any) -> None:
-    """Plain-text labels and no minor ticks on a log axis: mathtext labels and tick objects cost half a redraw.
-
-    (Titles are placed with ``y=1.0`` for the same reason: an automatic title position measures every axis.)
-    """
-    from matplotlib import ticker
-
-    axis.set_major_formatter(ticker.LogFormatter(labelOnlyBase=True))
-    axis.set_minor_locator(ticker.NullLocator())
-
-
-#: Steps of gradient descent in the quadratic explorable.
 QUADRATIC_STEPS = 40
-
-
-def gradient_descent(
-    grad: Any,
-    theta0: np.ndarray,
-    lr: float,
-    steps: int,
-    clip: float | None = None,
-    noise: float = 0.0,
-    seed: int = 0,
-) -> np.ndarray:
-    """Run ``θ_t = θ_{t−1} − η ĝ_t`` and return the path.
-
-    ``ĝ_t`` is the gradient ``g_t = ∇L(θ_{t−1})``, plus Gaussian noise of standard deviation ``noise`` per
-    coordinate, rescaled to norm ``clip`` when its norm exceeds ``clip`` (clipping by norm, as
-    :func:`torch.nn.utils.clip_grad_norm_`).
-
-    Parameters
-    ----------
-    grad : callable
-        ``grad(θ) -> g`` for ``θ`` of shape ``(2,)``.
-    theta0 : numpy.ndarray
-        Starting point θ₀.
-    lr : float
-        Learning rate η > 0.
-    steps : int
-        Number of steps T.
-    clip : float, optional
-        Clipping threshold; ``None`` for no clipping.
-    noise : float
-        Standard deviation of the gradient noise.
-    seed : int
-        Seed of the noise.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(T + 1, 2)`` path θ₀ … θ_T; once a coordinate overflows the rest of the path is ``inf``.
-    """
-    if not lr > 0:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if clip is not None and not clip > 0:
-        raise ValueError(f"clipping threshold must be > 0, got {clip}")
-    rng = np.random.default_rng(seed)
-    path = np.empty((steps + 1, len(theta0)))
-    path[0] = theta = np.asarray(theta0, dtype=float)
-    with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(1, steps + 1):
-            g = grad(theta)
-            if noise:
-                g = g + noise * rng.standard_normal(g.shape)
-            if clip is not None:
-                norm = float(np.linalg.norm(g))
-                if norm > clip:
-                    g = g * (clip / norm)
-            theta = theta - lr * g
-            if not np.all(np.isfinite(theta)) or np.abs(theta).max() > 1e150:
-                path[t:] = np.inf
-                break
-            path[t] = theta
-    return path
 
 
 # -- (a) learning rate × condition number ------------------------------------------------------------------------
@@ -140,7 +67,7 @@ def _draw_lr_condition(r: dict[str, Any], fig: Any) -> None:
     loss = np.where(np.isfinite(r["loss"]), r["loss"], np.nan)
     ax_loss.semilogy(np.arange(len(loss)), np.clip(loss, 1e-12, 1e12), color=BLUE)
     ax_loss.set(ylim=(1e-10, 1e6), xlim=(0, len(loss) - 1), xlabel="step t", ylabel="loss L(θ_t)")
-    _plain_log(ax_loss.yaxis)
+    plain_log_ticks(ax_loss.yaxis)
     verdict = "diverges" if r["rho_now"] > 1 else ("converges" if r["rho_now"] < 1 else "oscillates")
     ax_loss.set_title(f"loss: {verdict}", fontsize=10, y=1.0, color=RED if r["rho_now"] > 1 else "k")
     ax_loss.grid(alpha=0.3)
@@ -163,7 +90,7 @@ def _draw_lr_condition(r: dict[str, Any], fig: Any) -> None:
         xlim=(r["etas"][0], r["etas"][-1]),
     )
     ax_rho.set_title("contraction per step", fontsize=10, y=1.0)
-    _plain_log(ax_rho.xaxis)
+    plain_log_ticks(ax_rho.xaxis)
     ax_rho.grid(alpha=0.3, lw=0.4)
 
 
@@ -238,7 +165,7 @@ def _draw_cliff(r: dict[str, Any], fig: Any) -> None:
     ax_loss.semilogy(t, gap(r[f"loss_{other}"]), color=GREY, lw=0.8)
     ax_loss.semilogy(t, gap(r[f"loss_{main}"]), color=color, lw=1.3)
     ax_loss.set(xlabel="step t", ylabel="L(θ_t) − L(θ*)", ylim=(1e-4, 1e2), xlim=(0, t[-1]))
-    _plain_log(ax_loss.yaxis)
+    plain_log_ticks(ax_loss.yaxis)
     # the longest step tells the two apart: a clipped step is at most ητ long, so with a large τ the iterate
     # falls back from the wall in short hops and reaches it again sooner (more hops, each far shorter)
     steps = np.linalg.norm(np.diff(path, axis=0), axis=1)

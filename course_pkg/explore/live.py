@@ -9,7 +9,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from course_pkg.explore.core import Explorable, FrameRenderer, Toggle, is_slider
+from course_pkg.explore.core import Explorable, Toggle, is_slider
+from course_pkg.explore.frames import FrameRenderer
 
 _STYLE = {"description_width": "initial"}
 
@@ -72,7 +73,7 @@ class ExplorableWidget(widgets.VBox):
     -----
     What a control change costs (see ``python -m benchmarks explore``): ``compute``, ``draw``, one Agg
     rasterisation and a PNG encoding. The widget keeps that minimal: frames are drawn by a
-    :class:`~course_pkg.explore.core.FrameRenderer`, which reuses the previous frame's figure and axes (no new
+    :class:`~course_pkg.explore.frames.FrameRenderer`, which reuses the previous frame's figure and axes (no new
     axes and ticks per frame) at the axes positions of the default frame, measured once (no layout solver per
     frame, and the axes stay still while the controls move); the canvas is rasterised once and its pixels are
     encoded by Pillow at the fastest zlib level (``savefig`` would redraw the figure and compress at level 6 for

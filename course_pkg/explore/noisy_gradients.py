@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 
 from course_pkg.experiments import noisy_gradients as N
-from course_pkg.explore import Choice, Explorable, Toggle
-from course_pkg.explore.core import plain_log_ticks
+from course_pkg.explore import Choice, Explorable, Toggle, plain_log_ticks
 
 __all__ = ["accumulation_histogram", "EXPLORABLES"]
 

@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 
 from course_pkg.experiments import schedules as X
-from course_pkg.explore import Choice, Explorable, LogGrid
-from course_pkg.explore.core import plain_log_ticks
+from course_pkg.explore import Choice, Explorable, LogGrid, plain_log_ticks
 
 __all__ = ["schedule_race", "EXPLORABLES", "HORIZON", "DIM", "KAPPA"]
 

@@ -9,7 +9,7 @@ toggles) and a script that swaps the images when a control moves and fetches the
 explorable scrolls near or is touched. Panels sit side by side where the column is wide enough and stack on a
 phone, each at its natural size. Frames are rendered in parallel (a process pool, ``spawn`` context so that a
 parent which used OpenMP or CUDA is never forked; each task draws a run of consecutive grid points into one reused
-figure, see :class:`~course_pkg.explore.core.FrameRenderer`) and cached on disk, keyed by the explorable's name and
+figure, see :class:`~course_pkg.explore.frames.FrameRenderer`) and cached on disk, keyed by the explorable's name and
 a hash of its parameters, figure options and the source code it depends on.
 """
 
@@ -29,15 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from course_pkg.explore.core import (
-    Explorable,
-    FrameRenderer,
-    Toggle,
-    default_positions,
-    is_slider,
-    rasterize,
-    value_text,
-)
+from course_pkg.explore import _mpl_private
+from course_pkg.explore.core import Explorable, Toggle, is_slider, value_text
+from course_pkg.explore.frames import FrameRenderer, default_positions, rasterize
 
 #: Size budget of one static explorable (its frame files and HTML), in bytes.
 MAX_BYTES = 2_000_000
@@ -74,7 +68,7 @@ def render_rgb(
 ) -> np.ndarray:
     """Compute and draw one frame on a new figure and rasterize it with matplotlib's own Agg canvas.
 
-    The reference the frames of :class:`~course_pkg.explore.core.FrameRenderer` (reused figure, text cache) are
+    The reference the frames of :class:`~course_pkg.explore.frames.FrameRenderer` (reused figure, text cache) are
     tested against, pixel for pixel.
 
     Parameters
@@ -101,7 +95,7 @@ def render_rgb(
 def _render_chunk(
     args: tuple[Explorable, list[dict[str, Any]], float, list[tuple[float, ...]] | None, bool],
 ) -> list[Any]:
-    """Render consecutive grid points with one :class:`~course_pkg.explore.core.FrameRenderer` (one reused figure);
+    """Render consecutive grid points with one :class:`~course_pkg.explore.frames.FrameRenderer` (one reused figure);
     with ``extents``, each frame comes with the horizontal extents of its columns (see :func:`column_extents`)."""
     explorable, points, dpi, positions, extents = args
     renderer = FrameRenderer(explorable, dpi, positions)
@@ -137,13 +131,9 @@ def column_extents(fig: Any) -> list[tuple[float, float]]:
         bb = ax.get_tightbbox(renderer)
         if bb is None:
             continue
-        (bars if hasattr(ax, "_colorbar") else plain).append((float(bb.x0), float(bb.x1)))
-    for artist in [*fig.texts, *fig.legends, getattr(fig, "_suptitle", None)]:
-        if (
-            artist is not None
-            and artist.get_visible()
-            and (not hasattr(artist, "get_text") or artist.get_text())
-        ):
+        (bars if _mpl_private.is_colorbar_axes(ax) else plain).append((float(bb.x0), float(bb.x1)))
+    for artist in [*fig.texts, *fig.legends]:  # (a suptitle is one of fig.texts)
+        if artist.get_visible() and (not hasattr(artist, "get_text") or artist.get_text()):
             bb = artist.get_window_extent(renderer)
             plain.append((float(bb.x0), float(bb.x1)))
     for x0, x1 in bars:
@@ -384,7 +374,14 @@ def encode_frames(
 
 # -- cache ------------------------------------------------------------------------------------------------------
 #: Rendering modules: what they do to frames is versioned by FORMAT_VERSION, not by their source.
-_NOT_FOLLOWED = {"course_pkg.explore.static", "course_pkg.explore.live", "course_pkg.explore.book"}
+_NOT_FOLLOWED = {
+    "course_pkg.explore.static",
+    "course_pkg.explore.live",
+    "course_pkg.explore.book",
+    "course_pkg.explore.frames",
+    "course_pkg.explore._textcache",
+    "course_pkg.explore._mpl_private",
+}
 
 
 def _course_modules(fn: Any) -> list[Any]:

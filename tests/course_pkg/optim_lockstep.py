@@ -72,7 +72,7 @@ def loss_fn(params: Sequence[Tensor], data: tuple[Tensor, Tensor]) -> Tensor:
 
 
 @dataclass(frozen=True)
-class Spec:
+class OptimizerCase:
     """One optimizer under test: our class, torch's, a grid of hyperparameters, and a second group's overrides."""
 
     name: str
@@ -90,8 +90,8 @@ class Spec:
         return self.ref(params, **{**self.base, **kwargs}, foreach=False)
 
 
-SPECS: list[Spec] = [
-    Spec(
+CASES: list[OptimizerCase] = [
+    OptimizerCase(
         "SGD",
         ours.SGD,
         torch.optim.SGD,
@@ -116,7 +116,7 @@ SPECS: list[Spec] = [
             {"lr": torch.tensor([0.1, 0.2])},
         ],
     ),
-    Spec(
+    OptimizerCase(
         "Adam",
         ours.Adam,
         torch.optim.Adam,
@@ -143,7 +143,7 @@ SPECS: list[Spec] = [
             {"lr": torch.tensor([0.1, 0.2])},
         ],
     ),
-    Spec(
+    OptimizerCase(
         "AdamW",
         ours.AdamW,
         torch.optim.AdamW,
@@ -158,7 +158,7 @@ SPECS: list[Spec] = [
         group2={"lr": 0.02, "weight_decay": 0.5, "amsgrad": True},
         bad=[{"lr": -1.0}, {"eps": -1.0}, {"betas": (0.9, 1.0)}, {"weight_decay": -0.01}],
     ),
-    Spec(
+    OptimizerCase(
         "Adagrad",
         ours.Adagrad,
         torch.optim.Adagrad,
@@ -187,7 +187,7 @@ SPECS: list[Spec] = [
             {"eps": -1e-10},
         ],
     ),
-    Spec(
+    OptimizerCase(
         "RMSprop",
         ours.RMSprop,
         torch.optim.RMSprop,
@@ -206,7 +206,7 @@ SPECS: list[Spec] = [
         group2={"lr": 0.003, "alpha": 0.9, "momentum": 0.9, "centered": True},
         bad=[{"lr": -0.1}, {"eps": -1.0}, {"momentum": -0.9}, {"weight_decay": -0.1}, {"alpha": -0.5}],
     ),
-    Spec(
+    OptimizerCase(
         "Adadelta",
         ours.Adadelta,
         torch.optim.Adadelta,
@@ -222,7 +222,7 @@ SPECS: list[Spec] = [
         group2={"lr": 0.5, "rho": 0.95, "weight_decay": 0.1},
         bad=[{"lr": -1.0}, {"rho": 1.5}, {"rho": -0.1}, {"eps": -1e-6}, {"weight_decay": -0.1}],
     ),
-    Spec(
+    OptimizerCase(
         "NAdam",
         ours.NAdam,
         torch.optim.NAdam,
@@ -253,7 +253,7 @@ SPECS: list[Spec] = [
             {"momentum_decay": -4e-3},
         ],
     ),
-    Spec(
+    OptimizerCase(
         "RAdam",
         ours.RAdam,
         torch.optim.RAdam,
@@ -278,23 +278,23 @@ SPECS: list[Spec] = [
     ),
 ]
 
-SPEC_BY_NAME = {spec.name: spec for spec in SPECS}
+CASE_BY_NAME = {case.name: case for case in CASES}
 
 
 def grid() -> list[Any]:
-    """``pytest.param(spec, options)`` for every optimizer × option set."""
+    """``pytest.param(case, options)`` for every optimizer × option set."""
     return [
         pytest.param(
-            spec, options, id=f"{spec.name}-{'-'.join(f'{k}={v}' for k, v in options.items()) or 'defaults'}"
+            case, options, id=f"{case.name}-{'-'.join(f'{k}={v}' for k, v in options.items()) or 'defaults'}"
         )
-        for spec in SPECS
-        for options in spec.options
+        for case in CASES
+        for options in case.options
     ]
 
 
-def spec_params() -> list[Any]:
-    """``pytest.param(spec)`` for every optimizer."""
-    return [pytest.param(spec, id=spec.name) for spec in SPECS]
+def case_params() -> list[Any]:
+    """``pytest.param(case)`` for every optimizer."""
+    return [pytest.param(case, id=case.name) for case in CASES]
 
 
 def assert_same_state(opt: torch.optim.Optimizer, ref: torch.optim.Optimizer) -> None:
@@ -320,22 +320,22 @@ class Lockstep:
 
     def __init__(
         self,
-        spec: Spec,
+        case: OptimizerCase,
         device: str,
-        build: Callable[[Spec, list[Tensor], bool], torch.optim.Optimizer] | None = None,
+        build: Callable[[OptimizerCase, list[Tensor], bool], torch.optim.Optimizer] | None = None,
         **kwargs: Any,
     ) -> None:
-        self.spec, self.device = spec, device
+        self.case, self.device = case, device
         self.p_ours = make_params(device)
         self.p_ref = clone_params(self.p_ours)
         if build is None:
 
-            def build(spec: Spec, params: list[Tensor], is_ours: bool) -> torch.optim.Optimizer:
-                return spec.make_ours(params, **kwargs) if is_ours else spec.make_ref(params, **kwargs)
+            def build(case: OptimizerCase, params: list[Tensor], is_ours: bool) -> torch.optim.Optimizer:
+                return case.make_ours(params, **kwargs) if is_ours else case.make_ref(params, **kwargs)
 
         self.build = build
-        self.opt = build(spec, self.p_ours, True)
-        self.ref = build(spec, self.p_ref, False)
+        self.opt = build(case, self.p_ours, True)
+        self.ref = build(case, self.p_ref, False)
         self.t = 0
         assert_same_groups(self.opt, self.ref)
 
@@ -377,8 +377,8 @@ class Lockstep:
         tensor but ``step`` to the parameter's dtype (NAdam's float32 ``mu_product`` becomes float64).
         """
         saved = {"ours": self.opt.state_dict(), "ref": self.ref.state_dict()}
-        self.opt = self.build(self.spec, self.p_ours, True)
+        self.opt = self.build(self.case, self.p_ours, True)
         self.opt.load_state_dict(copy.deepcopy(saved[ours_from]))
-        self.ref = self.build(self.spec, self.p_ref, False)
+        self.ref = self.build(self.case, self.p_ref, False)
         self.ref.load_state_dict(copy.deepcopy(saved[ref_from]))
         assert_same_groups(self.opt, self.ref)

@@ -8,16 +8,16 @@ from typing import Any
 
 import pytest
 import torch
-from optim_lockstep import SPECS, Spec, spec_params
+from optim_lockstep import CASES, OptimizerCase, case_params
 
 # torch.optim's implementation switches; ours have a single (readable) implementation and do not take them.
 IMPLEMENTATION_FLAGS = {"foreach", "fused", "capturable", "differentiable"}
 
 
-@pytest.mark.parametrize("spec", spec_params())
-def test_same_arguments_and_defaults_as_torch(spec: Spec) -> None:
-    ours = inspect.signature(spec.ours.__init__).parameters
-    ref = inspect.signature(spec.ref.__init__).parameters
+@pytest.mark.parametrize("case", case_params())
+def test_same_arguments_and_defaults_as_torch(case: OptimizerCase) -> None:
+    ours = inspect.signature(case.ours.__init__).parameters
+    ref = inspect.signature(case.ref.__init__).parameters
     ref_names = [name for name in ref if name not in IMPLEMENTATION_FLAGS]
     assert list(ours) == ref_names
     for name in ref_names:
@@ -25,11 +25,11 @@ def test_same_arguments_and_defaults_as_torch(spec: Spec) -> None:
         assert ours[name].kind == ref[name].kind, name
 
 
-@pytest.mark.parametrize("spec", spec_params())
-def test_default_param_group_matches_torch(spec: Spec) -> None:
+@pytest.mark.parametrize("case", case_params())
+def test_default_param_group_matches_torch(case: OptimizerCase) -> None:
     param = torch.zeros(2, dtype=torch.float64, requires_grad=True)
-    ours = spec.ours([param]).param_groups[0]
-    ref = spec.ref([param]).param_groups[0]
+    ours = case.ours([param]).param_groups[0]
+    ref = case.ref([param]).param_groups[0]
     for key, value in ours.items():
         if key != "params":
             assert ref[key] == value, key
@@ -37,32 +37,32 @@ def test_default_param_group_matches_torch(spec: Spec) -> None:
 
 def _bad_cases() -> list[Any]:
     return [
-        pytest.param(spec, kwargs, id=f"{spec.name}-{'-'.join(f'{k}={v}' for k, v in kwargs.items())}")
-        for spec in SPECS
-        for kwargs in spec.bad
+        pytest.param(case, kwargs, id=f"{case.name}-{'-'.join(f'{k}={v}' for k, v in kwargs.items())}")
+        for case in CASES
+        for kwargs in case.bad
     ]
 
 
-@pytest.mark.parametrize(("spec", "kwargs"), _bad_cases())
-def test_invalid_hyperparameters_raise_torchs_message(spec: Spec, kwargs: dict[str, Any]) -> None:
+@pytest.mark.parametrize(("case", "kwargs"), _bad_cases())
+def test_invalid_hyperparameters_raise_torchs_message(case: OptimizerCase, kwargs: dict[str, Any]) -> None:
     param = torch.zeros(2, requires_grad=True)
     with pytest.raises(ValueError) as ref_error:
-        spec.ref([param], **kwargs)
+        case.ref([param], **kwargs)
     torch_message = str(ref_error.value)
     with pytest.raises(ValueError, match=f"^{re.escape(torch_message)}$"):
-        spec.ours([param], **kwargs)
+        case.ours([param], **kwargs)
 
 
-@pytest.mark.parametrize("spec", spec_params())
-def test_empty_parameter_list_is_rejected(spec: Spec) -> None:
+@pytest.mark.parametrize("case", case_params())
+def test_empty_parameter_list_is_rejected(case: OptimizerCase) -> None:
     with pytest.raises(ValueError, match="optimizer got an empty parameter list"):
-        spec.ours([])
+        case.ours([])
 
 
-@pytest.mark.parametrize("spec", spec_params())
-def test_is_a_torch_optimizer_with_step_hooks(spec: Spec) -> None:
+@pytest.mark.parametrize("case", case_params())
+def test_is_a_torch_optimizer_with_step_hooks(case: OptimizerCase) -> None:
     param = torch.ones(2, requires_grad=True)
-    opt = spec.ours([param])
+    opt = case.ours([param])
     assert isinstance(opt, torch.optim.Optimizer)
     calls = []
     opt.register_step_pre_hook(lambda *_: calls.append("pre"))

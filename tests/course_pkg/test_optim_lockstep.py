@@ -6,16 +6,16 @@ from typing import Any
 
 import pytest
 import torch
-from optim_lockstep import DEVICES, TOL, Lockstep, Spec, batch, grid, loss_fn, spec_params
+from optim_lockstep import DEVICES, TOL, Lockstep, OptimizerCase, batch, case_params, grid, loss_fn
 from torch import Tensor
 
 STEPS = 20
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize(("spec", "options"), grid())
-def test_lockstep_hyperparameter_grid(spec: Spec, options: dict[str, Any], device: str) -> None:
-    run = Lockstep(spec, device, **options)
+@pytest.mark.parametrize(("case", "options"), grid())
+def test_lockstep_hyperparameter_grid(case: OptimizerCase, options: dict[str, Any], device: str) -> None:
+    run = Lockstep(case, device, **options)
     start = [p.detach().clone() for p in run.p_ours]
     for _ in range(STEPS):
         run.step()
@@ -25,9 +25,9 @@ def test_lockstep_hyperparameter_grid(spec: Spec, options: dict[str, Any], devic
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("spec", spec_params())
-def test_none_grad_is_a_noop_and_creates_no_state(spec: Spec, device: str) -> None:
-    run = Lockstep(spec, device, **spec.options[-1])
+@pytest.mark.parametrize("case", case_params())
+def test_none_grad_is_a_noop_and_creates_no_state(case: OptimizerCase, device: str) -> None:
+    run = Lockstep(case, device, **case.options[-1])
     had_state = run.p_ours[1] in run.opt.state  # Adagrad creates its state in the constructor, like torch
     before = [p.detach().clone() for p in run.p_ours]
     run.step(drop_grad=[1])  # step 1: parameter 1 has no gradient
@@ -42,9 +42,9 @@ def test_none_grad_is_a_noop_and_creates_no_state(spec: Spec, device: str) -> No
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("spec", spec_params())
-def test_freeze_and_unfreeze_mid_run(spec: Spec, device: str) -> None:
-    run = Lockstep(spec, device, **spec.options[-1])
+@pytest.mark.parametrize("case", case_params())
+def test_freeze_and_unfreeze_mid_run(case: OptimizerCase, device: str) -> None:
+    run = Lockstep(case, device, **case.options[-1])
     for t in range(1, STEPS + 1):
         frozen = 6 <= t <= 12
         for params in (run.p_ours, run.p_ref):
@@ -59,30 +59,30 @@ def test_freeze_and_unfreeze_mid_run(spec: Spec, device: str) -> None:
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("spec", spec_params())
-def test_two_param_groups(spec: Spec, device: str) -> None:
-    def build(spec: Spec, params: list[Tensor], is_ours: bool) -> torch.optim.Optimizer:
-        groups = [{"params": params[:2]}, {"params": params[2:], **spec.group2}]
-        return spec.make_ours(groups) if is_ours else spec.make_ref(groups)
+@pytest.mark.parametrize("case", case_params())
+def test_two_param_groups(case: OptimizerCase, device: str) -> None:
+    def build(case: OptimizerCase, params: list[Tensor], is_ours: bool) -> torch.optim.Optimizer:
+        groups = [{"params": params[:2]}, {"params": params[2:], **case.group2}]
+        return case.make_ours(groups) if is_ours else case.make_ref(groups)
 
-    run = Lockstep(spec, device, build=build)
+    run = Lockstep(case, device, build=build)
     assert run.opt.param_groups[1]["lr"] != run.opt.param_groups[0]["lr"]
     for _ in range(STEPS):
         run.step()
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("spec", spec_params())
-def test_state_dict_round_trip_continues_identically(spec: Spec, device: str) -> None:
-    def build(spec: Spec, params: list[Tensor], is_ours: bool) -> torch.optim.Optimizer:
-        groups = [{"params": params[:2]}, {"params": params[2:], **spec.group2}]
+@pytest.mark.parametrize("case", case_params())
+def test_state_dict_round_trip_continues_identically(case: OptimizerCase, device: str) -> None:
+    def build(case: OptimizerCase, params: list[Tensor], is_ours: bool) -> torch.optim.Optimizer:
+        groups = [{"params": params[:2]}, {"params": params[2:], **case.group2}]
         return (
-            spec.make_ours(groups, **spec.options[-1])
+            case.make_ours(groups, **case.options[-1])
             if is_ours
-            else spec.make_ref(groups, **spec.options[-1])
+            else case.make_ref(groups, **case.options[-1])
         )
 
-    run = Lockstep(spec, device, build=build)
+    run = Lockstep(case, device, build=build)
     for _ in range(STEPS // 2):
         run.step()
     run.reload()
@@ -92,9 +92,9 @@ def test_state_dict_round_trip_continues_identically(spec: Spec, device: str) ->
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("spec", spec_params())
-def test_state_dict_crosses_between_torch_and_ours(spec: Spec, device: str) -> None:
-    run = Lockstep(spec, device, **spec.options[-1])
+@pytest.mark.parametrize("case", case_params())
+def test_state_dict_crosses_between_torch_and_ours(case: OptimizerCase, device: str) -> None:
+    run = Lockstep(case, device, **case.options[-1])
     for _ in range(5):
         run.step()
     run.reload(ours_from="ref", ref_from="ref")  # torch.optim's state dict loads into ours ...
@@ -108,9 +108,9 @@ def test_state_dict_crosses_between_torch_and_ours(spec: Spec, device: str) -> N
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("spec", spec_params())
-def test_closure_returns_the_loss(spec: Spec, device: str) -> None:
-    run = Lockstep(spec, device, **spec.options[0])
+@pytest.mark.parametrize("case", case_params())
+def test_closure_returns_the_loss(case: OptimizerCase, device: str) -> None:
+    run = Lockstep(case, device, **case.options[0])
     for t in range(1, 6):
         expected = loss_fn(run.p_ours, batch(t, device)).item()
         loss_ours, loss_ref = run.step(closure=True)
@@ -119,10 +119,10 @@ def test_closure_returns_the_loss(spec: Spec, device: str) -> None:
         torch.testing.assert_close(loss_ours, loss_ref, **TOL)
 
 
-@pytest.mark.parametrize("spec", spec_params())
-def test_closure_runs_with_grad_enabled_and_step_without(spec: Spec) -> None:
+@pytest.mark.parametrize("case", case_params())
+def test_closure_runs_with_grad_enabled_and_step_without(case: OptimizerCase) -> None:
     param = torch.ones(3, dtype=torch.float64, requires_grad=True)
-    opt = spec.make_ours([param])
+    opt = case.make_ours([param])
     seen = []
 
     def closure() -> Tensor:
@@ -142,8 +142,8 @@ def test_closure_runs_with_grad_enabled_and_step_without(spec: Spec) -> None:
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("spec", spec_params())
-def test_complex_parameters(spec: Spec, device: str) -> None:
+@pytest.mark.parametrize("case", case_params())
+def test_complex_parameters(case: OptimizerCase, device: str) -> None:
     gen = torch.Generator().manual_seed(11)
     leaves = [
         torch.randn(3, 4, dtype=torch.complex128, generator=gen),
@@ -151,8 +151,8 @@ def test_complex_parameters(spec: Spec, device: str) -> None:
     ]
     p_ours = [p.to(device).requires_grad_() for p in leaves]
     p_ref = [p.detach().clone().requires_grad_() for p in p_ours]
-    opt = spec.make_ours(p_ours, **spec.options[-1])
-    ref = spec.make_ref(p_ref, **spec.options[-1])
+    opt = case.make_ours(p_ours, **case.options[-1])
+    ref = case.make_ref(p_ref, **case.options[-1])
     for _ in range(STEPS):
         for p, q in zip(p_ours, p_ref):
             g = torch.randn(p.shape, dtype=torch.complex128, generator=gen).to(device)
@@ -167,10 +167,10 @@ def test_complex_parameters(spec: Spec, device: str) -> None:
     )
 
 
-@pytest.mark.parametrize("spec", spec_params())
-def test_torch_lr_scheduler_drives_ours_like_torch(spec: Spec) -> None:
+@pytest.mark.parametrize("case", case_params())
+def test_torch_lr_scheduler_drives_ours_like_torch(case: OptimizerCase) -> None:
     """The learning rate is read from the group at every step, so torch's schedulers work unchanged."""
-    run = Lockstep(spec, "cpu", **spec.options[0])
+    run = Lockstep(case, "cpu", **case.options[0])
     schedulers = [torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.7) for opt in (run.opt, run.ref)]
     lr0 = run.opt.param_groups[0]["lr"]
     for _ in range(10):
@@ -180,26 +180,26 @@ def test_torch_lr_scheduler_drives_ours_like_torch(spec: Spec) -> None:
     assert run.opt.param_groups[0]["lr"] == pytest.approx(lr0 * 0.7**10)
 
 
-@pytest.mark.parametrize("spec", spec_params())
-def test_tensor_learning_rate(spec: Spec) -> None:
+@pytest.mark.parametrize("case", case_params())
+def test_tensor_learning_rate(case: OptimizerCase) -> None:
     """torch.optim accepts a 1-element tensor as lr and computes with it as a tensor; so do we, to the last bit."""
-    run = Lockstep(spec, "cpu", **{**spec.options[-1], "lr": torch.tensor([0.02])})
+    run = Lockstep(case, "cpu", **{**case.options[-1], "lr": torch.tensor([0.02])})
     for _ in range(STEPS):
         run.step()
 
 
-@pytest.mark.parametrize("spec", spec_params())
-def test_add_param_group_mid_run(spec: Spec) -> None:
+@pytest.mark.parametrize("case", case_params())
+def test_add_param_group_mid_run(case: OptimizerCase) -> None:
     """A group added after a few steps (e.g. unfreezing a layer for fine-tuning) is initialized as torch does."""
-    run = Lockstep(spec, "cpu", build=lambda spec, params, is_ours: _first_two(spec, params, is_ours))
+    run = Lockstep(case, "cpu", build=lambda case, params, is_ours: _first_two(case, params, is_ours))
     for _ in range(3):
         run.step()
     for params, opt in ((run.p_ours, run.opt), (run.p_ref, run.ref)):
-        opt.add_param_group({"params": params[2:], **spec.group2})
+        opt.add_param_group({"params": params[2:], **case.group2})
     for _ in range(STEPS - 3):
         run.step()
 
 
-def _first_two(spec: Spec, params: list[Tensor], is_ours: bool) -> torch.optim.Optimizer:
+def _first_two(case: OptimizerCase, params: list[Tensor], is_ours: bool) -> torch.optim.Optimizer:
     """An optimizer over the first two parameters only (the others get gradients but are not optimized yet)."""
-    return spec.make_ours(params[:2]) if is_ours else spec.make_ref(params[:2])
+    return case.make_ours(params[:2]) if is_ours else case.make_ref(params[:2])

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import torch
-from optim_lockstep import SPECS, TOL, Lockstep, Spec, batch, loss_fn, spec_params
+from optim_lockstep import CASES, TOL, Lockstep, OptimizerCase, batch, case_params, loss_fn
 from torch import Tensor
 
 from course_pkg.optim._base import step_dtype
@@ -44,23 +44,23 @@ def _clone(params: list[Tensor]) -> list[Tensor]:
     return [p.detach().clone().requires_grad_() for p in params]
 
 
-def _zero_decay(spec: Spec, options: dict[str, Any]) -> dict[str, Any]:
+def _zero_decay(case: OptimizerCase, options: dict[str, Any]) -> dict[str, Any]:
     """``options`` with no weight decay (AdamW's default is 1e-2): a zero gradient then leaves θ unchanged."""
     return (
         {**options, "weight_decay": 0.0}
-        if "weight_decay" in inspect.signature(spec.ours).parameters
+        if "weight_decay" in inspect.signature(case.ours).parameters
         else options
     )
 
 
-@pytest.mark.parametrize("spec", spec_params())
-def test_maximize_ascends_and_equals_minimizing_the_negated_loss(spec: Spec) -> None:
+@pytest.mark.parametrize("case", case_params())
+def test_maximize_ascends_and_equals_minimizing_the_negated_loss(case: OptimizerCase) -> None:
     """maximize=True on L follows torch's iterates, raises L, and is the same run as minimizing -L."""
-    options = _zero_decay(spec, {k: v for k, v in spec.options[0].items() if k != "maximize"})
+    options = _zero_decay(case, {k: v for k, v in case.options[0].items() if k != "maximize"})
     p_max, p_ref, p_neg = _params(), _params(), _params()
-    opt_max = spec.make_ours(p_max, **options, maximize=True)
-    ref_max = spec.make_ref(p_ref, **options, maximize=True)
-    opt_neg = spec.make_ours(p_neg, **options)
+    opt_max = case.make_ours(p_max, **options, maximize=True)
+    ref_max = case.make_ref(p_ref, **options, maximize=True)
+    opt_neg = case.make_ours(p_neg, **options)
     losses = _run(opt_max, p_max, 20)
     _run(ref_max, p_ref, 20)
     _run(opt_neg, p_neg, 20, sign=-1.0)
@@ -71,14 +71,14 @@ def test_maximize_ascends_and_equals_minimizing_the_negated_loss(spec: Spec) -> 
     assert final > losses[0]  # ascent: the loss grew
 
 
-@pytest.mark.parametrize("spec", spec_params())
-def test_tensor_lr_gives_the_float_lr_run(spec: Spec) -> None:
+@pytest.mark.parametrize("case", case_params())
+def test_tensor_lr_gives_the_float_lr_run(case: OptimizerCase) -> None:
     """A 0-dim tensor lr and the same float lr give the same iterates (to rounding), in ours as in torch."""
     results = {}
     for name, lr in (("float", 0.02), ("tensor", torch.tensor(0.02, dtype=torch.float64))):
         p_ours, p_ref = _params(), _params()
-        _run(spec.make_ours(p_ours, **{**spec.options[-1], "lr": lr}), p_ours, STEPS)
-        _run(spec.make_ref(p_ref, **{**spec.options[-1], "lr": lr}), p_ref, STEPS)
+        _run(case.make_ours(p_ours, **{**case.options[-1], "lr": lr}), p_ours, STEPS)
+        _run(case.make_ref(p_ref, **{**case.options[-1], "lr": lr}), p_ref, STEPS)
         for a, b in zip(p_ours, p_ref):
             torch.testing.assert_close(a, b, **TOL)
         results[name] = p_ours
@@ -86,16 +86,16 @@ def test_tensor_lr_gives_the_float_lr_run(spec: Spec) -> None:
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("spec", spec_params())
-def test_complex_parameter_equals_its_real_view(spec: Spec) -> None:
+@pytest.mark.parametrize("case", case_params())
+def test_complex_parameter_equals_its_real_view(case: OptimizerCase) -> None:
     """A complex parameter is optimized as the real tensor holding its (real, imaginary) pairs, as in torch."""
     gen = torch.Generator().manual_seed(3)
     z0 = torch.randn(4, 3, dtype=torch.complex128, generator=gen)
     z_ours, z_ref = z0.clone().requires_grad_(), z0.clone().requires_grad_()
     r_ours = torch.view_as_real(z0).clone().requires_grad_()
-    opt_z = spec.make_ours([z_ours], **spec.options[-1])
-    ref_z = spec.make_ref([z_ref], **spec.options[-1])
-    opt_r = spec.make_ours([r_ours], **spec.options[-1])
+    opt_z = case.make_ours([z_ours], **case.options[-1])
+    ref_z = case.make_ref([z_ref], **case.options[-1])
+    opt_r = case.make_ours([r_ours], **case.options[-1])
     for _ in range(STEPS):
         g = torch.randn(4, 3, dtype=torch.complex128, generator=gen)
         z_ours.grad, z_ref.grad, r_ours.grad = g.clone(), g.clone(), torch.view_as_real(g).clone()
@@ -106,12 +106,12 @@ def test_complex_parameter_equals_its_real_view(spec: Spec) -> None:
         torch.testing.assert_close(torch.view_as_real(z_ours.detach()), r_ours.detach(), **TOL)
 
 
-@pytest.mark.parametrize("spec", spec_params())
-def test_missing_and_zero_gradients(spec: Spec) -> None:
+@pytest.mark.parametrize("case", case_params())
+def test_missing_and_zero_gradients(case: OptimizerCase) -> None:
     """No gradient: nothing changes, no state appears. A zero gradient (no weight decay): θ unchanged, state as torch's."""
-    options = _zero_decay(spec, spec.options[-1])
+    options = _zero_decay(case, case.options[-1])
     p_ours, p_ref = _params(), _params()
-    opt, ref = spec.make_ours(p_ours, **options), spec.make_ref(p_ref, **options)
+    opt, ref = case.make_ours(p_ours, **options), case.make_ref(p_ref, **options)
     state_before = copy.deepcopy(opt.state_dict())
     opt.step()
     ref.step()
@@ -128,21 +128,21 @@ def test_missing_and_zero_gradients(spec: Spec) -> None:
     torch.testing.assert_close(opt.state_dict()["state"], ref.state_dict()["state"], **TOL)
 
 
-@pytest.mark.parametrize("spec", spec_params())
-def test_state_dict_is_deterministic(spec: Spec) -> None:
+@pytest.mark.parametrize("case", case_params())
+def test_state_dict_is_deterministic(case: OptimizerCase) -> None:
     """Two optimizers loaded from one state dict have equal state dicts and continue bit for bit alike.
 
     The loaded values equal the saved ones; only their dtype may change (``load_state_dict`` casts every state
     tensor but ``step`` to the parameter's dtype, so NAdam's float32 ``mu_product`` becomes float64, in torch too).
     """
     p_a = _params()
-    opt_a = spec.make_ours(p_a, **spec.options[-1])
+    opt_a = case.make_ours(p_a, **case.options[-1])
     _run(opt_a, p_a, 4)
     saved = opt_a.state_dict()
     p_b, p_c = _clone(p_a), _clone(p_a)
-    opt_b = spec.make_ours(p_b, **spec.options[-1])
+    opt_b = case.make_ours(p_b, **case.options[-1])
     opt_b.load_state_dict(copy.deepcopy(saved))
-    opt_c = spec.make_ours(p_c, **spec.options[-1])
+    opt_c = case.make_ours(p_c, **case.options[-1])
     opt_c.load_state_dict(copy.deepcopy(opt_b.state_dict()))
     torch.testing.assert_close(opt_b.state_dict(), saved, rtol=0, atol=0, check_dtype=False)
     torch.testing.assert_close(opt_c.state_dict(), opt_b.state_dict(), rtol=0, atol=0)
@@ -163,17 +163,17 @@ def _as_old_torch(state_dict: dict[str, Any]) -> dict[str, Any]:
     return old
 
 
-@pytest.mark.parametrize("spec", [s for s in spec_params() if s.values[0].name != "SGD"])
-def test_older_state_dict_with_float_step(spec: Spec) -> None:
+@pytest.mark.parametrize("case", [s for s in case_params() if s.values[0].name != "SGD"])
+def test_older_state_dict_with_float_step(case: OptimizerCase) -> None:
     """Loading a state dict whose counters are plain numbers restores tensors, as torch does, and continues."""
-    run = Lockstep(spec, "cpu", **spec.options[-1])
+    run = Lockstep(case, "cpu", **case.options[-1])
     for _ in range(5):
         run.step()
     old = _as_old_torch(run.ref.state_dict())
     assert any(isinstance(v, float) for e in old["state"].values() for v in e.values())
-    run.opt = spec.make_ours(run.p_ours, **spec.options[-1])
+    run.opt = case.make_ours(run.p_ours, **case.options[-1])
     run.opt.load_state_dict(copy.deepcopy(old))
-    run.ref = spec.make_ref(run.p_ref, **spec.options[-1])
+    run.ref = case.make_ref(run.p_ref, **case.options[-1])
     run.ref.load_state_dict(copy.deepcopy(old))
     for entries in run.opt.state.values():
         for key in ("step", "mu_product"):
@@ -185,8 +185,8 @@ def test_older_state_dict_with_float_step(spec: Spec) -> None:
         run.step()
 
 
-@pytest.mark.parametrize("spec", spec_params())
-def test_hooks_run_as_in_torch(spec: Spec) -> None:
+@pytest.mark.parametrize("case", case_params())
+def test_hooks_run_as_in_torch(case: OptimizerCase) -> None:
     """Step pre/post hooks (one halves lr before every step) and state-dict hooks act on ours as on torch."""
 
     def install(opt: torch.optim.Optimizer, log: list[str]) -> None:
@@ -202,13 +202,13 @@ def test_hooks_run_as_in_torch(spec: Spec) -> None:
         opt.register_load_state_dict_post_hook(lambda _opt: log.append("loaded"))
 
     logs: dict[str, list[str]] = {"ours": [], "ref": []}
-    run = Lockstep(spec, "cpu", **spec.options[0])
+    run = Lockstep(case, "cpu", **case.options[0])
     install(run.opt, logs["ours"])
     install(run.ref, logs["ref"])
     for _ in range(4):
         run.step()
     assert run.opt.param_groups[0]["lr"] == pytest.approx(
-        spec.options[0].get("lr", spec.base.get("lr", 1.0)) / 16
+        case.options[0].get("lr", case.base.get("lr", 1.0)) / 16
     )
     saved = run.opt.state_dict()
     assert saved["note"] == "saved"
@@ -218,11 +218,11 @@ def test_hooks_run_as_in_torch(spec: Spec) -> None:
     run.step()
 
 
-@pytest.mark.parametrize("spec", spec_params())
-def test_deepcopy_continues_like_the_original(spec: Spec) -> None:
+@pytest.mark.parametrize("case", case_params())
+def test_deepcopy_continues_like_the_original(case: OptimizerCase) -> None:
     """deepcopy of (parameters, optimizer) copies every public attribute and state; both runs then agree."""
     p, p_ref = _params(), _params()
-    opt, ref = spec.make_ours(p, **spec.options[-1]), spec.make_ref(p_ref, **spec.options[-1])
+    opt, ref = case.make_ours(p, **case.options[-1]), case.make_ref(p_ref, **case.options[-1])
     _run(opt, p, 3)
     _run(ref, p_ref, 3)
     p_copy, opt_copy = copy.deepcopy((p, opt))
@@ -267,10 +267,10 @@ def _embedding_grad(step: int) -> Tensor:
     [pytest.param(n, o, id=f"{n}-{o}") for n, opts in SPARSE_OPTIONS.items() for o in opts],
 )
 def test_sparse_gradients_as_torch(name: str, options: dict[str, Any]) -> None:
-    spec = next(s for s in SPECS if s.name == name)
+    case = next(s for s in CASES if s.name == name)
     table = torch.randn(10, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     p_ours, p_ref = table.clone().requires_grad_(), table.clone().requires_grad_()
-    opt, ref = spec.make_ours([p_ours], **options), spec.make_ref([p_ref], **options)
+    opt, ref = case.make_ours([p_ours], **options), case.make_ref([p_ref], **options)
     for t in range(1, STEPS + 1):
         g = _embedding_grad(t)
         p_ours.grad, p_ref.grad = g.clone(), g.clone()
@@ -295,9 +295,9 @@ def test_sparse_gradients_as_torch(name: str, options: dict[str, Any]) -> None:
 
 
 def test_sparse_adagrad_with_weight_decay_fails_like_torch() -> None:
-    spec = next(s for s in SPECS if s.name == "Adagrad")
+    case = next(s for s in CASES if s.name == "Adagrad")
     messages = []
-    for make in (spec.make_ours, spec.make_ref):
+    for make in (case.make_ours, case.make_ref):
         param = torch.zeros(10, 3, dtype=torch.float64, requires_grad=True)
         param.grad = _embedding_grad(1)
         with pytest.raises(RuntimeError) as error:
@@ -306,9 +306,9 @@ def test_sparse_adagrad_with_weight_decay_fails_like_torch() -> None:
     assert messages[0] == messages[1] == "weight_decay option is not compatible with sparse gradients"
 
 
-@pytest.mark.parametrize("spec", [s for s in spec_params() if s.values[0].name not in SPARSE_OPTIONS])
-def test_sparse_gradients_refused_where_torch_refuses_them(spec: Spec) -> None:
-    for make in (spec.make_ours, spec.make_ref):
+@pytest.mark.parametrize("case", [s for s in case_params() if s.values[0].name not in SPARSE_OPTIONS])
+def test_sparse_gradients_refused_where_torch_refuses_them(case: OptimizerCase) -> None:
+    for make in (case.make_ours, case.make_ref):
         param = torch.zeros(3, dtype=torch.float64, requires_grad=True)
         param.grad = torch.zeros(3, dtype=torch.float64).to_sparse()
         with pytest.raises(RuntimeError, match="does not support sparse gradients"):
