@@ -71,7 +71,7 @@ assets: $(VENDOR)/.stamp-v1
 # The execution cache keys on a chapter's own code cells only; when course_pkg changes, chapters that import it must
 # run again, so a change of course_pkg's sources clears the cache (the explorables' frame cache has its own keys).
 # book/_ext/course_book.py sets the kernels' environment (e.g. the matplotlib backend): a change re-executes too.
-PKG_HASH = $(shell cat $$(find course_pkg -name '*.py' | LC_ALL=C sort) book/_ext/course_book.py | sha256sum | cut -c1-16)
+PKG_HASH = $(shell cat $$(find course_pkg -name '*.py' | LC_ALL=C sort) book/_ext/course_book.py book/_ext/course_figures.py | sha256sum | cut -c1-16)
 book: install assets
 	@mkdir -p _build
 	@if [ "$$(cat _build/.course_pkg-hash 2>/dev/null)" != "$(PKG_HASH)" ]; then \

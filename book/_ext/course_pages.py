@@ -11,6 +11,8 @@
   sphinx-exercise's repeated ``exercise-content``/``solution-content`` ids become unique per exercise.
 - **Offline search**: Sphinx fetches each result's page for its excerpt, which browsers refuse over ``file://``;
   ``search-pages.js`` (loaded by the search page only) carries each page's text and answers those requests there.
+- **Figures have alt text**: what each ``plt.show()`` figure shows (titles, axis labels, legends), from
+  ``course_figures.py``, instead of the image file's path.
 - **Launch buttons follow the repository**: ``BOOK_REPOSITORY_URL`` / ``BOOK_REPOSITORY_BRANCH`` (set by the
   GitHub workflows from the GitHub context) replace ``repository.url``/``branch`` of ``_config.yml``.
 """
@@ -381,6 +383,11 @@ def _finish(app: Sphinx, exception: Exception | None) -> None:
 
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the page-level hooks (called by ``course_book``)."""
+    import course_figures  # book/_ext is on sys.path (a local extension's folder)
+
+    # figures drawn by the chapters get alt text from their titles and labels (before any kernel starts)
+    course_figures.prepare_kernels(ROOT / "_build")
+    app.connect("doctree-resolved", course_figures.set_figure_alt)
     _register_author_year_style()
     app.connect("config-inited", _configure, priority=910)
     app.connect("doctree-resolved", _unique_exercise_ids)

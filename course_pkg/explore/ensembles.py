@@ -377,7 +377,7 @@ def _draw_adaboost(r: dict[str, Any], fig: Any) -> None:
     ax3.plot(m, np.arange(1, len(m) + 1) / len(m), color="#2ca02c")
     ax3.axvline(0, color="gray", lw=0.8)
     ax3.set_xlim(-1, 1)
-    ax3.set_xlabel("normalised margin y·F(x)/Σα")
+    ax3.set_xlabel("margin y·F(x)/Σα")
     ax3.set_ylabel("fraction of training points ≤ margin")
     ax3.set_title("margin distribution", y=1.0)
     plain_log_ticks(ax2.yaxis, labels="superscript")

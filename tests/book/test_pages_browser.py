@@ -1,6 +1,7 @@
 """What a reader of the built book meets, page by page, in headless Chromium at 1280 px and on a 390 px phone.
 
-- every figure the chapter's code draws is on the page (and in the executed notebook that the page offers);
+- every figure the chapter's code draws is on the page (and in the executed notebook that the page offers), with alt
+  text that says what it shows (titles, axis labels, legend), not its file name;
 - no page scrolls sideways; a wide equation scrolls inside its own box with its number in view;
 - on a phone the ☰ menu and "On this page" open;
 - axe-core finds no serious or critical accessibility violation in the page chrome and text (explorables are
@@ -145,6 +146,21 @@ def test_every_figure_is_on_the_page_and_in_the_notebook(desktop, site, book_htm
         """
     )
     assert on_page == produced, f"{page}: {on_page} figures shown, the downloadable notebook has {produced}"
+    # each says what it shows (its titles, axis labels, legend; book/_ext/course_figures.py), not its file name
+    alts = desktop.execute_script(
+        """
+        return Array.from(document.querySelectorAll(".cell_output img"))
+          .filter(img => !img.closest(".explorable")).map(img => [img.getAttribute("alt") || "", img.src]);
+        """
+    )
+    for alt, src in alts:
+        name = src.rsplit("/", 1)[-1]
+        assert alt.strip() and name not in alt and not re.search(r"\.(png|jpe?g|svg)$", alt), (
+            f"{page}: figure {name} has the alt text {alt!r}"
+        )
+        assert re.search(r"[^\W\d_]{3}", alt) and "no titles or labels" not in alt, (
+            f"{page}: alt text {alt!r}"
+        )
     link = desktop.execute_script(
         "return Array.from(document.querySelectorAll('a')).map(a => a.href).find(h => /_sources\\/.*\\.ipynb$/.test(h))"
     )

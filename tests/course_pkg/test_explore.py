@@ -437,6 +437,10 @@ def test_book_build_copies_the_frames_a_page_refers_to(tmp_path) -> None:
 CSS_DPI = 80
 COLUMN_PX = 640
 MIN_TEXT_PX = 11.0
+#: The content column of a 390 px phone (CSS px, measured in Chromium) and the smallest text allowed there: a
+#: wider panel is shrunk to the column, its text with it.
+PHONE_COLUMN_PX = 330
+MIN_PHONE_TEXT_PX = 9.0
 
 
 def test_course_has_explorables_and_unique_names() -> None:
@@ -459,6 +463,9 @@ def test_every_course_explorable_is_within_budget_with_legible_panels(key: str) 
     assert all((folder / f"f{k}.webp").is_file() for f in index for k in f)
     # every panel fits the column at its natural size, so that it is never shrunk
     assert max(w for w, _ in manifest["tiles"]) <= COLUMN_PX, f"{e.name}: a panel is wider than the column"
+    # on a phone, the widest panel is shrunk to the column: its smallest text must stay legible
+    phone = manifest["text_px"] * min(1.0, PHONE_COLUMN_PX / max(w for w, _ in manifest["tiles"]))
+    assert phone >= MIN_PHONE_TEXT_PX, f"{e.name}: smallest text {phone:.1f} CSS px on a phone"
     # ordered numbers are never dropdowns: sliders show them
     for name, grid in e.params.items():
         numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in grid.values)
