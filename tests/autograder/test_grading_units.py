@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -157,6 +159,37 @@ def test_optimizer_checks_agree_with_torch_and_detect_a_bug() -> None:
     }
     keys = torch_default_keys(torch.optim.SGD)
     assert "lr" in keys and defaults(torch.optim.SGD, keys)["default.lr"] == 1e-3
+
+
+def test_default_keys_equal_the_constructed_optimizers_defaults() -> None:
+    """Read from the constructor signatures (no optimizer built while the spec loads), the keys are exactly
+    the ``defaults`` keys of the optimizer torch constructs, for every optimizer torch.optim exports."""
+    classes = [
+        getattr(torch.optim, name)
+        for name in dir(torch.optim)
+        if isinstance(getattr(torch.optim, name), type)
+        and issubclass(getattr(torch.optim, name), torch.optim.Optimizer)
+        and getattr(torch.optim, name) is not torch.optim.Optimizer
+    ]
+    named = {"SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "NAdam", "RAdam", "LBFGS"}
+    assert named <= {c.__name__ for c in classes}
+    for cls in classes:
+        built = cls([torch.zeros(3, 2, dtype=torch.float64, requires_grad=True)])  # Muon takes 2-D only
+        assert torch_default_keys(cls) == sorted(built.defaults), cls.__name__
+
+
+def test_loading_the_specs_does_not_import_torch_dynamo() -> None:
+    """``torch._dynamo`` (imported by the first optimizer torch builds) costs seconds of the grader's start-up."""
+    names = sorted(p.stem for p in Path(spec_path("a3-sgd-momentum-schedules")).parent.glob("a*.py"))
+    code = (
+        "import sys\nfrom autograder.spec import load_spec, spec_path\n"
+        f"for name in {names!r}:\n    load_spec(spec_path(name))\n"
+        "assert 'torch._dynamo' not in sys.modules, 'torch._dynamo imported'\n"
+        "assert 'torch' in sys.modules\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert len(names) >= 6
 
 
 def test_specs_load_and_name_their_grade_cells() -> None:
