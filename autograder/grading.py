@@ -79,6 +79,20 @@ def reference_output(spec: Spec, name: str, device: str, dtype: str) -> dict[str
         return _REF_CACHE[key]
 
 
+def warm_references(spec: Spec, variants: list[tuple[str, str]]) -> None:
+    """Compute (and cache) the references of the spec's probe checks ahead of the first verdict: run in a thread
+    while the sandbox template starts, the first optimizer torch builds here (its ``torch._dynamo`` import,
+    seconds) leaves the first submission's critical path. A reference that raises is left to :func:`_judge`,
+    which computes it again and reports the error where it belongs."""
+    for device, dtype in variants:
+        for check in spec.checks:
+            if check.replay is None and (dtype in check.dtypes or device == "cpu"):
+                try:
+                    reference_output(spec, check.name, device, dtype)
+                except Exception:  # noqa: BLE001, S112 - reported by the verdict that needs it
+                    continue
+
+
 def _as_plain(out: dict[str, Any]) -> dict[str, Any]:
     import torch
 

@@ -6,13 +6,14 @@ import dataclasses
 import json
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from autograder.executors import DaskExecutor, LocalExecutor, Task, cached_spec
-from autograder.grading import StudentResult, hidden_paths
+from autograder.grading import StudentResult, hidden_paths, warm_references
 from autograder.notebook import Course, read_regular_file, write_autograded
 from autograder.safefs import real_dir, write_atomic
 from autograder.spec import Spec, spec_path
@@ -214,6 +215,7 @@ def grade_assignment(
     course = Course(Path(course_root).resolve())
     variants = resolve_variants(device)
     pool: LocalExecutor | DaskExecutor | None = None
+    warm: threading.Thread | None = None
     if executor == "local":  # its template starts now: it imports torch while the spec and gradebook load
         gpus = 0
         if any(d == "cuda" for d, _ in variants):  # one submission per GPU at a time
@@ -228,6 +230,9 @@ def grade_assignment(
             pool, LocalExecutor
         ):  # the template applies the spec's imports while the gradebook opens
             pool.prepare(spec)
+            # and the trusted references are computed meanwhile, off the first submission's critical path
+            warm = threading.Thread(target=warm_references, args=(spec, variants), name="references")
+            warm.start()
         from autograder.gradebook import open_gradebook  # nbgrader: seconds to import
 
         with open_gradebook(course.db_url) as gb:  # one gradebook (one alembic check) for the whole run
@@ -237,6 +242,8 @@ def grade_assignment(
                     pool = DaskExecutor(scheduler, workers, gpu=any(d == "cuda" for d, _ in variants))
                 _grade_tasks(pool, tasks, gb, course, spec, summary, progress, assignment, late)
     finally:
+        if warm is not None:
+            warm.join()
         if pool is not None:
             pool.close()
     notes = {p for r in summary.results for p in r.problems if "unavailable" in p or "incomplete" in p}

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import struct
+import subprocess
+import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -13,11 +16,11 @@ import torch
 from ag_helpers import SOURCE_NB, SPECS
 
 from autograder import cells as nbcells
-from autograder.grading import student_traceback
+from autograder.grading import reference_output, student_traceback, warm_references
 from autograder.notebook import read_submission
 from autograder.optim_checks import constructor_error, defaults, torch_default_keys, trajectory
 from autograder.sandbox import decode_frames, encode_frame, to_plain
-from autograder.spec import compare_outputs, load_spec, spec_path
+from autograder.spec import Check, compare_outputs, load_spec, spec_path
 
 TOL = (1e-9, 1e-12)
 
@@ -157,6 +160,68 @@ def test_optimizer_checks_agree_with_torch_and_detect_a_bug() -> None:
     }
     keys = torch_default_keys(torch.optim.SGD)
     assert "lr" in keys and defaults(torch.optim.SGD, keys)["default.lr"] == 1e-3
+
+
+def test_default_keys_equal_the_constructed_optimizers_defaults() -> None:
+    """Read from the constructor signatures (no optimizer built while the spec loads), the keys are exactly
+    the ``defaults`` keys of the optimizer torch constructs, for every optimizer torch.optim exports."""
+    classes = [
+        getattr(torch.optim, name)
+        for name in dir(torch.optim)
+        if isinstance(getattr(torch.optim, name), type)
+        and issubclass(getattr(torch.optim, name), torch.optim.Optimizer)
+        and getattr(torch.optim, name) is not torch.optim.Optimizer
+    ]
+    named = {"SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "NAdam", "RAdam", "LBFGS"}
+    assert named <= {c.__name__ for c in classes}
+    for cls in classes:
+        built = cls([torch.zeros(3, 2, dtype=torch.float64, requires_grad=True)])  # Muon takes 2-D only
+        assert torch_default_keys(cls) == sorted(built.defaults), cls.__name__
+
+
+def test_warmed_references_are_cached_and_a_failing_one_is_left_to_its_verdict() -> None:
+    """``warm_references`` (run in a thread while the template starts) fills the cache that the verdicts read,
+    skips replayed checks and CUDA-only dtypes on the CPU rule, and swallows nothing that a verdict would see."""
+    calls: dict[str, int] = {"good": 0, "bad": 0}
+
+    def good(dev: torch.device, dt: torch.dtype) -> dict:
+        calls["good"] += 1
+        return {"x": torch.arange(3, dtype=dt, device=dev)}
+
+    def bad(dev: torch.device, dt: torch.dtype) -> dict:
+        calls["bad"] += 1
+        raise RuntimeError("reference broke")
+
+    checks = [
+        Check("good", "g", reference=good),
+        Check("bad", "g", reference=bad),
+        Check("replayed", "g", replay="nb.ipynb"),
+        Check("gpu32", "g", reference=good, dtypes=("float32",)),
+    ]
+    spec = types.SimpleNamespace(
+        path=f"/nowhere/warm-{os.getpid()}.py", checks=checks, check={c.name: c for c in checks}.__getitem__
+    )
+    warm_references(spec, [("cpu", "float64")])  # type: ignore[arg-type]
+    assert calls == {"good": 2, "bad": 1}  # "good" and "gpu32" (the CPU runs every check in float64)
+    np.testing.assert_array_equal(reference_output(spec, "good", "cpu", "float64")["x"], [0.0, 1.0, 2.0])  # type: ignore[arg-type]
+    assert calls["good"] == 2  # read from the cache
+    with pytest.raises(RuntimeError, match="reference broke"):
+        reference_output(spec, "bad", "cpu", "float64")  # type: ignore[arg-type]
+    assert calls["bad"] == 2
+
+
+def test_loading_the_specs_does_not_import_torch_dynamo() -> None:
+    """``torch._dynamo`` (imported by the first optimizer torch builds) costs seconds of the grader's start-up."""
+    names = sorted(p.stem for p in Path(spec_path("a3-sgd-momentum-schedules")).parent.glob("a*.py"))
+    code = (
+        "import sys\nfrom autograder.spec import load_spec, spec_path\n"
+        f"for name in {names!r}:\n    load_spec(spec_path(name))\n"
+        "assert 'torch._dynamo' not in sys.modules, 'torch._dynamo imported'\n"
+        "assert 'torch' in sys.modules\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert len(names) >= 6
 
 
 def test_specs_load_and_name_their_grade_cells() -> None:
