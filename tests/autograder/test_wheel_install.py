@@ -32,7 +32,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 A3 = "a3-sgd-momentum-schedules"
-BUGGY = ("buf = g.detach().clone()", "buf = g.detach().clone().mul_(1 - tau)")
+BUGGY = ("buf = g.detach().clone()", "buf = g.detach().clone().mul_(1 - dampening)")
 
 pytestmark = [
     pytest.mark.slow,
