@@ -148,21 +148,21 @@ def _plan(
         raise ValueError("; ".join(bad))
     digests = {s: submission_digest(course, assignment, s, spec.notebook) for s in everyone}
     penalties = late_penalty_preprocessor(course.root)
-    todo = []
+    to_grade = []
     for s in everyone:
         if (
             force
             or not is_graded(gb, assignment, s, spec.grade_ids())
             or (load_result(course, assignment, s) or {}).get("submission_sha256") != digests[s]
         ):
-            todo.append(s)
+            to_grade.append(s)
         else:  # unchanged: only the time and penalty are recorded again (a new due date or extension)
             record_lateness(gb, assignment, s, stamps[s], penalties)
             gb.db.commit()
-    summary.skipped = len(everyone) - len(todo)
+    summary.skipped = len(everyone) - len(to_grade)
     hide = tuple(hidden_paths(course, spec))
     points_t = tuple(points.items())
-    tasks = [Task(spec.path, str(course.root), s, tuple(variants), points_t, hide) for s in todo]
+    tasks = [Task(spec.path, str(course.root), s, tuple(variants), points_t, hide) for s in to_grade]
     return summary, tasks, _Lateness(stamps, digests, penalties)
 
 
