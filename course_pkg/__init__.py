@@ -10,8 +10,8 @@ learning
     cross-validation.
 explore
     Explorables: interactive figures that run live in Jupyter and stay interactive in the static book. The
-    framework (``core`` the declaration, ``frames`` the renderer, ``live`` and ``static`` the views) and one
-    module per chapter holding that chapter's figures.
+    framework (``core`` the declaration, ``frames`` the renderer, ``live`` and ``static`` the views) and the
+    subpackage ``explore.chapters``, one module per chapter holding that chapter's figures (found, not listed).
 curvature
     Methods that use curvature, in numpy: Newton's method, conjugate gradients, BFGS, coordinate descent.
 experiments
@@ -24,10 +24,10 @@ data
 
 Where chapter code goes
 -----------------------
-One home per kind: a chapter's *figures* (explorables: compute + draw) in ``explore/<chapter>.py``; the *numbers and
-algorithms* it computes (experiments, training runs, tuned values it asserts) in ``experiments/<chapter>.py``; a
-*method* reused beyond one chapter in the package proper (``optim``, ``nn``, ``curvature``, ``learning``,
-``landscapes``); *data* in ``data.py``, one loader per data set. Imports go from figures to experiments to methods,
+One home per kind: a chapter's *figures* (explorables: compute + draw) in ``explore/chapters/<chapter>.py``; the
+*numbers and algorithms* it computes (experiments, training runs, tuned values it asserts) in
+``experiments/<chapter>.py``; a *method* reused beyond one chapter in the package proper (``optim``, ``nn``,
+``curvature``, ``learning``, ``landscapes``); *data* in ``data.py``, one loader per data set. Imports go from figures to experiments to methods,
 never back, and no module imports a chapter's explorables.
 """
 

@@ -1,4 +1,4 @@
-"""Experiments of the chapter "Choosing an optimizer" (its explorable is :mod:`course_pkg.explore.choosing`).
+"""Experiments of the chapter "Choosing an optimizer" (its explorable is :mod:`course_pkg.explore.chapters.choosing`).
 
 A *fair* race gives every optimizer its own tuned learning rate. Here the tuning protocol is a log-grid search
 with half-decade spacing, η = 10^(k/2), scored by the final loss (2-D test functions) or by the validation

@@ -1,6 +1,6 @@
 """Explorables: interactive figures that run live in Jupyter and stay interactive in the static book.
 
-Declare an explorable once, in a module ``course_pkg/explore/<chapter>.py``::
+Declare an explorable once, in a chapter module ``course_pkg/explore/chapters/<chapter>.py``::
 
     from course_pkg.explore import Explorable, LogGrid, LinGrid, Choice, Toggle, plain_log_ticks
 
@@ -21,7 +21,7 @@ Declare an explorable once, in a module ``course_pkg/explore/<chapter>.py``::
 
 A chapter cell ends with ``lr_condition()``: live ipywidgets in a Jupyter kernel, a static self-contained HTML
 figure when ``COURSE_EXPLORE_MODE=static`` (set by the book build). :func:`all_explorables` gathers every
-module's ``EXPLORABLES`` (tests and benchmarks iterate over it).
+chapter module's ``EXPLORABLES`` (tests and benchmarks iterate over it).
 """
 
 from __future__ import annotations
@@ -58,10 +58,11 @@ __all__ = [
     "rendering_mode",
 ]
 
-#: The framework's modules, one direction of imports: ``_mpl_private`` ← ``_textcache`` ← ``frames`` (the frame
-#: renderer) ← ``core`` (the declaration) ← ``live``, ``static`` (the views) ← ``book`` (the Sphinx side) and this
-#: package, which registers the views in :data:`core.VIEWS`. Every other module is a chapter's explorables.
-_FRAMEWORK_MODULES = {"core", "frames", "static", "live", "book"}
+# The framework's modules, one direction of imports: ``_mpl_private`` ← ``_textcache`` ← ``frames`` (the frame
+# renderer) ← ``core`` (the declaration) ← ``live``, ``static`` (the views) ← ``book`` (the Sphinx side) and this
+# package, which registers the views in :data:`core.VIEWS`. The chapters' explorables are the subpackage
+# :mod:`course_pkg.explore.chapters`, which imports this package and is imported by nothing here but
+# :func:`explorable_modules`.
 
 
 def _static_view(explorable: Explorable, **options: Any) -> str:
@@ -80,13 +81,13 @@ core.VIEWS.update(static=_static_view, live=_live_view)
 
 
 def explorable_modules() -> list[str]:
-    """Names of the chapter modules under :mod:`course_pkg.explore` (every module but the framework's)."""
-    import course_pkg.explore as pkg
+    """Names of the chapter modules, every module of :mod:`course_pkg.explore.chapters` (``_``-prefixed excepted)."""
+    import course_pkg.explore.chapters as chapters
 
     return sorted(
-        f"{pkg.__name__}.{m.name}"
-        for m in pkgutil.iter_modules(pkg.__path__)
-        if m.name not in _FRAMEWORK_MODULES and not m.name.startswith("_")
+        f"{chapters.__name__}.{m.name}"
+        for m in pkgutil.iter_modules(chapters.__path__)
+        if not m.name.startswith("_")
     )
 
 
@@ -96,7 +97,8 @@ def all_explorables() -> dict[str, Callable[[], Explorable]]:
     Returns
     -------
     dict of str to callable
-        Each chapter module's ``EXPLORABLES`` list, flattened.
+        Each chapter module's ``EXPLORABLES`` list, flattened; the key names the chapter module by its last
+        component (``"momentum.momentum_quadratic"`` for :mod:`course_pkg.explore.chapters.momentum`).
 
     Raises
     ------

@@ -13,7 +13,7 @@ import torch
 
 from course_pkg import curvature as C
 from course_pkg.experiments import curvature as X
-from course_pkg.explore import curvature as E
+from course_pkg.explore.chapters import curvature as E
 
 
 @pytest.fixture(autouse=True)

@@ -510,14 +510,14 @@ def test_every_course_explorable_text_renders_at_11_css_px(key: str) -> None:
 
 
 def test_cache_key_follows_dependencies_and_ignores_unrelated_imports() -> None:
-    from course_pkg.explore import gradient_descent
+    from course_pkg.explore.chapters import gradient_descent
 
     e = gradient_descent.lr_condition()
     modules = [m.__name__ for m in static._course_modules(e.compute)]
     # the chapter module, the framework class it uses, and the landscapes it computes with
     assert modules == [
+        "course_pkg.explore.chapters.gradient_descent",
         "course_pkg.explore.core",
-        "course_pkg.explore.gradient_descent",
         "course_pkg.landscapes",
     ]
     before = static.cache_key(e, 80, static.MAX_BYTES)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import course_pkg.optim as co
-from course_pkg.explore import adaptive
+from course_pkg.explore.chapters import adaptive
 
 
 @pytest.fixture(autouse=True)

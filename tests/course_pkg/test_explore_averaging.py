@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from course_pkg import averaging as avg
-from course_pkg.explore import averaging as E
+from course_pkg.explore.chapters import averaging as E
 
 H = E.curvatures(4, 10.0)
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course_pkg.explore import bias_variance as bv
+from course_pkg.explore.chapters import bias_variance as bv
 
 
 def test_polynomial_fit_matches_numpy_polyfit():

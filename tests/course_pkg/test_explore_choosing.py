@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course_pkg.explore import choosing as ch
+from course_pkg.explore.chapters import choosing as ch
 
 
 def test_sgd_run_matches_plain_gradient_descent_in_numpy():

@@ -7,7 +7,7 @@ from sklearn.model_selection import KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PolynomialFeatures
 
-from course_pkg.explore import cross_validation as cvx
+from course_pkg.explore.chapters import cross_validation as cvx
 
 
 @pytest.mark.parametrize("k, seed", [(2, 0), (5, 3), (10, 1)])

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_pkg.explore import deepnets
+from course_pkg.explore.chapters import deepnets
 
 
 @pytest.mark.parametrize("init", list(deepnets.INITS))

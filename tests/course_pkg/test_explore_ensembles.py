@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course_pkg.explore import ensembles as ens
+from course_pkg.explore.chapters import ensembles as ens
 
 
 def test_bagging_variance_formula_uses_the_pairwise_covariance_of_members():

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from course_pkg.explore import erm
+from course_pkg.explore.chapters import erm
 
 
 def test_fit_and_curves_match_numpy_polyfit():

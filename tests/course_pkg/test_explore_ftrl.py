@@ -10,7 +10,7 @@ from torch import nn
 
 import course_pkg.optim as co
 from course_pkg.experiments import ftrl as F
-from course_pkg.explore import ftrl as E
+from course_pkg.explore.chapters import ftrl as E
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from course_pkg.explore import landscape
+from course_pkg.explore.chapters import landscape
 
 
 def test_semicircle_cdf_integrates_the_density() -> None:

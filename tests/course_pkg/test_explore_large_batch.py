@@ -13,7 +13,7 @@ from torch import nn
 
 from course_pkg.experiments import large_batch as exl
 from course_pkg.experiments.sgd import load_digits_split
-from course_pkg.explore import large_batch as lb
+from course_pkg.explore.chapters import large_batch as lb
 from course_pkg.optim import LAMB, LARS
 
 

@@ -11,7 +11,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from course_pkg.explore import Choice, Explorable, LinGrid, Toggle, gradient_descent
+from course_pkg.explore import Choice, Explorable, LinGrid, Toggle
+from course_pkg.explore.chapters import gradient_descent
 from course_pkg.explore.live import ExplorableWidget, make_control
 
 
@@ -60,7 +61,7 @@ def test_widget_in_a_real_kernel_reacts_to_a_frontend_update() -> None:
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_code_cell(
-            "from course_pkg.explore import gradient_descent\nex = gradient_descent.lr_condition()\nex"
+            "from course_pkg.explore.chapters import gradient_descent\nex = gradient_descent.lr_condition()\nex"
         ),
         nbformat.v4.new_code_cell(
             "import hashlib\nw = ex.live_widget\nprint(w.values()['lr'], hashlib.sha1(w.image.value).hexdigest())"

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from course_pkg.explore import losses
+from course_pkg.explore.chapters import losses
 
 
 def test_logistic_fit_matches_sklearn_and_errors_are_0_1_rates():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_pkg.explore import momentum
+from course_pkg.explore.chapters import momentum
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from course_pkg.experiments import noisy_gradients as N
-from course_pkg.explore import noisy_gradients as E
+from course_pkg.explore.chapters import noisy_gradients as E
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from torch.optim import lr_scheduler as tsched
 
 from course_pkg.experiments import schedules as X
-from course_pkg.explore import schedules as E
+from course_pkg.explore.chapters import schedules as E
 
 
 @pytest.fixture(autouse=True)

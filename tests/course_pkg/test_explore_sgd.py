@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course_pkg.explore import sgd
+from course_pkg.explore.chapters import sgd
 
 
 def test_regression_minimiser_matches_lstsq():
