@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from course_pkg.experiments.sgd import DigitsSplit, accuracy, full_loss
+from course_pkg.experiments.sgd import DigitsSplit, accuracy, full_loss, shuffled_minibatches
 
 __all__ = [
     "radam_rho",
@@ -153,9 +153,7 @@ def logistic_regression_race(
             gen = torch.Generator().manual_seed(seed)
             curve = [float(_digits_logreg_loss(W, b, X, y, l2).detach())]
             for _ in range(epochs):
-                perm = torch.randperm(n, generator=gen)
-                for start in range(0, n, batch_size):
-                    idx = perm[start : start + batch_size]
+                for idx in shuffled_minibatches(n, batch_size, gen):
                     loss = _digits_logreg_loss(W, b, X[idx], y[idx], l2)
                     opt.zero_grad()
                     loss.backward()
@@ -235,9 +233,7 @@ def warmup_race(
             gen = torch.Generator().manual_seed(seed)
             curve = []
             for _ in range(epochs):
-                perm = torch.randperm(n, generator=gen)
-                for start in range(0, n, batch_size):
-                    idx = perm[start : start + batch_size]
+                for idx in shuffled_minibatches(n, batch_size, gen):
                     loss = nn.functional.cross_entropy(model(data.X_train[idx]), data.y_train[idx])
                     opt.zero_grad()
                     loss.backward()

@@ -24,6 +24,7 @@ import torch
 
 import course_pkg.optim as co
 from course_pkg.data import load_digits
+from course_pkg.experiments.sgd import shuffled_minibatches
 from course_pkg.landscapes import Landscape, beale, rosenbrock, saddle
 
 __all__ = [
@@ -286,10 +287,8 @@ def train_digits_mlp(
     n = data["X_train"].shape[0]
     losses, val_acc = [], []
     for _ in range(epochs):
-        perm = torch.randperm(n, generator=gen)
         total = 0.0
-        for start in range(0, n, batch_size):
-            idx = perm[start : start + batch_size]
+        for idx in shuffled_minibatches(n, batch_size, gen):
             opt.zero_grad()
             loss = torch.nn.functional.cross_entropy(model(data["X_train"][idx]), data["y_train"][idx])
             loss.backward()

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from course_pkg.experiments.sgd import DigitsSplit
+from course_pkg.experiments.sgd import DigitsSplit, shuffled_minibatches
 
 __all__ = [
     "LargeBatchRun",
@@ -122,13 +122,11 @@ def train_large_batch(
     gen = torch.Generator().manual_seed(seed)
     t = 0
     for _ in range(epochs):
-        perm = torch.randperm(n, generator=gen)
-        for start in range(0, n, batch_size):
+        for idx in shuffled_minibatches(n, batch_size, gen):
             t += 1
             if warmup_steps:
                 for group, lr in zip(opt.param_groups, peak):
                     group["lr"] = lr * min(1.0, t / warmup_steps)
-            idx = perm[start : start + batch_size]
             loss = nn.functional.cross_entropy(model(data.X_train[idx]), data.y_train[idx])
             if not torch.isfinite(loss):
                 return LargeBatchRun(model, math.nan, 0.0, t)

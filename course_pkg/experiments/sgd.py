@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ __all__ = [
     "make_mlp",
     "train_mlp",
     "full_loss",
+    "shuffled_minibatches",
     "accuracy",
     "epsilon_sharpness",
     "random_direction_losses",
@@ -110,6 +111,18 @@ def make_mlp(hidden: int = 64, seed: int = 0, n_in: int = 64, n_out: int = 10) -
     return model
 
 
+def shuffled_minibatches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+    """One epoch of minibatch indices: ``0, …, n − 1`` in a fresh random order, cut into consecutive batches.
+
+    Every batch has ``batch_size`` indices but the last, which keeps the remainder (as torch's ``DataLoader``
+    with ``shuffle=True, drop_last=False``). The order is one ``torch.randperm(n, generator=generator)`` per call,
+    so a seeded generator gives every run the same batches.
+    """
+    perm = torch.randperm(n, generator=generator)
+    for start in range(0, n, batch_size):
+        yield perm[start : start + batch_size]
+
+
 @torch.no_grad()
 def full_loss(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
     """Mean cross-entropy of ``model`` on the whole set (X, y)."""
@@ -174,9 +187,7 @@ def train_mlp(
     loss0 = full_loss(model, data.X_train, data.y_train)
     result.train_loss.append(loss0)
     for _ in range(epochs):
-        perm = torch.randperm(n, generator=gen)
-        for start in range(0, n, batch_size):
-            idx = perm[start : start + batch_size]
+        for idx in shuffled_minibatches(n, batch_size, gen):
             loss = nn.functional.cross_entropy(model(data.X_train[idx]), data.y_train[idx])
             opt.zero_grad()
             loss.backward()

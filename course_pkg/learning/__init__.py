@@ -4,7 +4,11 @@ ensembles.
 The public names are re-exported here: ``from course_pkg.learning import kfold_indices``.
 """
 
-from course_pkg.learning.bias_variance import BiasVarianceResult, bias_variance_decomposition
+from course_pkg.learning.bias_variance import (
+    BiasVarianceResult,
+    bias_variance_decomposition,
+    decomposition_of_rounds,
+)
 from course_pkg.learning.cv import (
     CVCurve,
     NestedCV,
@@ -56,6 +60,7 @@ __all__ = [
     "DecisionTree",
     "GradientBoosting",
     "bias_variance_decomposition",
+    "decomposition_of_rounds",
     "bootstrap_estimate",
     "bootstrap_indices",
     "MARGIN_LOSSES",

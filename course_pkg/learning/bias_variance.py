@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["BiasVarianceResult", "bias_variance_decomposition"]
+__all__ = ["BiasVarianceResult", "bias_variance_decomposition", "decomposition_of_rounds"]
 
 
 @dataclass(frozen=True)
@@ -134,13 +134,38 @@ def bias_variance_decomposition(
         preds[r] = p
         y_test = f_test + np.sqrt(noise) * rng.standard_normal(m)
         sq_err[r] = (y_test - p) ** 2
+    return decomposition_of_rounds(preds, sq_err, f_test, noise)
+
+
+def decomposition_of_rounds(
+    preds: np.ndarray, sq_err: np.ndarray, f_test: np.ndarray, noise: np.ndarray
+) -> BiasVarianceResult:
+    """The decomposition from R rounds of predictions, as :func:`bias_variance_decomposition` computes it.
+
+    For callers that produce the rounds themselves (e.g. many fits solved as one batch).
+
+    Parameters
+    ----------
+    preds : numpy.ndarray of shape (R, m)
+        Each round's predictions at the m test inputs (R >= 2).
+    sq_err : numpy.ndarray of shape (R, m)
+        Each round's squared error against fresh test labels.
+    f_test : numpy.ndarray of shape (m,)
+        The true regression function at the test inputs.
+    noise : numpy.ndarray of shape (m,)
+        The noise variance at the test inputs.
+
+    Returns
+    -------
+    BiasVarianceResult
+    """
     mean_pred = preds.mean(axis=0)
     bias2 = (f_test - mean_pred) ** 2
     variance = preds.var(axis=0)
     err = sq_err.mean(axis=0)
     # the rounds are independent, so the per-round average over test points is an i.i.d. sample
     per_round = sq_err.mean(axis=1)
-    se = float(per_round.std(ddof=1) / np.sqrt(n_rounds))
+    se = float(per_round.std(ddof=1) / np.sqrt(preds.shape[0]))
     return BiasVarianceResult(
         bias2=float(bias2.mean()),
         variance=float(variance.mean()),

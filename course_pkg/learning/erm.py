@@ -274,6 +274,18 @@ def standard_error(values: np.ndarray) -> float:
     return float(values.std(ddof=1) / np.sqrt(values.size))
 
 
+def _check_minibatch(per_example: np.ndarray, batch_size: int, replace: bool) -> np.ndarray:
+    """``per_example`` as a 1-D float array, after checking that a batch of ``batch_size`` can be drawn from it."""
+    per_example = _as_1d("per_example", per_example)
+    if not isinstance(batch_size, int | np.integer) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    if not replace and batch_size > per_example.size:
+        raise ValueError(
+            f"batch_size={batch_size} exceeds the dataset size n={per_example.size} (sampling without replacement)"
+        )
+    return per_example
+
+
 def minibatch_standard_error(per_example: np.ndarray, batch_size: int, replace: bool = False) -> float:
     r"""Exact standard deviation of a minibatch mean drawn from a finite dataset.
 
@@ -296,14 +308,8 @@ def minibatch_standard_error(per_example: np.ndarray, batch_size: int, replace: 
     float
         Standard deviation of the minibatch mean.
     """
-    per_example = _as_1d("per_example", per_example)
+    per_example = _check_minibatch(per_example, batch_size, replace)
     n = per_example.size
-    if not isinstance(batch_size, int | np.integer) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    if not replace and batch_size > n:
-        raise ValueError(
-            f"batch_size={batch_size} exceeds the dataset size n={n} (sampling without replacement)"
-        )
     sigma = per_example.std(ddof=0)
     se = sigma / np.sqrt(batch_size)
     if not replace:
@@ -334,14 +340,8 @@ def minibatch_means(
     numpy.ndarray of shape (n_batches,)
         Minibatch means.
     """
-    per_example = _as_1d("per_example", per_example)
+    per_example = _check_minibatch(per_example, batch_size, replace)
     n = per_example.size
-    if not isinstance(batch_size, int | np.integer) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    if not replace and batch_size > n:
-        raise ValueError(
-            f"batch_size={batch_size} exceeds the dataset size n={n} (sampling without replacement)"
-        )
     if not isinstance(n_batches, int | np.integer) or n_batches < 1:
         raise ValueError(f"n_batches must be an integer >= 1, got {n_batches!r}")
     rng = np.random.default_rng(seed)

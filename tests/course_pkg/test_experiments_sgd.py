@@ -103,3 +103,19 @@ def test_stability_grid_marks_divergence(data):
     assert grid["train_loss"].shape == (2, 2)
     assert np.all(np.isfinite(grid["train_loss"][0]))
     assert np.all(np.isinf(grid["train_loss"][1]))
+
+
+@pytest.mark.parametrize(("n", "batch_size"), [(10, 3), (12, 4), (5, 8)])
+@pytest.mark.parametrize("seed", [0, 7])
+def test_shuffled_minibatches_are_torchs_shuffled_batches(n, batch_size, seed):
+    """An epoch's batches are those of torch's BatchSampler over a RandomSampler (DataLoader's shuffle=True)."""
+    from torch.utils.data import BatchSampler, RandomSampler
+
+    gen = torch.Generator().manual_seed(seed)
+    sampler = BatchSampler(
+        RandomSampler(range(n), generator=torch.Generator().manual_seed(seed)), batch_size, False
+    )
+    first = [b.tolist() for b in sgd.shuffled_minibatches(n, batch_size, gen)]
+    assert first == list(sampler)
+    second = [b.tolist() for b in sgd.shuffled_minibatches(n, batch_size, gen)]  # the next epoch: reshuffled
+    assert second != first and sorted(sum(second, [])) == list(range(n))

@@ -15,7 +15,11 @@ from matplotlib.collections import LineCollection
 from matplotlib.ticker import MaxNLocator
 
 from course_pkg.explore import Choice, Explorable, plain_log_ticks
-from course_pkg.learning.bias_variance import BiasVarianceResult, bias_variance_decomposition
+from course_pkg.learning.bias_variance import (
+    BiasVarianceResult,
+    bias_variance_decomposition,
+    decomposition_of_rounds,
+)
 
 __all__ = [
     "true_function",
@@ -142,23 +146,7 @@ def _sweep(sigma: float, n: int) -> dict[int, BiasVarianceResult]:
         )  # (R, n, d+1), (R, d+1, d+1)
         coef = np.linalg.solve(rr, (q.transpose(0, 2, 1) @ y_tr[:, :, None]))[..., 0]
         preds = coef @ np.polynomial.legendre.legvander(2.0 * X_TEST - 1.0, d).T
-        sq_err = (y_test - preds) ** 2
-        mean_pred = preds.mean(axis=0)
-        bias2, variance, err = (f_test - mean_pred) ** 2, preds.var(axis=0), sq_err.mean(axis=0)
-        out[d] = BiasVarianceResult(
-            bias2=float(bias2.mean()),
-            variance=float(variance.mean()),
-            noise=float(noise.mean()),
-            expected_error=float(err.mean()),
-            expected_error_se=float(sq_err.mean(axis=1).std(ddof=1) / np.sqrt(N_ROUNDS)),
-            bias2_pointwise=bias2,
-            variance_pointwise=variance,
-            noise_pointwise=noise,
-            expected_error_pointwise=err,
-            predictions=preds,
-            mean_prediction=mean_pred,
-            f_test=f_test,
-        )
+        out[d] = decomposition_of_rounds(preds, (y_test - preds) ** 2, f_test, noise)
     return out
 
 

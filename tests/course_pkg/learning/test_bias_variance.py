@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course_pkg.learning.bias_variance import bias_variance_decomposition
+from course_pkg.learning.bias_variance import bias_variance_decomposition, decomposition_of_rounds
 from course_pkg.learning.trees import DecisionTree
 
 
@@ -119,3 +119,19 @@ def test_invalid_arguments_raise():
         bias_variance_decomposition(fit_predict, sample_train, xt, lambda x: np.zeros(3), 1.0)
     with pytest.raises(ValueError, match="fit_predict"):
         bias_variance_decomposition(lambda X, y, t: np.zeros(2), sample_train, xt, _f, 1.0)
+
+
+def test_decomposition_of_rounds_by_hand():
+    """Two rounds, two test points: bias², variance (1/R) and the standard error written out by hand."""
+    preds = np.array([[1.0, 2.0], [3.0, 6.0]])
+    sq_err = np.array([[0.5, 1.5], [2.5, 3.5]])
+    f_test = np.array([1.0, 3.0])
+    r = decomposition_of_rounds(preds, sq_err, f_test, np.array([0.25, 0.25]))
+    np.testing.assert_allclose(r.mean_prediction, [2.0, 4.0])
+    np.testing.assert_allclose(r.bias2_pointwise, [1.0, 1.0])  # (1 - 2)², (3 - 4)²
+    np.testing.assert_allclose(r.variance_pointwise, [1.0, 4.0])  # ((1-2)² + (3-2)²)/2, ((2-4)² + (6-4)²)/2
+    np.testing.assert_allclose(r.expected_error_pointwise, [1.5, 2.5])
+    assert (r.bias2, r.variance, r.noise, r.expected_error) == (1.0, 2.5, 0.25, 2.0)
+    assert r.expected_error_se == pytest.approx(
+        np.std([1.0, 3.0], ddof=1) / np.sqrt(2)
+    )  # per-round means 1, 3
