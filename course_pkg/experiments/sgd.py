@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,8 +205,25 @@ def train_mlp(
     return result
 
 
-def _params(model: nn.Module) -> list[torch.Tensor]:
-    return [p for p in model.parameters()]
+@torch.no_grad()
+def _assign(params: list[torch.Tensor], values: Iterable[torch.Tensor]) -> None:
+    for p, v in zip(params, values):
+        p.copy_(v)
+
+
+@contextmanager
+def _parameters_kept(model: nn.Module) -> Iterator[tuple[list[torch.Tensor], list[torch.Tensor]]]:
+    """The model's parameters θ and a copy of their values; θ is put back on exit, even after an error.
+
+    For measurements that move the parameters around (sharpness, losses along directions) and must leave the
+    model as they found it.
+    """
+    params = list(model.parameters())
+    theta = [p.detach().clone() for p in params]
+    try:
+        yield params, theta
+    finally:
+        _assign(params, theta)
 
 
 def epsilon_sharpness(
@@ -238,31 +256,21 @@ def epsilon_sharpness(
     """
     if eps <= 0:
         raise ValueError(f"eps must be positive, got {eps}")
-    params = _params(model)
-    theta = [p.detach().clone() for p in params]
-    box = [eps * (t.abs() + 1.0) for t in theta]
-    base = full_loss(model, X, y)
-    delta = [torch.zeros_like(t) for t in theta]
-    best = base
-    try:
+    with _parameters_kept(model) as (params, theta):
+        box = [eps * (t.abs() + 1.0) for t in theta]
+        base = full_loss(model, X, y)
+        delta = [torch.zeros_like(t) for t in theta]
+        best = base
         for _ in range(steps):
-            with torch.no_grad():
-                for p, t, d in zip(params, theta, delta):
-                    p.copy_(t + d)
+            _assign(params, (t + d for t, d in zip(theta, delta)))
             loss = nn.functional.cross_entropy(model(X), y)
             grads = torch.autograd.grad(loss, params)
             best = max(best, float(loss.detach()))
             with torch.no_grad():
                 for d, g, b in zip(delta, grads, box):
                     d.add_(g.sign() * b / 4).clamp_(min=-b, max=b)
-        with torch.no_grad():
-            for p, t, d in zip(params, theta, delta):
-                p.copy_(t + d)
+        _assign(params, (t + d for t, d in zip(theta, delta)))
         best = max(best, full_loss(model, X, y))
-    finally:
-        with torch.no_grad():
-            for p, t in zip(params, theta):
-                p.copy_(t)
     return 100.0 * (best - base) / (1.0 + base)
 
 
@@ -287,11 +295,9 @@ def random_direction_losses(
     """
     if n_directions < 1:
         raise ValueError(f"n_directions must be a positive integer, got {n_directions}")
-    params = _params(model)
-    theta = [p.detach().clone() for p in params]
     gen = torch.Generator().manual_seed(seed)
     out = np.empty((n_directions, len(alphas)))
-    try:
+    with _parameters_kept(model) as (params, theta):
         for k in range(n_directions):
             dirs = []
             for t in theta:
@@ -302,14 +308,8 @@ def random_direction_losses(
                     d = d * t.norm(dim=1, keepdim=True) / (d.norm(dim=1, keepdim=True) + 1e-12)
                 dirs.append(d)
             for j, a in enumerate(alphas):
-                with torch.no_grad():
-                    for p, t, d in zip(params, theta, dirs):
-                        p.copy_(t + a * d)
+                _assign(params, (t + a * d for t, d in zip(theta, dirs)))
                 out[k, j] = full_loss(model, X, y)
-    finally:
-        with torch.no_grad():
-            for p, t in zip(params, theta):
-                p.copy_(t)
     return out
 
 
@@ -320,22 +320,14 @@ def interpolation_losses(
 
     ``model_a`` is used as the workspace and restored afterwards; the two models must share an architecture.
     """
-    pa, pb = _params(model_a), _params(model_b)
-    if [p.shape for p in pa] != [p.shape for p in pb]:
+    if [p.shape for p in model_a.parameters()] != [p.shape for p in model_b.parameters()]:
         raise ValueError("model_a and model_b must have parameters of the same shapes")
-    theta_a = [p.detach().clone() for p in pa]
-    theta_b = [p.detach().clone() for p in pb]
+    theta_b = [p.detach().clone() for p in model_b.parameters()]
     out = np.empty(len(alphas))
-    try:
+    with _parameters_kept(model_a) as (pa, theta_a):
         for j, a in enumerate(alphas):
-            with torch.no_grad():
-                for p, ta, tb in zip(pa, theta_a, theta_b):
-                    p.copy_((1 - a) * ta + a * tb)
+            _assign(pa, ((1 - a) * ta + a * tb for ta, tb in zip(theta_a, theta_b)))
             out[j] = full_loss(model_a, X, y)
-    finally:
-        with torch.no_grad():
-            for p, t in zip(pa, theta_a):
-                p.copy_(t)
     return out
 
 
