@@ -411,6 +411,19 @@ class Explorable:
             raise ValueError(f"unknown parameter(s) {sorted(unknown)} for explorable {self.name!r}")
         return {**self.defaults(), **params}
 
+    def result(self, **params: Any) -> Any:
+        """What one frame shows, as data: ``compute`` run on ``params`` (missing parameters take their defaults).
+
+        The frame at these parameters draws exactly this result. A chapter that asserts what its explorable shows
+        calls this, not the module's private compute function.
+
+        Raises
+        ------
+        ValueError
+            If a parameter name is unknown.
+        """
+        return self.compute(**self.values(params))
+
     # -- renderings (the views registered in VIEWS) ------------------------------------------------------------
     def static_html(self, **options: Any) -> str:
         """The self-contained static HTML figure (every grid point precomputed); see :mod:`.static`."""
