@@ -9,7 +9,6 @@ the notebook's nbgrader metadata.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from helpers.nbgrader import env as nbgrader_env
 
 ROOT = Path(__file__).resolve().parents[2]
 COURSE = ROOT / "assignments"
@@ -48,9 +48,7 @@ NBGRADER_PRODUCTS = ("release", "submitted", "autograded", "feedback", "gradeboo
 
 
 def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    # nbgrader shells out to `alembic`: the venv's bin directory must come first on PATH.
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env = nbgrader_env()  # the venv's bin directory first on PATH (nbgrader shells out to `alembic`)
     env.setdefault("MPLBACKEND", "Agg")
     # The notebooks' problems are tiny: BLAS/OpenMP thread pools only add contention on a 2-core machine.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):

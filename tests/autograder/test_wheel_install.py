@@ -22,13 +22,13 @@ import importlib.util
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
 
 import pytest
+from helpers.nbgrader import scores as gradebook_scores
 
 ROOT = Path(__file__).resolve().parents[2]
 A3 = "a3-sgd-momentum-schedules"
@@ -49,23 +49,6 @@ def _points(nb: dict) -> dict[str, float]:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell["cell_type"] == "code" and meta.get("grade") and not meta.get("solution"):
             out[meta["grade_id"]] = float(meta["points"])
-    return out
-
-
-def _scores(db: Path) -> dict[str, dict[str, float]]:
-    con = sqlite3.connect(db)
-    try:
-        rows = con.execute(
-            "SELECT sa.student_id, gc.name, g.auto_score FROM grade g "
-            "JOIN submitted_notebook sn ON g.notebook_id = sn.id "
-            "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
-            "JOIN base_cell gc ON g.cell_id = gc.id"
-        ).fetchall()
-    finally:
-        con.close()
-    out: dict[str, dict[str, float]] = {}
-    for student, cell, score in rows:
-        out.setdefault(student, {})[cell] = score
     return out
 
 
@@ -182,7 +165,7 @@ def test_installed_wheel_grades_a_course_outside_the_checkout(tmp_path: Path) ->
     assert "internal grader error" not in graded.stdout + graded.stderr
     points = _points(solution)
     assert "test_sgd_dampening" in points and "test_train_digits" in points
-    scores = _scores(course / "gradebook.db")
+    scores = gradebook_scores(course)
     assert scores["solution"] == points, graded.stdout + graded.stderr
     assert scores["dampening-bug"] == {**points, "test_sgd_dampening": 0.0}
     result = json.loads((course / "autograded" / "solution" / A3 / "autograder.json").read_text())

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from helpers import nbgrader as nbgrader_helpers
+from helpers.nbgrader import scores  # noqa: F401  (the red-team and fairness tests read grades as kit.scores)
 
 from autograder import cells as nbcells
 
@@ -38,8 +39,7 @@ _GENERATED: dict[tuple[str, str], Path] = {}
 
 def env(secret: bool = True) -> dict[str, str]:
     """Environment of the grader processes: the venv's bin first on PATH (nbgrader runs ``alembic``)."""
-    e = dict(os.environ)
-    e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
+    e = nbgrader_helpers.env()
     e["PYTHONPATH"] = str(ROOT) + (os.pathsep + e["PYTHONPATH"] if e.get("PYTHONPATH") else "")
     e["PYTHONHASHSEED"] = "0"
     e.setdefault("MPLBACKEND", "Agg")
@@ -190,24 +190,6 @@ def feedback(course: Path, assignment: str, timeout: float = 300) -> Run:
 def stock_autograde(course: Path, assignment: str, timeout: float = 900) -> Run:
     """Stock ``nbgrader autograde ASSIGNMENT --force`` in the course directory."""
     return run([str(BIN / "nbgrader"), "autograde", assignment, "--force"], course, timeout, secret=False)
-
-
-def scores(course: Path) -> dict[str, dict[str, float | None]]:
-    """``student → {grade_id: auto_score}`` read straight from the gradebook's SQLite file."""
-    con = sqlite3.connect(course / "gradebook.db")
-    try:
-        rows = con.execute(
-            "SELECT sa.student_id, gc.name, g.auto_score FROM grade g "
-            "JOIN submitted_notebook sn ON g.notebook_id = sn.id "
-            "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
-            "JOIN base_cell gc ON g.cell_id = gc.id"
-        ).fetchall()
-    finally:
-        con.close()
-    out: dict[str, dict[str, float | None]] = {}
-    for student, cell, score in rows:
-        out.setdefault(student, {})[cell] = score
-    return out
 
 
 def autograded_points(assignment: str) -> dict[str, float]:
