@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 from helpers import nbgrader as nbgrader_helpers
+from helpers.courses import copy_course
 from helpers.nbgrader import scores  # noqa: F401  (the red-team and fairness tests read grades as kit.scores)
 
 from autograder import cells as nbcells
@@ -33,8 +33,6 @@ A5 = "a5-adam-family"
 # Set in the grader's environment only: no student may ever see it (the issue's /proc/self/environ leak).
 SECRET_TOKEN = "rt-grader-token-5f0c2a9e7d1b4c38a6e2"
 SECRET_ENV = "AUTOGRADER_REDTEAM_TOKEN"
-
-_GENERATED: dict[tuple[str, str], Path] = {}
 
 
 def env(secret: bool = True) -> dict[str, str]:
@@ -50,31 +48,10 @@ def env(secret: bool = True) -> dict[str, str]:
     return e
 
 
-def generated_course(assignment: str, base: Path) -> Path:
-    """A course directory with ``assignment`` generated (release + gradebook), built once per ``base``."""
-    key = (assignment, str(base))
-    if key not in _GENERATED:
-        course = base / f"generated-{assignment}"
-        course.mkdir(parents=True)
-        shutil.copy(COURSE / "nbgrader_config.py", course)
-        shutil.copytree(COURSE / "source" / assignment, course / "source" / assignment)
-        subprocess.run(
-            [str(BIN / "nbgrader"), "generate_assignment", assignment, "--force"],
-            cwd=course,
-            env=env(secret=False),
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-        _GENERATED[key] = course
-    return _GENERATED[key]
-
-
-def course_copy(assignment: str, base: Path, name: str) -> Path:
-    """A private copy of the generated course."""
-    dest = base / name
-    shutil.copytree(generated_course(assignment, base), dest)
-    return dest
+def course_copy(generated_assignment, assignment: str, base: Path, name: str) -> Path:
+    """A private copy (``base/name``) of the session's generated course of ``assignment`` (the fixture
+    ``generated_assignment`` of tests/conftest.py)."""
+    return copy_course(generated_assignment(assignment), base / name)
 
 
 def release_notebook(assignment: str, course: Path) -> nbformat.NotebookNode:
