@@ -97,7 +97,7 @@ format: install-test
 	$(BIN)/ruff format .
 
 test: install-test browser-deps lint lint-workflows book
-	MPLBACKEND=Agg $(BIN)/python -m pytest
+	MPLBACKEND=Agg $(BIN)/python -m pytest --durations=30
 
 # The whole book as one PDF: one long page (singlehtml), printed by headless Chromium once MathJax has typeset.
 pdf: install assets browser-deps

@@ -9,14 +9,13 @@ hidden one, and the untouched release, earn 0.
 
 from __future__ import annotations
 
-import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
+from helpers.nbgrader import env, scores
 
 ROOT = Path(__file__).resolve().parents[2]
 COURSE = ROOT / "assignments"
@@ -74,27 +73,6 @@ assert math.isclose(double(-1.5), -3.0), f"double(-1.5) = {double(-1.5)}"
 WRONG = Mutation("wrong_sign", "double", "return 2 * x", "return abs(2 * x)", frozenset({"test_double"}))
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"  # nbgrader shells out to `alembic`
-    return env
-
-
-def _scores(course: Path) -> dict[str, dict[str, float | None]]:
-    con = sqlite3.connect(course / "gradebook.db")
-    rows = con.execute(
-        "SELECT sa.student_id, gc.name, g.auto_score FROM grade g "
-        "JOIN submitted_notebook sn ON g.notebook_id = sn.id "
-        "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
-        "JOIN base_cell gc ON g.cell_id = gc.id"
-    ).fetchall()
-    con.close()
-    out: dict[str, dict[str, float | None]] = {}
-    for student, cell, score in rows:
-        out.setdefault(student, {})[cell] = score
-    return out
-
-
 def test_a_new_assignment_is_one_notebook_source(tmp_path: Path) -> None:
     assert not (SPECS_DIR / f"{NAME}.py").exists()
     course = tmp_path / "course"
@@ -115,7 +93,7 @@ def test_a_new_assignment_is_one_notebook_source(tmp_path: Path) -> None:
     subprocess.run(
         [str(BIN / "nbgrader"), "generate_assignment", NAME, "--force"],
         cwd=course,
-        env=_env(),
+        env=env(),
         check=True,
         capture_output=True,
     )
@@ -134,7 +112,7 @@ def test_a_new_assignment_is_one_notebook_source(tmp_path: Path) -> None:
 
     summary = grade_assignment(NAME, course, workers=1, device="cpu", progress=False)
     assert (summary.graded, summary.max_score) == (3, 3.0)
-    assert _scores(course) == {
+    assert scores(course) == {
         "solution": {"test_double": 3.0},
         "blank": {"test_double": 0.0},
         "wrong_sign": {"test_double": 0.0},

@@ -1,19 +1,18 @@
-"""Helpers of the autograder tests: the fixture course's paths, notebook builders, gradebook reads."""
+"""Helpers of the autograder tests: the fixture course's paths, notebook builders; the subprocess
+environment and the gradebook read come from ``helpers.nbgrader`` (shared with tests/assignments)."""
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
 import nbformat
+from helpers.nbgrader import env, scores  # noqa: F401  (the tests of this folder import them from here)
 
 from autograder import cells as nbcells
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SPECS = FIXTURES / "specs"
 SOURCE_NB = FIXTURES / "course" / "source" / "ag-demo" / "ag-demo.ipynb"
-VENV_BIN = str(Path(sys.executable).parent)
 
 CORRECT_SGD = "".join(
     line
@@ -21,13 +20,6 @@ CORRECT_SGD = "".join(
     if "###" not in line
 )
 CORRECT_SQUARE = "def square(x):\n    return x * x\n"
-
-
-def env() -> dict[str, str]:
-    """Environment for nbgrader/autograder subprocesses (``alembic`` must be on PATH)."""
-    e = dict(os.environ)
-    e["PATH"] = VENV_BIN + os.pathsep + e.get("PATH", "")
-    return e
 
 
 def submit(
@@ -52,25 +44,3 @@ def submit(
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
     return path
-
-
-def scores(course: Path) -> dict[str, dict[str, float | None]]:
-    """``student → {grade_id: auto_score}`` read straight from the gradebook's SQLite file.
-
-    Raises if a student has two rows for one cell (the schema forbids it; the query would show it).
-    """
-    import sqlite3
-
-    con = sqlite3.connect(course / "gradebook.db")
-    rows = con.execute(
-        "SELECT sa.student_id, gc.name, g.auto_score FROM grade g "
-        "JOIN submitted_notebook sn ON g.notebook_id = sn.id "
-        "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
-        "JOIN base_cell gc ON g.cell_id = gc.id"
-    ).fetchall()
-    con.close()
-    out: dict[str, dict[str, float | None]] = {}
-    for student, cell, score in rows:
-        assert cell not in out.get(student, {}), f"two grades for {student}/{cell}"
-        out.setdefault(student, {})[cell] = score
-    return out

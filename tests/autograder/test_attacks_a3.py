@@ -113,10 +113,10 @@ def _ipc_cleanup() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def attack_run(tmp_path_factory: pytest.TempPathFactory):
+def attack_run(tmp_path_factory: pytest.TempPathFactory, generated_assignment):
     _ipc_cleanup()
     base = tmp_path_factory.mktemp("redteam-a3")
-    course = kit.course_copy(ASSIGNMENT, base, "course")
+    course = kit.course_copy(generated_assignment, ASSIGNMENT, base, "course")
     solution = kit.build(ASSIGNMENT, course, kit.solution_cells(ASSIGNMENT))
     kit.submit(course, ASSIGNMENT, "blank", kit.release_notebook(ASSIGNMENT, course))
     kit.submit(course, ASSIGNMENT, "ab-solution", solution)

@@ -4,7 +4,9 @@ Issue 11 measured a fake heartbeat keeping a "5 s" check alive for 240 s and two
 submission take 496 s. The grader must hold a total budget per submission that no frame of the student's can
 extend. The yardstick is stock nbgrader under the course's own configuration (``c.Execute.timeout = 120`` s per
 cell): two stalled cells cost it 240 s. ``BUDGET_S`` allows the whole run those 240 s plus 60 s for start-up and the
-two quick students (two workers, so the two slow students run side by side).
+quick students (two workers, so the two slow students run side by side). The quick ones are the blank release, the
+solution and a notebook that is a FIFO nobody writes to (reading it would block forever): one grading run, shared
+by the module's tests.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ SGD_CELLS = {g for g in POINTS if g.startswith("test_sgd")}
 
 
 @pytest.fixture(scope="module")
-def limits_run(tmp_path_factory: pytest.TempPathFactory):
+def limits_run(tmp_path_factory: pytest.TempPathFactory, generated_assignment):
     base = tmp_path_factory.mktemp("redteam-limits")
-    course = kit.course_copy(ASSIGNMENT, base, "course")
+    course = kit.course_copy(generated_assignment, ASSIGNMENT, base, "course")
     solution = kit.solution_cells(ASSIGNMENT)
     kit.submit(course, ASSIGNMENT, "blank", kit.release_notebook(ASSIGNMENT, course))
     kit.submit(course, ASSIGNMENT, "solution", kit.build(ASSIGNMENT, course, solution))
@@ -40,6 +42,9 @@ def limits_run(tmp_path_factory: pytest.TempPathFactory):
         "clipping": A.STALL + solution["clipping"],
     }
     kit.submit(course, ASSIGNMENT, "stalled-cells", kit.build(ASSIGNMENT, course, stalled))
+    fifo = course / "submitted" / "fifo-notebook" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    fifo.parent.mkdir(parents=True)
+    os.mkfifo(fifo)  # opening it for reading blocks until someone writes: a grader must not wait for that
     graded = kit.autograde(course, ASSIGNMENT, "--workers", "2", timeout=2 * BUDGET_S)
     return course, graded
 
@@ -68,21 +73,8 @@ def test_slow_students_score_no_more_than_blank_where_they_hang(limits_run) -> N
     assert stalled.get("test_sgd_plain") == POINTS["test_sgd_plain"], stalled
 
 
-@pytest.fixture(scope="module")
-def fifo_run(tmp_path_factory: pytest.TempPathFactory):
-    base = tmp_path_factory.mktemp("redteam-fifo")
-    course = kit.course_copy(ASSIGNMENT, base, "course")
-    kit.submit(course, ASSIGNMENT, "blank", kit.release_notebook(ASSIGNMENT, course))
-    kit.submit(course, ASSIGNMENT, "solution", kit.build(ASSIGNMENT, course, kit.solution_cells(ASSIGNMENT)))
-    fifo = course / "submitted" / "fifo-notebook" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    fifo.parent.mkdir(parents=True)
-    os.mkfifo(fifo)  # opening it for reading blocks until someone writes: a grader must not wait for that
-    graded = kit.autograde(course, ASSIGNMENT, "--workers", "2", timeout=240)
-    return course, graded
-
-
-def test_a_notebook_that_is_a_fifo_does_not_hang_the_grader(fifo_run) -> None:
-    course, graded = fifo_run
+def test_a_notebook_that_is_a_fifo_does_not_hang_the_grader(limits_run) -> None:
+    course, graded = limits_run
     assert not graded.timed_out and graded.returncode == 0, graded.describe()
     got = kit.scores(course)
     assert got.get("solution") == POINTS, got.get("solution")

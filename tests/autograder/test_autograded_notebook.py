@@ -176,6 +176,17 @@ def test_hidden_checks_show_name_and_verdict_only_everywhere(graded, tmp_path: P
     )
 
 
+def _test_cell_ids(cells: list) -> list[str]:
+    """grade_id of every autograded test cell (a graded code cell that is not a solution), in order."""
+    return [
+        c.metadata["nbgrader"]["grade_id"]
+        for c in cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+        and c.cell_type == "code"
+        and not c.metadata["nbgrader"].get("solution")
+    ]
+
+
 def test_hidden_tests_are_removed_and_a_deleted_test_cell_comes_back(tmp_path: Path) -> None:
     from autograder.notebook import autograded_notebook
     from autograder.spec import Spec
@@ -183,13 +194,7 @@ def test_hidden_tests_are_removed_and_a_deleted_test_cell_comes_back(tmp_path: P
     a3 = "a3-sgd-momentum-schedules"
     source = Path(__file__).resolve().parents[2] / "assignments" / "source" / a3 / f"{a3}.ipynb"
     nb = nbformat.read(source, 4)
-    tests = [
-        c.metadata["nbgrader"]["grade_id"]
-        for c in nb.cells
-        if c.metadata.get("nbgrader", {}).get("grade")
-        and c.cell_type == "code"
-        and not c.metadata["nbgrader"].get("solution")
-    ]
+    tests = _test_cell_ids(nb.cells)
     hidden_lines, inside = set(), False
     for cell in nb.cells:
         for line in cell.source.splitlines():
@@ -205,13 +210,7 @@ def test_hidden_tests_are_removed_and_a_deleted_test_cell_comes_back(tmp_path: P
     out = autograded_notebook(submitted, source, result, Spec(a3, a3, [], []))
     text = "\n".join(c.source for c in out.cells)
     assert not [line for line in hidden_lines if line in text]
-    got = [
-        c.metadata["nbgrader"]["grade_id"]
-        for c in out.cells
-        if c.metadata.get("nbgrader", {}).get("grade")
-        and c.cell_type == "code"
-        and not c.metadata["nbgrader"].get("solution")
-    ]
+    got = _test_cell_ids(out.cells)
     assert sorted(got) == sorted(tests) and got[-1] == tests[0]  # the deleted one is appended
     for cell in out.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") in tests:

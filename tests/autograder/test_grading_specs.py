@@ -11,14 +11,13 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch
-from ag_helpers import env, scores
+from ag_helpers import scores
+from helpers.courses import copy_course
 
 from autograder import cells as nbcells
 from autograder.grading import reference_output
@@ -126,19 +125,9 @@ def test_spec_matches_the_assignment(assignment: str) -> None:
     assert failing_cells(spec, solution_cells(assignment, release=True)) == graded
 
 
-def test_a3_end_to_end_with_a_cheat(tmp_path: Path) -> None:
+def test_a3_end_to_end_with_a_cheat(tmp_path: Path, generated_assignment) -> None:
     assignment = "a3-sgd-momentum-schedules"
-    course = tmp_path / "course"
-    course.mkdir()
-    shutil.copy(ROOT / "assignments" / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "assignments" / "source" / assignment, course / "source" / assignment)
-    subprocess.run(
-        [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"],
-        cwd=course,
-        env=env(),
-        check=True,
-        capture_output=True,
-    )
+    course = copy_course(generated_assignment(assignment), tmp_path / "course")  # after generate_assignment
     source = json.loads((course / "source" / assignment / f"{assignment}.ipynb").read_text())
     release = json.loads((course / "release" / assignment / f"{assignment}.ipynb").read_text())
     cheat = json.loads(json.dumps(source))

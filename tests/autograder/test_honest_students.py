@@ -4,7 +4,8 @@ Thirteen independent implementations of a3, a4 and a5 (``students/honest_a*.py``
 solution): some fully correct in a style of their own (numpy floats, helper cells the student added, names imported
 by a locked cell, comments and docstrings naming torch.optim, a class hierarchy, ``torch._foreach_`` arithmetic),
 the others with one typical mistake each. Per assignment, one course copy is graded by stock nbgrader and another
-by ``autograder grade --workers 2``, both at the same time (so the autograder also grades under load).
+by ``autograder grade --workers 2``; the three stock runs and ours all at the same time (so the autograder also
+grades under load).
 
 The one documented difference: stock nbgrader scores 0 for a grade cell that writes to stderr, the autograder does
 not; such cells (read from stock's autograded notebook) are left out of the comparison. None of these students is
@@ -39,27 +40,28 @@ def _stderr_cells(course, assignment: str, student: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def fairness(tmp_path_factory: pytest.TempPathFactory):
+def fairness(tmp_path_factory: pytest.TempPathFactory, generated_assignment):
     base = tmp_path_factory.mktemp("fairness")
+    with ThreadPoolExecutor(2) as pool:  # generated once per session; here if no earlier module needed them
+        list(pool.map(generated_assignment, STUDENTS))
     courses = {}
     for assignment, students in STUDENTS.items():
-        ours = kit.course_copy(assignment, base, f"ours-{assignment}")
-        stock = kit.course_copy(assignment, base, f"stock-{assignment}")
+        ours = kit.course_copy(generated_assignment, assignment, base, f"ours-{assignment}")
+        stock = kit.course_copy(generated_assignment, assignment, base, f"stock-{assignment}")
         for student, how in students.items():
             nb = kit.build(assignment, ours, how["cells"], how.get("added"))
             kit.submit(ours, assignment, student, nb)
             kit.submit(stock, assignment, student, nb)
         courses[assignment] = (ours, stock)
 
-    def stock_all():
-        return {a: kit.stock_autograde(stock, a) for a, (_, stock) in courses.items()}
-
-    def ours_all():
-        return {a: kit.autograde(ours, a, "--workers", "2") for a, (ours, _) in courses.items()}
-
-    with ThreadPoolExecutor(2) as pool:
-        stock_future, ours_future = pool.submit(stock_all), pool.submit(ours_all)
-        stock_runs, our_runs = stock_future.result(), ours_future.result()
+    # Stock nbgrader grades one submission at a time: one stock run per assignment, all at once, beside ours.
+    with ThreadPoolExecutor(1 + len(courses)) as pool:
+        ours_future = pool.submit(
+            lambda: {a: kit.autograde(ours, a, "--workers", "2") for a, (ours, _) in courses.items()}
+        )
+        stock_futures = {a: pool.submit(kit.stock_autograde, stock, a) for a, (_, stock) in courses.items()}
+        our_runs = ours_future.result()
+        stock_runs = {a: future.result() for a, future in stock_futures.items()}
     out = {}
     for assignment, (ours, stock) in courses.items():
         assert stock_runs[assignment].returncode == 0, stock_runs[assignment].describe()

@@ -54,6 +54,16 @@ def grade(course: Path, *args: str) -> str:
     return buf.getvalue()
 
 
+def export_csv(course: Path, output: Path) -> list[dict[str, str]]:
+    """``autograder --course COURSE --specs SPECS export ag-demo --output OUTPUT``, its rows read back."""
+    assert (
+        cli(["--course", str(course), "--specs", str(SPECS), "export", "ag-demo", "--output", str(output)])
+        == 0
+    )
+    with output.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
 def gradebook_rows(course: Path) -> dict[str, tuple]:
     """``student → (timestamp, late_submission_penalty)`` straight from the SQLite file."""
     con = sqlite3.connect(course / "gradebook.db")
@@ -169,22 +179,7 @@ def test_exports_show_lateness(semester: dict, tmp_path: Path) -> None:
     with open_gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         gb.update_or_create_student("carol")
         gb.update_or_create_submission("ag-demo", "carol", timestamp="2026-10-01 13:30:00 UTC")
-    assert (
-        cli(
-            [
-                "--course",
-                str(root),
-                "--specs",
-                str(SPECS),
-                "export",
-                "ag-demo",
-                "--output",
-                str(tmp_path / "g.csv"),
-            ]
-        )
-        == 0
-    )
-    rows = {r["student_id"]: r for r in csv.DictReader((tmp_path / "g.csv").open())}
+    rows = {r["student_id"]: r for r in export_csv(root, tmp_path / "g.csv")}
     assert (rows["alice"]["seconds_late"], rows["alice"]["late_penalty"], rows["alice"]["score"]) == (
         "0",
         "0",
@@ -252,22 +247,7 @@ def test_csv_cells_cannot_become_formulas(semester: dict, tmp_path: Path) -> Non
         for sid in ('=HYPERLINK("http://x")', "@evil", "-1+1"):
             gb.add_student(sid)
             gb.add_submission("ag-demo", sid)
-    assert (
-        cli(
-            [
-                "--course",
-                str(root),
-                "--specs",
-                str(SPECS),
-                "export",
-                "ag-demo",
-                "--output",
-                str(tmp_path / "g.csv"),
-            ]
-        )
-        == 0
-    )
-    ids = [r["student_id"] for r in csv.DictReader((tmp_path / "g.csv").open())]
+    ids = [r["student_id"] for r in export_csv(root, tmp_path / "g.csv")]
     assert sorted(i for i in ids if i.startswith("'")) == ["'-1+1", '\'=HYPERLINK("http://x")', "'@evil"]
     assert not any(i.startswith(("=", "+", "-", "@")) for i in ids)
 

@@ -21,14 +21,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import shutil
-import sqlite3
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
 
 import pytest
+from helpers.courses import copy_course
+from helpers.nbgrader import scores as gradebook_scores
 
 ROOT = Path(__file__).resolve().parents[2]
 A3 = "a3-sgd-momentum-schedules"
@@ -52,23 +52,6 @@ def _points(nb: dict) -> dict[str, float]:
     return out
 
 
-def _scores(db: Path) -> dict[str, dict[str, float]]:
-    con = sqlite3.connect(db)
-    try:
-        rows = con.execute(
-            "SELECT sa.student_id, gc.name, g.auto_score FROM grade g "
-            "JOIN submitted_notebook sn ON g.notebook_id = sn.id "
-            "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
-            "JOIN base_cell gc ON g.cell_id = gc.id"
-        ).fetchall()
-    finally:
-        con.close()
-    out: dict[str, dict[str, float]] = {}
-    for student, cell, score in rows:
-        out.setdefault(student, {})[cell] = score
-    return out
-
-
 def _wrong(nb: dict) -> dict:
     nb = json.loads(json.dumps(nb))
     hits = 0
@@ -81,24 +64,12 @@ def _wrong(nb: dict) -> dict:
     return nb
 
 
-def test_installed_wheel_grades_a_course_outside_the_checkout(tmp_path: Path) -> None:
-    # 1. the wheel, built from a copy of the packaged files
-    src = tmp_path / "src"
-    src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, src / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for package in ("course_pkg", "autograder"):
-        shutil.copytree(ROOT / package, src / package, ignore=ignore)
+def test_installed_wheel_grades_a_course_outside_the_checkout(
+    tmp_path: Path, built_wheel: Path, generated_assignment
+) -> None:
+    # 1. the wheel, built from a copy of the packaged files (conftest.py)
+    wheel = built_wheel
     clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", ".", "-w", "dist"],
-        cwd=src,
-        env=clean,
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = (src / "dist").glob("*.whl")
 
     # 2. a fresh venv holding only the wheel; third-party packages through a .pth (see the module docstring)
     venv = tmp_path / "server-venv"
@@ -142,18 +113,9 @@ def test_installed_wheel_grades_a_course_outside_the_checkout(tmp_path: Path) ->
     assert Path(ag_file).is_relative_to(site) and Path(pkg_file).is_relative_to(site), (ag_file, pkg_file)
     assert str(ROOT) not in [str(Path(p).resolve()) if p else str(tmp_path) for p in path], path
 
-    # 3. a copy of the course directory (outside the checkout), its release and gradebook, two submissions
-    course = tmp_path / "course"
-    course.mkdir()
-    shutil.copy(ROOT / "assignments" / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "assignments" / "source" / A3, course / "source" / A3)
-    subprocess.run(
-        [str(py), "-m", "nbgrader", "generate_assignment", A3, "--force"],
-        cwd=course,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    # 3. a copy of the course directory (outside the checkout) with its release and gradebook (stock nbgrader's
+    # generate_assignment, once per session), two submissions
+    course = copy_course(generated_assignment(A3), tmp_path / "course")
     solution = json.loads((course / "source" / A3 / f"{A3}.ipynb").read_text())
     for student, nb in (("solution", solution), ("dampening-bug", _wrong(solution))):
         target = course / "submitted" / student / A3 / f"{A3}.ipynb"
@@ -182,7 +144,7 @@ def test_installed_wheel_grades_a_course_outside_the_checkout(tmp_path: Path) ->
     assert "internal grader error" not in graded.stdout + graded.stderr
     points = _points(solution)
     assert "test_sgd_dampening" in points and "test_train_digits" in points
-    scores = _scores(course / "gradebook.db")
+    scores = gradebook_scores(course)
     assert scores["solution"] == points, graded.stdout + graded.stderr
     assert scores["dampening-bug"] == {**points, "test_sgd_dampening": 0.0}
     result = json.loads((course / "autograded" / "solution" / A3 / "autograder.json").read_text())

@@ -105,12 +105,41 @@ def _smallest_text(explorable: dict) -> float:
     return min(img["shown"] / img["css"] for img in explorable["imgs"]) * explorable["textPx"]
 
 
-def test_explorable_text_is_11_px_and_crisp_at_1280(driver, site, pages) -> None:
+# Three checks at 1280 px share one load of each page (loading and typesetting a chapter is the slow part).
+_AT_1280_CHECKS = ("measure", "axe", "controls")
+
+
+@pytest.fixture(scope="module")
+def at_1280(driver, site, pages) -> dict[str, dict[str, object]]:
+    """Every page with explorables, loaded once at 1280 x 1600 px for three checks, in this order: the panels'
+    measurements (read-only), axe-core inside the explorables (before anything moves), then every control moved once
+    (what the page announced). ``{page: {check: result}}``; a check that raised keeps its exception, which the test
+    of that check raises (so one broken check fails its own test, not the others)."""
     driver.set_window_size(1280, 1600)
-    report = []
+    checks = {"measure": _measure, "axe": _axe_in_explorables, "controls": _move_every_control}
+    out: dict[str, dict[str, object]] = {}
     for page in pages:
         _load(driver, f"{site}/{page}")
-        for e in _measure(driver):
+        out[page] = {}
+        for name in _AT_1280_CHECKS:
+            try:
+                out[page][name] = checks[name](driver)
+            except Exception as exc:  # re-raised by the test of this check
+                out[page][name] = exc
+    return out
+
+
+def _seen(at_1280: dict, page: str, check: str):
+    got = at_1280[page][check]
+    if isinstance(got, Exception):
+        raise got
+    return got
+
+
+def test_explorable_text_is_11_px_and_crisp_at_1280(at_1280, pages) -> None:
+    report = []
+    for page in pages:
+        for e in _seen(at_1280, page, "measure"):
             assert e["imgs"], f"{page}: {e['name']} shows no image"
             smallest = _smallest_text(e)
             report.append(f"{page} {e['name']}: smallest text {smallest:.1f} CSS px")
@@ -158,61 +187,80 @@ def _state(driver, root) -> dict:
     )
 
 
-def test_every_control_announces_its_value(driver, site, pages) -> None:
+def _move_every_control(driver) -> list[dict]:
+    """Move every control of every explorable on the loaded page once (keyboard, or a selection); per control,
+    what the page then announces: ``kind``, ``expected`` (the parameter's name and its new value), the slider's
+    ``aria`` value text, the explorable's state ``before`` and ``after`` (frame, live region, alt texts)."""
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select
 
-    driver.set_window_size(1280, 1600)
+    moved = []
+    for root in driver.find_elements("css selector", "div.explorable"):
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", root)
+        for control in root.find_elements("css selector", "input, select"):
+            # the parameter's name: the text of the control's label, without the value it shows
+            label = driver.execute_script(
+                "return Array.from(arguments[0].closest('label').childNodes).filter(n => n.nodeType === 3)"
+                ".map(n => n.textContent).join(' ').replace(/\\s+/g, ' ').trim();",
+                control,
+            )
+            before = _state(driver, root)
+            kind = control.tag_name if control.tag_name == "select" else control.get_attribute("type")
+            aria = None
+            if kind == "range":
+                key = Keys.ARROW_LEFT if int(control.get_attribute("value")) > 0 else Keys.ARROW_RIGHT
+                control.send_keys(key)  # keyboard operable
+                shown = root.find_element(
+                    "css selector", f"output[data-param-pos='{control.get_attribute('data-param-pos')}']"
+                ).text
+                expected = f"{label} = {shown}"
+                aria = control.get_attribute("aria-valuetext")
+            elif kind == "select":
+                select = Select(control)
+                current = int(select.first_selected_option.get_attribute("value"))
+                select.select_by_index(0 if current != 0 else 1)
+                expected = f"{label} = {select.first_selected_option.text}"
+            else:
+                control.send_keys(Keys.SPACE)  # a checkbox toggles from the keyboard
+                state = "on" if control.is_selected() else "off"
+                expected = f"{label}: {state}"
+            moved.append(
+                {
+                    "kind": kind,
+                    "expected": expected,
+                    "aria": aria,
+                    "before": before,
+                    "after": _state(driver, root),
+                }
+            )
+    return moved
+
+
+def test_every_control_announces_its_value(at_1280, pages) -> None:
     for page in pages:
-        _load(driver, f"{site}/{page}")
-        for root in driver.find_elements("css selector", "div.explorable"):
-            driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", root)
-            for control in root.find_elements("css selector", "input, select"):
-                # the parameter's name: the text of the control's label, without the value it shows
-                label = driver.execute_script(
-                    "return Array.from(arguments[0].closest('label').childNodes).filter(n => n.nodeType === 3)"
-                    ".map(n => n.textContent).join(' ').replace(/\\s+/g, ' ').trim();",
-                    control,
-                )
-                before = _state(driver, root)["frame"]
-                kind = control.tag_name if control.tag_name == "select" else control.get_attribute("type")
-                if kind == "range":
-                    key = Keys.ARROW_LEFT if int(control.get_attribute("value")) > 0 else Keys.ARROW_RIGHT
-                    control.send_keys(key)  # keyboard operable
-                    shown = root.find_element(
-                        "css selector", f"output[data-param-pos='{control.get_attribute('data-param-pos')}']"
-                    ).text
-                    expected = f"{label} = {shown}"
-                    assert control.get_attribute("aria-valuetext") == expected, (
-                        f"{page}: slider announces {control.get_attribute('aria-valuetext')!r}, not {expected!r}"
-                    )
-                elif kind == "select":
-                    select = Select(control)
-                    current = int(select.first_selected_option.get_attribute("value"))
-                    select.select_by_index(0 if current != 0 else 1)
-                    expected = f"{label} = {select.first_selected_option.text}"
-                else:
-                    control.send_keys(Keys.SPACE)  # a checkbox toggles from the keyboard
-                    state = "on" if control.is_selected() else "off"
-                    expected = f"{label}: {state}"
-                after = _state(driver, root)
-                assert after["frame"] != before, f"{page}: moving a {kind} did not change the frame"
-                assert expected in after["status"], f"{page}: live region says {after['status']!r}"
-                assert all(expected in alt for alt in after["alts"]), f"{page}: alt text {after['alts']!r}"
+        for m in _seen(at_1280, page, "controls"):
+            kind, expected, after = m["kind"], m["expected"], m["after"]
+            if kind == "range":
+                assert m["aria"] == expected, f"{page}: slider announces {m['aria']!r}, not {expected!r}"
+            assert after["frame"] != m["before"]["frame"], f"{page}: moving a {kind} did not change the frame"
+            assert expected in after["status"], f"{page}: live region says {after['status']!r}"
+            assert all(expected in alt for alt in after["alts"]), f"{page}: alt text {after['alts']!r}"
 
 
-def test_axe_finds_no_serious_violation_in_explorables(driver, site, pages) -> None:
+def _axe_in_explorables(driver) -> dict:
+    """axe-core's results inside the explorables of the loaded page."""
     from axe_selenium_python import Axe
 
-    driver.set_window_size(1280, 1600)
+    Axe(driver).inject()
+    return driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run({include: [['div.explorable']]}).then(r => done(r), e => done({error: String(e)}));"
+    )
+
+
+def test_axe_finds_no_serious_violation_in_explorables(at_1280, pages) -> None:
     for page in pages:
-        _load(driver, f"{site}/{page}")
-        axe = Axe(driver)
-        axe.inject()
-        results = driver.execute_async_script(
-            "const done = arguments[arguments.length - 1];"
-            "axe.run({include: [['div.explorable']]}).then(r => done(r), e => done({error: String(e)}));"
-        )
+        results = _seen(at_1280, page, "axe")
         assert "error" not in results, results
         bad = [
             f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"

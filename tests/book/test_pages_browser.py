@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 
 import nbformat
 import pytest
-from browser_helpers import network_events, toc_pages, wait_for_page
+from browser_helpers import CHROME_FLAGS, network_events, toc_pages, wait_for_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
@@ -54,18 +54,10 @@ def _chrome(width: int, height: int, phone: bool) -> object:
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
     for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-quic",
-        "--no-first-run",
+        *CHROME_FLAGS,
         "--hide-scrollbars",
         f"--window-size={width},{height}",
-        "--allow-file-access-from-files" if False else "--disable-extensions",
+        "--disable-extensions",
     ):
         options.add_argument(flag)
     if phone:
@@ -103,6 +95,50 @@ def _open(browser: object, url: str) -> None:
     wait_for_page(browser)
 
 
+class _Views:
+    """One page as the desktop and the phone browser show it. Each browser loads the page on first use and keeps it
+    for the page's next read-only checks (figures, overflow, equations, axe, weight): pytest runs every test of one
+    page in a row (``views`` is a module-scoped fixture parametrized indirectly), so each browser loads each page
+    once for all of them instead of once per test. The desktop's load is a cold one (cache cleared and disabled),
+    whose transfer is recorded in ``cold``. A browser that has been sent elsewhere loads the page again."""
+
+    def __init__(self, desktop: object, phone: object, site: str, page: str) -> None:
+        self.page, self.url = page, f"{site}/{page}"
+        self._browsers = {"desktop": desktop, "phone": phone}
+        self._loaded: set[str] = set()
+        self.cold: dict = {}
+
+    def _get(self, name: str) -> object:
+        browser = self._browsers[name]
+        if name not in self._loaded or browser.current_url != self.url:
+            if name == "desktop":
+                self.cold = _cold_load(browser, self.url)
+            else:
+                _open(browser, self.url)
+            self._loaded.add(name)
+        return browser
+
+    @property
+    def cold_load(self) -> dict:
+        """What the desktop's cold load of the page transferred (see :func:`_cold_load`)."""
+        self._get("desktop")
+        return self.cold
+
+    @property
+    def desktop(self) -> object:
+        return self._get("desktop")
+
+    @property
+    def phone(self) -> object:
+        return self._get("phone")
+
+
+@pytest.fixture(scope="module")
+def views(request: pytest.FixtureRequest, desktop, phone, site) -> _Views:
+    """``views`` of the page ``request.param`` (parametrize with ``indirect=True``)."""
+    return _Views(desktop, phone, site, request.param)
+
+
 def _screenshot(browser: object, name: str) -> None:
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
@@ -129,8 +165,9 @@ def _image_outputs(nb: nbformat.NotebookNode) -> int:
     )
 
 
-@pytest.mark.parametrize("page", CHAPTERS)
-def test_every_figure_is_on_the_page_and_in_the_notebook(desktop, site, book_html, page: str) -> None:
+@pytest.mark.parametrize("views", CHAPTERS, indirect=True)
+def test_every_figure_is_on_the_page_and_in_the_notebook(views: _Views, book_html) -> None:
+    page = views.page
     source = (ROOT / page.replace(".html", ".md")).read_text(encoding="utf-8")
     cells = re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", source, re.S)
     drawing = [c for c in cells if "plt.show()" in c and "remove-cell" not in c and "remove-output" not in c]
@@ -138,7 +175,7 @@ def test_every_figure_is_on_the_page_and_in_the_notebook(desktop, site, book_htm
     produced = _image_outputs(executed)
     # each cell that ends a figure with plt.show() draws at least one image (independent of the build's output)
     assert produced >= len(drawing), f"{page}: {len(drawing)} cells call plt.show(), {produced} image outputs"
-    _open(desktop, f"{site}/{page}")
+    desktop = views.desktop
     on_page = desktop.execute_script(
         """
         return Array.from(document.querySelectorAll(".cell_output img"))
@@ -193,19 +230,19 @@ def _overflow(browser: object) -> dict:
     )
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_no_page_scrolls_sideways(desktop, phone, site, page: str) -> None:
-    for name, browser in (("1280", desktop), ("390", phone)):
-        _open(browser, f"{site}/{page}")
+@pytest.mark.parametrize("views", PAGES, indirect=True)
+def test_no_page_scrolls_sideways(views: _Views) -> None:
+    page = views.page
+    for name, browser in (("1280", views.desktop), ("390", views.phone)):
         found = _overflow(browser)
         assert found["scroll"] <= found["width"] + 1 and not found["wide"], f"{page} at {name} px: {found}"
         _screenshot(browser, f"{page.replace('/', '_')}-{name}")
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_equations_scroll_in_their_box_with_the_number_in_view(phone, site, page: str) -> None:
-    _open(phone, f"{site}/{page}")
-    boxes = phone.execute_script(
+@pytest.mark.parametrize("views", PAGES, indirect=True)
+def test_equations_scroll_in_their_box_with_the_number_in_view(views: _Views) -> None:
+    page = views.page
+    boxes = views.phone.execute_script(
         """
         const width = document.documentElement.clientWidth;
         return Array.from(document.querySelectorAll("div.math")).map(div => {
@@ -263,12 +300,12 @@ def test_phone_menu_and_page_contents_open(phone, site, kind: str) -> None:
 # --------------------------------------------------------------------------------------------- accessibility
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_axe_finds_no_serious_violation(desktop, site, page: str) -> None:
+@pytest.mark.parametrize("views", PAGES, indirect=True)
+def test_axe_finds_no_serious_violation(views: _Views) -> None:
     from axe_selenium_python import Axe
 
-    _open(desktop, f"{site}/{page}")
-    axe = Axe(desktop)
+    page = views.page
+    axe = Axe(views.desktop)
     axe.inject()
     results = axe.run(context={"exclude": [[".explorable"]]}, options={"resultTypes": ["violations"]})
     bad = [
@@ -311,9 +348,9 @@ def _cold_load(browser: object, url: str) -> dict:
     return {"total": sum(by_url.values()), "by_url": by_url, "explorable_inline": explorable}
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_cold_load_transfers_at_most_2_5_mb(desktop, site, page: str, record_property) -> None:
-    load = _cold_load(desktop, f"{site}/{page}")
+@pytest.mark.parametrize("views", PAGES, indirect=True)
+def test_cold_load_transfers_at_most_2_5_mb(views: _Views, record_property) -> None:
+    page, load = views.page, views.cold_load
     record_property("cold_load_bytes", load["total"])
     report = Path(os.environ.get("BOOK_BYTES_REPORT", ROOT / "_build" / "cold-load-bytes.json"))
     found = json.loads(report.read_text()) if report.is_file() else {}

@@ -9,14 +9,7 @@ import torch
 
 from course_pkg.optim.clipping import NonFiniteNormError, clip_grad_norm_, clip_grad_value_
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny tensors: one intra-op thread is fastest and immune to a busy machine's oversubscription."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny tensors (conftest.py)
 
 
 SHAPES = [(3, 4), (7,), (2, 3, 2), (5, 1)]

@@ -15,13 +15,7 @@ from course_pkg import curvature as C
 from course_pkg.experiments import curvature as X
 from course_pkg.explore.chapters import curvature as E
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny tensors (conftest.py)
 
 
 def _spd(d: int, seed: int, kappa: float = 50.0) -> tuple[np.ndarray, np.ndarray]:

@@ -7,14 +7,7 @@ import torch
 from course_pkg.experiments import adam as exa
 from course_pkg.experiments.sgd import load_digits_split
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny tensors: one intra-op thread is fastest and immune to a busy machine's oversubscription."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny tensors (conftest.py)
 
 
 def test_rho_starts_at_one_and_tends_to_rho_infinity():

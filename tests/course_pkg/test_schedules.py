@@ -13,14 +13,7 @@ from torch.optim import lr_scheduler as tsched
 
 from course_pkg.optim import schedules as S
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny tensors: one intra-op thread is fastest and immune to a busy machine's oversubscription."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny tensors (conftest.py)
 
 
 NUM_STEPS = 150
@@ -73,14 +66,19 @@ def test_identical_to_torch(name: str, kwargs: dict) -> None:
     assert len(set(ours[:, 0])) > 1  # the schedule does change the rate
 
 
-@pytest.mark.parametrize(("name", "kwargs"), CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
-def test_recursive_form_matches_closed_form(name: str, kwargs: dict) -> None:
+def _assert_recursive_form_is_closed_form(name: str, kwargs: dict) -> None:
+    """At every step of NUM_STEPS, the rate the scheduler reached step by step equals its closed form."""
     optimizer = _optimizer()
     sched = getattr(S, name)(optimizer, **kwargs)
     for _ in range(NUM_STEPS):
         np.testing.assert_allclose(sched.get_last_lr(), sched.closed_form_lr(), rtol=1e-10, atol=1e-15)
         optimizer.step()
         sched.step()
+
+
+@pytest.mark.parametrize(("name", "kwargs"), CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
+def test_recursive_form_matches_closed_form(name: str, kwargs: dict) -> None:
+    _assert_recursive_form_is_closed_form(name, kwargs)
 
 
 def test_closed_forms_match_torch_closed_forms() -> None:
@@ -365,12 +363,7 @@ def test_new_schedules_identical_to_torch(name: str, kwargs: dict) -> None:
 
 @pytest.mark.parametrize(("name", "kwargs"), NEW_CASES, ids=NEW_IDS)
 def test_new_schedules_closed_form(name: str, kwargs: dict) -> None:
-    optimizer = _optimizer()
-    sched = getattr(S, name)(optimizer, **kwargs)
-    for _ in range(NUM_STEPS):
-        np.testing.assert_allclose(sched.get_last_lr(), sched.closed_form_lr(), rtol=1e-10, atol=1e-15)
-        optimizer.step()
-        sched.step()
+    _assert_recursive_form_is_closed_form(name, kwargs)
 
 
 def test_warm_restarts_cycle_starts() -> None:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,6 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from helpers import nbgrader as nbgrader_helpers
+from helpers.courses import copy_course
+from helpers.nbgrader import scores  # noqa: F401  (the red-team and fairness tests read grades as kit.scores)
 
 from autograder import cells as nbcells
 
@@ -33,13 +34,10 @@ A5 = "a5-adam-family"
 SECRET_TOKEN = "rt-grader-token-5f0c2a9e7d1b4c38a6e2"
 SECRET_ENV = "AUTOGRADER_REDTEAM_TOKEN"
 
-_GENERATED: dict[tuple[str, str], Path] = {}
-
 
 def env(secret: bool = True) -> dict[str, str]:
     """Environment of the grader processes: the venv's bin first on PATH (nbgrader runs ``alembic``)."""
-    e = dict(os.environ)
-    e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
+    e = nbgrader_helpers.env()
     e["PYTHONPATH"] = str(ROOT) + (os.pathsep + e["PYTHONPATH"] if e.get("PYTHONPATH") else "")
     e["PYTHONHASHSEED"] = "0"
     e.setdefault("MPLBACKEND", "Agg")
@@ -50,31 +48,10 @@ def env(secret: bool = True) -> dict[str, str]:
     return e
 
 
-def generated_course(assignment: str, base: Path) -> Path:
-    """A course directory with ``assignment`` generated (release + gradebook), built once per ``base``."""
-    key = (assignment, str(base))
-    if key not in _GENERATED:
-        course = base / f"generated-{assignment}"
-        course.mkdir(parents=True)
-        shutil.copy(COURSE / "nbgrader_config.py", course)
-        shutil.copytree(COURSE / "source" / assignment, course / "source" / assignment)
-        subprocess.run(
-            [str(BIN / "nbgrader"), "generate_assignment", assignment, "--force"],
-            cwd=course,
-            env=env(secret=False),
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-        _GENERATED[key] = course
-    return _GENERATED[key]
-
-
-def course_copy(assignment: str, base: Path, name: str) -> Path:
-    """A private copy of the generated course."""
-    dest = base / name
-    shutil.copytree(generated_course(assignment, base), dest)
-    return dest
+def course_copy(generated_assignment, assignment: str, base: Path, name: str) -> Path:
+    """A private copy (``base/name``) of the session's generated course of ``assignment`` (the fixture
+    ``generated_assignment`` of tests/conftest.py)."""
+    return copy_course(generated_assignment(assignment), base / name)
 
 
 def release_notebook(assignment: str, course: Path) -> nbformat.NotebookNode:
@@ -190,24 +167,6 @@ def feedback(course: Path, assignment: str, timeout: float = 300) -> Run:
 def stock_autograde(course: Path, assignment: str, timeout: float = 900) -> Run:
     """Stock ``nbgrader autograde ASSIGNMENT --force`` in the course directory."""
     return run([str(BIN / "nbgrader"), "autograde", assignment, "--force"], course, timeout, secret=False)
-
-
-def scores(course: Path) -> dict[str, dict[str, float | None]]:
-    """``student → {grade_id: auto_score}`` read straight from the gradebook's SQLite file."""
-    con = sqlite3.connect(course / "gradebook.db")
-    try:
-        rows = con.execute(
-            "SELECT sa.student_id, gc.name, g.auto_score FROM grade g "
-            "JOIN submitted_notebook sn ON g.notebook_id = sn.id "
-            "JOIN submitted_assignment sa ON sn.assignment_id = sa.id "
-            "JOIN base_cell gc ON g.cell_id = gc.id"
-        ).fetchall()
-    finally:
-        con.close()
-    out: dict[str, dict[str, float | None]] = {}
-    for student, cell, score in rows:
-        out.setdefault(student, {})[cell] = score
-    return out
 
 
 def autograded_points(assignment: str) -> dict[str, float]:
