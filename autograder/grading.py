@@ -216,10 +216,10 @@ def _run_variant(
             loaded = session.loaded
             budget.left -= loaded.cpu_s
             if not res.cells:  # what each cell printed and raised, for the executed notebook
-                res.cells = cell_outputs(cells, session.cell_outputs, session.cell_frames)
-            for fr in session.cell_frames:
-                if fr["kind"] == "cell-error":
-                    msg = f"cell {fr['name']} raised an error:\n" + student_traceback(fr["error"] or "")
+                res.cells = cell_outputs(cells, session.cell_outputs, session.cell_records)
+            for rec in session.cell_records:
+                if rec["kind"] == "cell-error":
+                    msg = f"cell {rec['name']} raised an error:\n" + student_traceback(rec["error"] or "")
                     if msg not in res.problems:
                         res.problems.append(msg)
             if loaded.status != "ok":
@@ -250,8 +250,8 @@ def _run_variant(
                     out = session.probe(spec.probe(name), cpu_limit)
                     budget.left -= out.cpu_s
                     res.checks_s += out.cpu_s
-                    if out.status == "ok" and out.frame is not None:
-                        _judge(spec, res, name, device, dtype, out.frame)
+                    if out.status == "ok" and out.record is not None:
+                        _judge(spec, res, name, device, dtype, out.record)
                         continue
                 if out.status == "timeout":
                     res.timed_out = True
@@ -279,14 +279,14 @@ def _run_variant(
 
 
 def cell_outputs(
-    cells: list[tuple[str, str]], outputs: list[tuple[str, str]], frames: list[dict[str, Any]]
+    cells: list[tuple[str, str]], outputs: list[tuple[str, str]], records: list[dict[str, Any]]
 ) -> list[dict[str, str]]:
     """``{"cell", "stdout", "stderr", "error"}`` of each cell that ran, in order (errors as the student's
     traceback)."""
     errors: dict[str, list[str]] = {}
-    for fr in frames:
-        if fr["kind"] == "cell-error":
-            errors.setdefault(str(fr["name"]), []).append(student_traceback(fr["error"] or ""))
+    for rec in records:
+        if rec["kind"] == "cell-error":
+            errors.setdefault(str(rec["name"]), []).append(student_traceback(rec["error"] or ""))
     out = []
     for (cell_id, _), (stdout, stderr) in zip(cells, outputs):
         error = errors[cell_id].pop(0) if errors.get(cell_id) else ""
@@ -300,7 +300,7 @@ def _capped(text: str) -> str:
     return text[:MAX_TEXT] + f"\n[... {len(text) - MAX_TEXT} more bytes not shown]"
 
 
-_FRAME = re.compile(r'^  File "(?P<file>[^"]*)", line \d+')
+_TRACEBACK_ENTRY = re.compile(r'^  File "(?P<file>[^"]*)", line \d+')
 
 
 def student_traceback(text: str) -> str:
@@ -308,7 +308,7 @@ def student_traceback(text: str) -> str:
     out: list[str] = []
     keep = True
     for line in text.splitlines():
-        m = _FRAME.match(line)
+        m = _TRACEBACK_ENTRY.match(line)
         if m:
             keep = m.group("file").startswith("<cell")
             if not keep:
@@ -329,34 +329,36 @@ def _fail(res: StudentResult, spec: Spec, name: str, device: str, dtype: str, me
     )
 
 
-def _judge(spec: Spec, res: StudentResult, name: str, device: str, dtype: str, frame: dict[str, Any]) -> None:
+def _judge(
+    spec: Spec, res: StudentResult, name: str, device: str, dtype: str, record: dict[str, Any]
+) -> None:
     check = spec.check(name)
-    if frame["error"] is not None:
+    if record["error"] is not None:
         _fail(
             res,
             spec,
             name,
             device,
             dtype,
-            "raised an error:\n" + student_traceback(frame["error"])[-MAX_TEXT:],
+            "raised an error:\n" + student_traceback(record["error"])[-MAX_TEXT:],
         )
         return
     ref = reference_output(spec, name, device, dtype)
     compare = check.compare or compare_outputs
     try:
-        messages = [m[:MAX_TEXT] for m in compare(frame["data"], ref, check.tolerance.for_dtype(dtype))]
+        messages = [m[:MAX_TEXT] for m in compare(record["data"], ref, check.tolerance.for_dtype(dtype))]
     except (TypeError, ValueError, OverflowError, KeyError, IndexError) as exc:
         messages = [f"could not compare the result: {str(exc)[:500]}"]
     plot = None
     plotter = getattr(compare, "plot", None)  # a lockstep check draws the entry that diverged first
     if messages and callable(plotter):
         try:
-            plot = plotter(frame["data"], ref, check.tolerance.for_dtype(dtype))
+            plot = plotter(record["data"], ref, check.tolerance.for_dtype(dtype))
         except (TypeError, ValueError, OverflowError, KeyError, IndexError):
             plot = None
     elif check.plot and isinstance(ref.get(check.plot), np.ndarray):
         plot = {"reference": _thin(ref[check.plot])}
-        got = frame["data"].get(check.plot)
+        got = record["data"].get(check.plot)
         if isinstance(got, np.ndarray) and got.size and got.dtype.kind in "biuf":
             plot["student"] = _thin(got)
     res.outcomes.append(CheckOutcome(name, check.grade_id, device, dtype, not messages, messages, plot))

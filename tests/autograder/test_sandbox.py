@@ -49,8 +49,8 @@ def report(expr: str) -> str:
 
 
 def first(out) -> float:  # noqa: ANN001
-    assert out is not None and out.status == "ok" and out.frame["error"] is None, out
-    return float(out.frame["data"]["y"][0])
+    assert out is not None and out.status == "ok" and out.record["error"] is None, out
+    return float(out.record["data"]["y"][0])
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="privilege drop needs root")
@@ -133,7 +133,7 @@ def test_a_stalled_cell_is_interrupted_and_the_next_cells_run(box: Sandbox) -> N
     code = "import time\ntime.sleep(600)\n"
     with box.session(Job(cells=[("stall", code), ("c", report("7"))], limits=limits)) as session:
         assert session.loaded.status == "ok", session.loaded
-        (error,) = [f for f in session.cell_frames if f["kind"] == "cell-error"]
+        (error,) = [f for f in session.cell_records if f["kind"] == "cell-error"]
         assert error["name"] == "stall" and "KeyboardInterrupt" in error["error"]
         assert first(session.probe(cloudpickle.dumps(probe_square), limits.check_s)) == 7.0
         assert session.loaded.wall_s < 3 * limits.idle_s
@@ -153,7 +153,7 @@ def test_a_stalled_cell_is_interrupted_when_the_grader_ignores_sigint() -> None:
         sandbox.session(Job(cells=[("stall", "import time\ntime.sleep(600)\n")], limits=limits)) as s,
     ):
         assert s.loaded.status == "ok", s.loaded
-        (error,) = [f for f in s.cell_frames if f["kind"] == "cell-error"]
+        (error,) = [f for f in s.cell_records if f["kind"] == "cell-error"]
         assert error["name"] == "stall" and "KeyboardInterrupt" in error["error"]
 
 
