@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from autograder.notebook import Course, locked_cells, read_submission
-from autograder.replay import run_replay
+from autograder.replay import run_replay, trusted_namespace
 from autograder.sandbox import Job, Sandbox
 from autograder.spec import Spec, compare_outputs
 
@@ -83,7 +83,11 @@ def warm_references(spec: Spec, variants: list[tuple[str, str]]) -> None:
     """Compute (and cache) the references of the spec's probe checks ahead of the first verdict: run in a thread
     while the sandbox template starts, the first optimizer torch builds here (its ``torch._dynamo`` import,
     seconds) leaves the first submission's critical path. A reference that raises is left to :func:`_judge`,
-    which computes it again and reports the error where it belongs."""
+    which computes it again and reports the error where it belongs.
+
+    Then the instructor's locked cells of each replayed notebook run once here (their namespace is discarded):
+    their first run imports what they import (a3: ``sklearn.datasets``, a second of CPU) and reads their data, so
+    that the first submission's first replayed test cell does not wait for it."""
     for device, dtype in variants:
         for check in spec.checks:
             if check.replay is None and (dtype in check.dtypes or device == "cpu"):
@@ -91,6 +95,13 @@ def warm_references(spec: Spec, variants: list[tuple[str, str]]) -> None:
                     reference_output(spec, check.name, device, dtype)
                 except Exception:  # noqa: BLE001, S112 - reported by the verdict that needs it
                     continue
+    for notebook, device in dict.fromkeys(
+        (c.replay, d) for d, _ in variants for c in spec.checks if c.replay is not None
+    ):
+        try:
+            trusted_namespace(Path(notebook), device)
+        except Exception:  # noqa: BLE001, S112 - the replayed check that runs it reports the error
+            continue
 
 
 def _as_plain(out: dict[str, Any]) -> dict[str, Any]:

@@ -96,6 +96,45 @@ def test_python_and_the_grader_stay_importable(box: Sandbox) -> None:
     assert first(out) == 1.0
 
 
+OPTIMIZER_WITHOUT_DYNAMO = """import sys, torch
+
+
+class Halving(torch.optim.Optimizer):
+    def __init__(self, params, lr=0.25):
+        super().__init__(params, {"lr": lr})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.add_(p.grad, alpha=-group["lr"])
+                self.state[p]["n"] = self.state[p].get("n", 0) + 1
+
+
+theta = torch.nn.Parameter(torch.tensor([2.0], dtype=torch.float64))
+opt = Halving([theta])
+for _ in range(2):
+    opt.zero_grad()
+    (theta * theta).sum().backward()  # g = 2 theta: theta <- theta - 0.25 * 2 theta = theta / 2
+    opt.step()
+opt.load_state_dict(opt.state_dict())
+
+
+def square(x):
+    y = x * x
+    y[0], y[1], y[2] = float("torch._dynamo" in sys.modules), theta.item(), float(opt.state[theta]["n"])
+    return y
+"""
+
+
+def test_the_template_holds_no_torch_dynamo_and_an_optimizer_works_without_it(box: Sandbox) -> None:
+    """The template defers ``torch._dynamo`` (800 modules, seconds per start: :mod:`autograder._lazy`); a student's
+    ``Optimizer`` subclass steps, zeroes its gradients and round-trips its state all the same."""
+    _, out, _ = run(box, OPTIMIZER_WITHOUT_DYNAMO)
+    first(out)
+    assert out.record["data"]["y"][:3].tolist() == [0.0, 0.5, 2.0]  # no dynamo; 2 -> 1 -> 0.5; two steps
+
+
 def test_no_network(box: Sandbox) -> None:
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
