@@ -14,10 +14,10 @@ limits and a longer CPU budget for the training cell:
 A grade cell earns its points only when all its checks pass (nbgrader's rule).
 
 CPU limits, with their headroom (CPU seconds the student's process used, measured on the instructor's solution and
-the four honest students of ``tests/autograder/students/honest_a3.py``): every check but the training uses at most
-0.05 s, so ``check_s = 2`` leaves 40x headroom (a stalled function is stopped after 2 s of CPU, not 5); the
-training cell's replay uses 0.4 s, its 90 s leave 200x. These are CPU seconds, so machine load and ``--workers``
-change none of them.
+the four honest students of ``tests/autograder/students/honest_a3.py``, on a loaded machine): a lockstep check at
+most 0.02 s, a replayed test cell other than the training at most 0.05 s, so ``check_s = 2`` leaves 40x headroom
+(a stalled function is stopped after 2 s of CPU, not 5); the training cell's replay at most 0.45 s, its 90 s leave
+200x. These are CPU seconds, so machine load and ``--workers`` change none of them.
 """
 
 from __future__ import annotations
