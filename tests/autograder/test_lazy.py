@@ -1,68 +1,13 @@
-"""Deferred start-up work (:mod:`autograder._lazy`): the same results as the libraries' own paths, less CPU.
+"""Deferred start-up work (:mod:`autograder._lazy`): the same results as the library's own path, less CPU.
 
-Each test runs in a fresh interpreter (what is imported is the point); the references are closed forms and the
-libraries' own answers once the deferred module is loaded.
+The test runs in a fresh interpreter (what is imported is the point); the references are known valid and invalid
+IRIs (RFC 3987) and the library's own answers once the deferred module is loaded.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
-
-DYNAMO = r"""
-import sys
-import numpy as np
-import torch
-from autograder._lazy import defer_dynamo_import
-
-changed = defer_dynamo_import()
-assert changed > 50, changed  # Optimizer.zero_grad, state_dict, load_state_dict, add_param_group, ...
-assert defer_dynamo_import() == 0  # already deferred: nothing left to change
-
-
-class Momentum(torch.optim.Optimizer):
-    def __init__(self, params, lr=0.1, momentum=0.9):
-        super().__init__(params, {"lr": lr, "momentum": momentum})
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    buf = self.state[p].setdefault("momentum_buffer", torch.zeros_like(p))
-                    p.add_(buf.mul_(group["momentum"]).add_(p.grad), alpha=-group["lr"])
-
-
-theta = torch.nn.Parameter(torch.tensor([1.0, -2.0], dtype=torch.float64))
-opt = Momentum([theta])
-for _ in range(3):
-    opt.zero_grad()
-    (0.5 * theta * theta).sum().backward()  # g_t = theta
-    opt.step()
-# closed form of heavy-ball momentum on L = |theta|^2 / 2 with eta = 0.1, beta = 0.9, b_0 = 0
-t, b = np.array([1.0, -2.0]), np.zeros(2)
-for _ in range(3):
-    b = 0.9 * b + t
-    t = t - 0.1 * b
-np.testing.assert_allclose(theta.detach().numpy(), t, rtol=1e-15)
-opt.zero_grad()
-assert theta.grad is None  # zero_grad ran (set_to_none=True is torch's default)
-saved = opt.state_dict()
-fresh = Momentum([theta])
-fresh.load_state_dict(saved)
-np.testing.assert_allclose(fresh.state[theta]["momentum_buffer"].numpy(), b, rtol=1e-15)
-assert "torch._dynamo" not in sys.modules, "torch._dynamo was imported"
-
-# Once torch._dynamo is imported, the wrappers do what torch's own do: build and keep torch._dynamo.disable(fn).
-import torch._dynamo
-
-opt.zero_grad()
-kept = torch.optim.Optimizer.zero_grad.__wrapped__.__dynamo_disable
-assert "_until_dynamo" not in kept.__qualname__, kept.__qualname__
-compiled = torch.compile(lambda x: x * 2, backend="eager")
-np.testing.assert_array_equal(compiled(torch.ones(2)).numpy(), [2.0, 2.0])
-print("ok")
-"""
 
 RFC = r"""
 import sys
@@ -93,10 +38,6 @@ print("ok")
 def _run(code: str) -> None:
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     assert run.returncode == 0 and run.stdout.strip().endswith("ok"), run.stderr[-3000:]
-
-
-def test_deferred_dynamo_gives_torchs_results_without_importing_it() -> None:
-    _run(DYNAMO)
 
 
 def test_deferred_rfc3987_parser_is_built_only_when_an_iri_is_checked() -> None:
