@@ -5,10 +5,12 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import threading
 import types
 from typing import Any
 
 _RFC = "rfc3987_syntax"
+_LOCK = threading.Lock()
 
 
 def defer_rfc3987_syntax() -> None:
@@ -26,9 +28,10 @@ def defer_rfc3987_syntax() -> None:
     stand_in = types.ModuleType(_RFC, "stand-in: imports rfc3987_syntax on first use (autograder._lazy)")
 
     def real() -> types.ModuleType:
-        if sys.modules.get(_RFC) is stand_in:
-            del sys.modules[_RFC]
-        return importlib.import_module(_RFC)
+        with _LOCK:  # one thread replaces the stand-in; the others then find the real module
+            if sys.modules.get(_RFC) is stand_in:
+                del sys.modules[_RFC]
+            return importlib.import_module(_RFC)
 
     def is_valid_syntax(term: str, value: str) -> Any:
         return real().is_valid_syntax(term, value)
