@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from autograder.notebook import Course, locked_cells, read_submission
-from autograder.replay import run_replay
+from autograder.replay import run_replay, trusted_namespace
 from autograder.sandbox import Job, Sandbox
 from autograder.spec import Spec, compare_outputs
 
@@ -83,7 +83,11 @@ def warm_references(spec: Spec, variants: list[tuple[str, str]]) -> None:
     """Compute (and cache) the references of the spec's probe checks ahead of the first verdict: run in a thread
     while the sandbox template starts, the first optimizer torch builds here (its ``torch._dynamo`` import,
     seconds) leaves the first submission's critical path. A reference that raises is left to :func:`_judge`,
-    which computes it again and reports the error where it belongs."""
+    which computes it again and reports the error where it belongs.
+
+    Then the instructor's locked cells of each replayed notebook run once here (their namespace is discarded):
+    their first run imports what they import (a3: ``sklearn.datasets``, a second of CPU) and reads their data, so
+    that the first submission's first replayed test cell does not wait for it."""
     for device, dtype in variants:
         for check in spec.checks:
             if check.replay is None and (dtype in check.dtypes or device == "cpu"):
@@ -91,6 +95,13 @@ def warm_references(spec: Spec, variants: list[tuple[str, str]]) -> None:
                     reference_output(spec, check.name, device, dtype)
                 except Exception:  # noqa: BLE001, S112 - reported by the verdict that needs it
                     continue
+    for notebook, device in dict.fromkeys(
+        (c.replay, d) for d, _ in variants for c in spec.checks if c.replay is not None
+    ):
+        try:
+            trusted_namespace(Path(notebook), device)
+        except Exception:  # noqa: BLE001, S112 - the replayed check that runs it reports the error
+            continue
 
 
 def _as_plain(out: dict[str, Any]) -> dict[str, Any]:
@@ -216,10 +227,10 @@ def _run_variant(
             loaded = session.loaded
             budget.left -= loaded.cpu_s
             if not res.cells:  # what each cell printed and raised, for the executed notebook
-                res.cells = cell_outputs(cells, session.cell_outputs, session.cell_frames)
-            for fr in session.cell_frames:
-                if fr["kind"] == "cell-error":
-                    msg = f"cell {fr['name']} raised an error:\n" + student_traceback(fr["error"] or "")
+                res.cells = cell_outputs(cells, session.cell_outputs, session.cell_records)
+            for rec in session.cell_records:
+                if rec["kind"] == "cell-error":
+                    msg = f"cell {rec['name']} raised an error:\n" + student_traceback(rec["error"] or "")
                     if msg not in res.problems:
                         res.problems.append(msg)
             if loaded.status != "ok":
@@ -250,8 +261,8 @@ def _run_variant(
                     out = session.probe(spec.probe(name), cpu_limit)
                     budget.left -= out.cpu_s
                     res.checks_s += out.cpu_s
-                    if out.status == "ok" and out.frame is not None:
-                        _judge(spec, res, name, device, dtype, out.frame)
+                    if out.status == "ok" and out.record is not None:
+                        _judge(spec, res, name, device, dtype, out.record)
                         continue
                 if out.status == "timeout":
                     res.timed_out = True
@@ -279,14 +290,14 @@ def _run_variant(
 
 
 def cell_outputs(
-    cells: list[tuple[str, str]], outputs: list[tuple[str, str]], frames: list[dict[str, Any]]
+    cells: list[tuple[str, str]], outputs: list[tuple[str, str]], records: list[dict[str, Any]]
 ) -> list[dict[str, str]]:
     """``{"cell", "stdout", "stderr", "error"}`` of each cell that ran, in order (errors as the student's
     traceback)."""
     errors: dict[str, list[str]] = {}
-    for fr in frames:
-        if fr["kind"] == "cell-error":
-            errors.setdefault(str(fr["name"]), []).append(student_traceback(fr["error"] or ""))
+    for rec in records:
+        if rec["kind"] == "cell-error":
+            errors.setdefault(str(rec["name"]), []).append(student_traceback(rec["error"] or ""))
     out = []
     for (cell_id, _), (stdout, stderr) in zip(cells, outputs):
         error = errors[cell_id].pop(0) if errors.get(cell_id) else ""
@@ -300,7 +311,7 @@ def _capped(text: str) -> str:
     return text[:MAX_TEXT] + f"\n[... {len(text) - MAX_TEXT} more bytes not shown]"
 
 
-_FRAME = re.compile(r'^  File "(?P<file>[^"]*)", line \d+')
+_TRACEBACK_ENTRY = re.compile(r'^  File "(?P<file>[^"]*)", line \d+')
 
 
 def student_traceback(text: str) -> str:
@@ -308,7 +319,7 @@ def student_traceback(text: str) -> str:
     out: list[str] = []
     keep = True
     for line in text.splitlines():
-        m = _FRAME.match(line)
+        m = _TRACEBACK_ENTRY.match(line)
         if m:
             keep = m.group("file").startswith("<cell")
             if not keep:
@@ -329,34 +340,36 @@ def _fail(res: StudentResult, spec: Spec, name: str, device: str, dtype: str, me
     )
 
 
-def _judge(spec: Spec, res: StudentResult, name: str, device: str, dtype: str, frame: dict[str, Any]) -> None:
+def _judge(
+    spec: Spec, res: StudentResult, name: str, device: str, dtype: str, record: dict[str, Any]
+) -> None:
     check = spec.check(name)
-    if frame["error"] is not None:
+    if record["error"] is not None:
         _fail(
             res,
             spec,
             name,
             device,
             dtype,
-            "raised an error:\n" + student_traceback(frame["error"])[-MAX_TEXT:],
+            "raised an error:\n" + student_traceback(record["error"])[-MAX_TEXT:],
         )
         return
     ref = reference_output(spec, name, device, dtype)
     compare = check.compare or compare_outputs
     try:
-        messages = [m[:MAX_TEXT] for m in compare(frame["data"], ref, check.tolerance.for_dtype(dtype))]
+        messages = [m[:MAX_TEXT] for m in compare(record["data"], ref, check.tolerance.for_dtype(dtype))]
     except (TypeError, ValueError, OverflowError, KeyError, IndexError) as exc:
         messages = [f"could not compare the result: {str(exc)[:500]}"]
     plot = None
     plotter = getattr(compare, "plot", None)  # a lockstep check draws the entry that diverged first
     if messages and callable(plotter):
         try:
-            plot = plotter(frame["data"], ref, check.tolerance.for_dtype(dtype))
+            plot = plotter(record["data"], ref, check.tolerance.for_dtype(dtype))
         except (TypeError, ValueError, OverflowError, KeyError, IndexError):
             plot = None
     elif check.plot and isinstance(ref.get(check.plot), np.ndarray):
         plot = {"reference": _thin(ref[check.plot])}
-        got = frame["data"].get(check.plot)
+        got = record["data"].get(check.plot)
         if isinstance(got, np.ndarray) and got.size and got.dtype.kind in "biuf":
             plot["student"] = _thin(got)
     res.outcomes.append(CheckOutcome(name, check.grade_id, device, dtype, not messages, messages, plot))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograder._lazy import defer_rfc3987_syntax
 from autograder.executors import DaskExecutor, LocalExecutor, Task, cached_spec
 from autograder.grading import StudentResult, hidden_paths, warm_references
 from autograder.notebook import Course, read_regular_file, write_autograded
@@ -233,7 +234,8 @@ def grade_assignment(
             # and the trusted references are computed meanwhile, off the first submission's critical path
             warm = threading.Thread(target=warm_references, args=(spec, variants), name="references")
             warm.start()
-        from autograder.gradebook import open_gradebook  # nbgrader: seconds to import
+        defer_rfc3987_syntax()  # nbgrader's import without jsonschema's RFC 3987 parser (seconds of CPU)
+        from autograder.gradebook import open_gradebook  # nbgrader: a second to import
 
         with open_gradebook(course.db_url) as gb:  # one gradebook (one alembic check) for the whole run
             summary, tasks, late = _plan(gb, spec, assignment, course, students, variants, force)

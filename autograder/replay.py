@@ -257,12 +257,12 @@ class _Caller:
         )
         out = self.session.probe(payload, max(self.cpu_limit - self.cpu_s, 0.01))
         self.cpu_s += out.cpu_s
-        if out.status != "ok" or out.frame is None:
+        if out.status != "ok" or out.record is None:
             raise SandboxEnded(out)
-        if out.frame["error"] is not None:
-            last = [line for line in out.frame["error"].splitlines() if line.strip()][-1:]
+        if out.record["error"] is not None:
+            last = [line for line in out.record["error"].splitlines() if line.strip()][-1:]
             raise TypeError(f"{name}(): {last[0] if last else 'the result could not be read'}")
-        data = out.frame["data"]
+        data = out.record["data"]
         _write_back(args, kwargs, data)
         if "raised.type" in data:
             exc_type = EXCEPTIONS.get(str(data["raised.type"]))

@@ -17,9 +17,9 @@ Four processes take part:
 
 A probe is one check's sandbox function, serialised by value (``cloudpickle``) with only the globals it uses: the
 runner never holds the spec module, a reference function, a tolerance or another check. It returns plain data
-(JSON headers and raw array bytes, never pickle) on the runner's result pipe; the warden accepts exactly one frame
+(JSON headers and raw array bytes, never pickle) on the runner's result pipe; the warden accepts exactly one record
 per probe, tagged with the probe's random nonce, size-capped. The student's code can write to that pipe (it shares
-the process), so a frame is only ever the student's *claim of what its code computed* on inputs the trusted side
+the process), so a record is only ever the student's *claim of what its code computed* on inputs the trusted side
 chose; every verdict is made by the client. The warden owns every clock: a probe's limit is CPU time of the runner
 (``/proc/<pid>/stat``, read through a handle on the host's ``/proc``), with a wall-clock backstop for sleeping code;
 nothing the runner writes moves a clock.
@@ -77,7 +77,7 @@ _PR_SET_PDEATHSIG = 1
 _PR_SET_NO_NEW_PRIVS = 38
 _MAGIC = b"AGF2"
 _HEADER = struct.Struct("!4sII")  # magic, header length, payload length
-MAX_FRAME_HEADER = 1 << 20
+MAX_RECORD_HEADER = 1 << 20
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 # The template's environment: nothing of the grader's (tokens, credentials, paths) is passed on.
@@ -128,7 +128,7 @@ class Limits:
     output_bytes : int
         Bytes of stdout and of stderr kept (the rest is counted and discarded).
     result_bytes : int
-        Largest result frame accepted for one check.
+        Largest result record accepted for one check.
     wall_factor, wall_slack_s : float
         Wall-clock backstop of a phase: ``wall_factor * cpu_limit + wall_slack_s``.
     idle_s : float
@@ -197,26 +197,26 @@ class RunResult:
 
 @dataclass
 class ProbeResult:
-    """What came back for one probe: ``status`` is "ok" (``frame`` holds the decoded frame), "timeout",
-    "dead" (the runner had ended), "malformed" (the frame could not be decoded) or "error"."""
+    """What came back for one probe: ``status`` is "ok" (``record`` holds the decoded record), "timeout",
+    "dead" (the runner had ended), "malformed" (the record could not be decoded) or "error"."""
 
     status: str
-    frame: dict[str, Any] | None = None
+    record: dict[str, Any] | None = None
     detail: str = ""
     cpu_s: float = 0.0
     wall_s: float = 0.0
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Frames: the only format the runner can speak. Arrays travel as dtype + shape + raw bytes.
+# Records: the only format the runner can speak. Arrays travel as dtype + shape + raw bytes.
 
 _ALLOWED_DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64"}
 
 
-def encode_frame(
+def encode_record(
     kind: str, name: str, data: dict[str, Any] | None = None, error: str | None = None, nonce: str = ""
 ) -> bytes:
-    """Encode one frame; values must be JSON scalars/strings or numpy arrays (see :func:`to_plain`)."""
+    """Encode one record; values must be JSON scalars/strings or numpy arrays (see :func:`to_plain`)."""
     scalars: dict[str, Any] = {}
     arrays: list[dict[str, Any]] = []
     chunks: list[bytes] = []
@@ -260,37 +260,37 @@ def _plain_scalar(value: Any) -> Any:
     raise ValueError(f"a {type(value).__name__} where a number or a string was expected")
 
 
-def decode_frames(raw: bytes) -> tuple[list[dict[str, Any]], str | None]:
-    """Parse the runner's bytes (untrusted) into frames; stop at the first malformed one.
+def decode_records(raw: bytes) -> tuple[list[dict[str, Any]], str | None]:
+    """Parse the runner's bytes (untrusted) into records; stop at the first malformed one.
 
     Returns
     -------
-    frames : list of dict
+    records : list of dict
         Each with ``kind``, ``name``, ``nonce``, ``error`` and ``data`` (str → numpy array / JSON scalar).
     problem : str or None
         Why parsing stopped early, if it did. Nothing here raises for any input.
     """
-    frames: list[dict[str, Any]] = []
+    records: list[dict[str, Any]] = []
     pos = 0
     while pos < len(raw):
         if len(raw) - pos < _HEADER.size:
-            return frames, "truncated frame header"
+            return records, "truncated record header"
         magic, hlen, plen = _HEADER.unpack_from(raw, pos)
         pos += _HEADER.size
-        if magic != _MAGIC or hlen > MAX_FRAME_HEADER or pos + hlen + plen > len(raw):
-            return frames, "malformed frame"
+        if magic != _MAGIC or hlen > MAX_RECORD_HEADER or pos + hlen + plen > len(raw):
+            return records, "malformed record"
         try:
-            frames.append(_decode_one(raw[pos : pos + hlen], raw[pos + hlen : pos + hlen + plen]))
+            records.append(_decode_one(raw[pos : pos + hlen], raw[pos + hlen : pos + hlen + plen]))
         except (ValueError, KeyError, TypeError, RecursionError, OverflowError) as exc:
-            return frames, f"malformed frame ({str(exc)[:200]})"
+            return records, f"malformed record ({str(exc)[:200]})"
         pos += hlen + plen
-    return frames, None
+    return records, None
 
 
 def _decode_one(head: bytes, payload: bytes) -> dict[str, Any]:
     header = json.loads(head)
     if not isinstance(header, dict):
-        raise ValueError(f"the frame header is a {type(header).__name__}, not an object")
+        raise ValueError(f"the record header is a {type(header).__name__}, not an object")
     scalars = header.get("scalars", {})
     arrays = header.get("arrays", [])
     if not isinstance(scalars, dict) or not isinstance(arrays, list):
@@ -396,7 +396,9 @@ class Sandbox:
         Modules the template imports before forking (student-facing libraries; never a spec).
     warmup : str
         Trusted code the template runs once, so that lazy imports (torch's first optimizer step imports
-        ``torch._dynamo``: ~3 s) happen before the fork and not in every sandbox.
+        ``torch._dynamo``: 800 modules, 1.4 s of CPU on a quiet machine) happen once before the fork, not in every
+        sandbox on a check's CPU clock (a student whose ``step`` uses torch's own ``_use_grad_for_differentiable``
+        would import it at the first step of every session; a3 gives a check 2 s).
     blocked : list of str
         Dotted names of further implementations to make unusable (:func:`autograder.guard.block_names`).
     gpu : int, optional
@@ -555,8 +557,8 @@ class Session:
 
     Attributes
     ----------
-    cell_frames : list of dict
-        Decoded frames of the cells (``cell-error`` frames, then ``loaded``).
+    cell_records : list of dict
+        Decoded records of the cells (``cell-error`` records, then ``loaded``).
     cell_outputs : list of (str, str)
         Each cell's stdout and stderr, for the cells that ran (in order; capped with the session's output).
     loaded : ProbeResult
@@ -568,7 +570,7 @@ class Session:
         self._in, self._out = to_warden, from_warden
         self.result: RunResult | None = None
         self._open = True
-        self.cell_frames: list[dict[str, Any]] = []
+        self.cell_records: list[dict[str, Any]] = []
         self.cell_outputs: list[tuple[str, str]] = []
         try:
             _send(self._in, b"J", job.to_json())
@@ -580,7 +582,7 @@ class Session:
             self._fail(f"sandbox template failed: {exc}")
             self.loaded = ProbeResult("error", detail=f"the sandbox failed: {exc}")
             return
-        self.cell_frames, problem = decode_frames(blob)
+        self.cell_records, problem = decode_records(blob)
         self.cell_outputs = [(str(o[0]), str(o[1])) for o in header.get("outputs", []) if len(o) == 2]
         self.loaded = ProbeResult(
             header["status"], detail=header.get("detail", ""), cpu_s=header["cpu_s"], wall_s=header["wall_s"]
@@ -603,11 +605,11 @@ class Session:
             return ProbeResult("error", detail=str(exc))
         res = ProbeResult(header["status"], None, header.get("detail", ""), header["cpu_s"], header["wall_s"])
         if res.status == "ok":
-            frames, problem = decode_frames(blob)
-            if problem or len(frames) != 1:
-                res.status, res.detail = "malformed", problem or "not exactly one frame"
+            records, problem = decode_records(blob)
+            if problem or len(records) != 1:
+                res.status, res.detail = "malformed", problem or "not exactly one record"
             else:
-                res.frame = frames[0]
+                res.record = records[0]
         return res
 
     def close(self) -> RunResult:
@@ -842,7 +844,7 @@ def _isolate_filesystem(limits: Limits, hide: list[str], notes: list[str]) -> No
 
 
 class _Supervisor:
-    """The warden's view of the runner: its output pipes, its result frames, its CPU time, its end."""
+    """The warden's view of the runner: its output pipes, its result records, its CPU time, its end."""
 
     def __init__(
         self, pid: int, proc_dir: int, out_r: int, err_r: int, res_r: int, req_w: int, limits: Limits
@@ -912,7 +914,7 @@ class _Supervisor:
                 self.open.discard(fd)
                 continue
             if fd == self.res_r:
-                if len(self.res) + len(chunk) > self.limits.result_bytes + MAX_FRAME_HEADER + 4096:
+                if len(self.res) + len(chunk) > self.limits.result_bytes + MAX_RECORD_HEADER + 4096:
                     self.broken = self.broken or f"a result over {self.limits.result_bytes} bytes"
                 else:
                     self.res += chunk
@@ -921,12 +923,12 @@ class _Supervisor:
             self.bufs[fd] += chunk[:room]
             self.dropped[fd] += len(chunk) - min(room, len(chunk))
 
-    def next_frame(self) -> bytes | None:
+    def next_record(self) -> bytes | None:
         if len(self.res) < _HEADER.size:
             return None
         magic, hlen, plen = _HEADER.unpack_from(self.res, 0)
-        if magic != _MAGIC or hlen > MAX_FRAME_HEADER:
-            self.broken = self.broken or "bytes that are not a result frame"
+        if magic != _MAGIC or hlen > MAX_RECORD_HEADER:
+            self.broken = self.broken or "bytes that are not a result record"
             return None
         if plen > self.limits.result_bytes:
             self.broken = self.broken or f"a result over {self.limits.result_bytes} bytes"
@@ -934,20 +936,20 @@ class _Supervisor:
         end = _HEADER.size + hlen + plen
         if len(self.res) < end:
             return None
-        frame = bytes(self.res[:end])
+        record = bytes(self.res[:end])
         del self.res[:end]
-        return frame
+        return record
 
     def wait_for(
         self, nonce: str, cpu_limit: float, send: bytes = b"", interrupt: bool = False
     ) -> tuple[str, bytes, str, float, float]:
-        """Send ``send`` to the runner and wait for the frame tagged ``nonce`` within ``cpu_limit`` CPU seconds.
+        """Send ``send`` to the runner and wait for the record tagged ``nonce`` within ``cpu_limit`` CPU seconds.
 
         With ``interrupt``, a runner over its limit first gets SIGINT and 2 s to answer ("interrupted"); a runner
         that is still runnable then (waiting for a CPU on a loaded machine) gets until it has used 2 s more CPU time
         or stops being runnable, within the backstop of a 2 s phase. A runner is "waiting or sleeping" when it used
         under 2 % of a CPU over ``idle_s`` and was never seen runnable in that time (so load is not sleep).
-        Returns (status, frame, detail, cpu seconds used, wall seconds used).
+        Returns (status, record, detail, cpu seconds used, wall seconds used).
         """
         start, cpu0 = time.monotonic(), self.cpu()
         wall_limit = self.limits.backstop(cpu_limit)
@@ -965,17 +967,17 @@ class _Supervisor:
             if pending and self.exit is None:
                 with contextlib.suppress(BlockingIOError, BrokenPipeError):
                     pending = pending[os.write(self.req_w, pending) :]
-            while (frame := self.next_frame()) is not None:
+            while (record := self.next_record()) is not None:
                 try:
-                    head = json.loads(frame[_HEADER.size : _HEADER.size + _HEADER.unpack_from(frame, 0)[1]])
+                    head = json.loads(record[_HEADER.size : _HEADER.size + _HEADER.unpack_from(record, 0)[1]])
                 except (ValueError, RecursionError):
                     continue
                 if not isinstance(head, dict):
                     continue
                 if head.get("nonce") == nonce:
                     if interrupted is not None:
-                        return ("interrupted", frame, interrupted[3], *used())
-                    return ("ok", frame, "", *used())
+                        return ("interrupted", record, interrupted[3], *used())
+                    return ("ok", record, "", *used())
             if self.broken:
                 self.kill()
                 return ("malformed", b"", f"the sandbox sent {self.broken}", *used())
@@ -1020,7 +1022,7 @@ class _Supervisor:
             self.pump(0.02)
 
     def take(self, fd: int) -> str:
-        """What ``fd`` brought since the last call, as text: the runner flushed it before its frame, so it is
+        """What ``fd`` brought since the last call, as text: the runner flushed it before its record, so it is
         already in the pipe (read here; a background writer cannot hold this up for long)."""
         for _ in range(64):
             if fd not in self.open or not select.select([fd], [], [], 0)[0]:
@@ -1111,16 +1113,16 @@ def _warden(template_pid: int) -> None:
     for index, (cell_id, _) in enumerate(job.cells if status == "ok" else []):
         tag = secrets.token_hex(16)
         body = _pack({"nonce": tag, "cell": index})
-        status, frame, detail, cpu, wall = sup.wait_for(
+        status, record, detail, cpu, wall = sup.wait_for(
             tag, job.limits.cell_s, send=b"P" + struct.pack("!Q", len(body)) + body, interrupt=True
         )
         cpu_total, wall_total = cpu_total + cpu, wall_total + wall
         outputs.append([sup.take(out_r), sup.take(err_r)])
         if status == "interrupted":
-            cells.append(encode_frame("cell-error", cell_id, error=f"KeyboardInterrupt: the cell {detail}"))
+            cells.append(encode_record("cell-error", cell_id, error=f"KeyboardInterrupt: the cell {detail}"))
             status = "ok"
-        elif status == "ok" and frame[_HEADER.size :].startswith(b'{"kind": "cell-error"'):
-            cells.append(frame)
+        elif status == "ok" and record[_HEADER.size :].startswith(b'{"kind": "cell-error"'):
+            cells.append(record)
         elif status != "ok":
             detail = f"cell {cell_id}: {detail}"
             break
@@ -1152,8 +1154,8 @@ def _warden(template_pid: int) -> None:
         nonce = secrets.token_hex(16)
         msg = b"P" + struct.pack("!Q", len(body := _pack({"nonce": nonce}, payload))) + body
         limit = min(float(request["cpu_s"]), float(job.limits.cpu_s))
-        status, frame, detail, cpu, wall = sup.wait_for(nonce, limit, send=msg)
-        _send(1, b"R", _pack({"status": status, "detail": detail, "cpu_s": cpu, "wall_s": wall}, frame))
+        status, record, detail, cpu, wall = sup.wait_for(nonce, limit, send=msg)
+        _send(1, b"R", _pack({"status": status, "detail": detail, "cpu_s": cpu, "wall_s": wall}, record))
     total_cpu = sup.cpu()
     ended = sup.exit
     sup.kill()
@@ -1359,7 +1361,7 @@ def serve_probes(job: Job, emit: Any, req_r: int, nonce: str) -> None:
 
     torch = sys.modules.get("torch")
     saved_builtins = dict(builtins.__dict__)
-    encode, to_plain_, loads, recv, unpack = encode_frame, to_plain, pickle.loads, _recv, _unpack
+    encode, to_plain_, loads, recv, unpack = encode_record, to_plain, pickle.loads, _recv, _unpack
     fmt_exc = traceback.format_exception
     restore = builtins.__dict__.update
     me = os.getpid()
@@ -1397,26 +1399,26 @@ def serve_probes(job: Job, emit: Any, req_r: int, nonce: str) -> None:
             try:
                 exec(compile(source, f"<cell {cell_id}>", "exec"), namespace)
                 restore(saved_builtins)
-                frame = encode("cell-ok", cell_id, nonce=tag)
+                record = encode("cell-ok", cell_id, nonce=tag)
             except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt are student errors too
                 restore(saved_builtins)
                 msg = "".join(fmt_exc(type(exc), exc, exc.__traceback__, limit=-3))[-2000:]
-                frame = encode("cell-error", cell_id, error=msg, nonce=tag)
+                record = encode("cell-error", cell_id, error=msg, nonce=tag)
             settle()
-            emit(frame)
+            emit(record)
             continue
         try:
             out = loads(payload)(namespace, device, dtype)
             restore(saved_builtins)
-            frame = encode("check", "", to_plain_(out), nonce=tag)
+            record = encode("check", "", to_plain_(out), nonce=tag)
         except BaseException as exc:  # noqa: BLE001
             restore(saved_builtins)
             msg = "".join(fmt_exc(type(exc), exc, exc.__traceback__, limit=-3))[-2000:]
-            frame = encode("check", "", error=msg, nonce=tag)
-        if len(frame) > cap:
-            frame = encode("check", "", error=f"the check's result is over {cap} bytes", nonce=tag)
+            record = encode("check", "", error=msg, nonce=tag)
+        if len(record) > cap:
+            record = encode("check", "", error=f"the check's result is over {cap} bytes", nonce=tag)
         settle()
-        emit(frame)
+        emit(record)
 
 
 def to_plain(out: Any) -> dict[str, Any]:

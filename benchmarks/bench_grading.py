@@ -6,7 +6,7 @@ autograder for each N in ``BENCH_GRADING_N`` (default ``12,40``), in the same ru
 submission of each and their ratio, plus a submission's sandbox wall time minus its checks' CPU time.
 Stock nbgrader gets a per-cell timeout of 15 s (enough for its slowest cell, the training; the course's own setting
 is 120 s, which would make stock grading of a hanging submission slower still); the autograder applies the spec's
-per-check CPU limits (a3: 5 s CPU per check, 90 s for the training cell).
+per-check CPU limits (a3: 2 s CPU per check, 90 s for the training cell).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """a5's experiment check judges models the grader evaluates itself, not the numbers the student reports.
 
-In-process (no sandbox; the instructor solution is trusted test code), through the sandbox's frame encoding:
+In-process (no sandbox; the instructor solution is trusted test code), through the sandbox's record encoding:
 the student side captures every model ``run_experiment`` builds with ``make_model``; the trusted side rebuilds
 each from its own copy of the locked cell and evaluates it on the test split. The reference for "correct" is
 the instructor solution's own models (their accuracy measured here with the notebook's ``accuracy`` helper,
@@ -19,7 +19,7 @@ import torch
 
 from autograder import cells as nbcells
 from autograder.notebook import without_magics
-from autograder.sandbox import decode_frames, encode_frame, to_plain
+from autograder.sandbox import decode_records, encode_record, to_plain
 from autograder.spec import load_spec, spec_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,12 +52,12 @@ def ns() -> dict:
 
 
 def sandbox_side(check, ns: dict) -> dict:
-    """The check's sandbox function on ``ns``, its result carried through the runner's frame encoding."""
+    """The check's sandbox function on ``ns``, its result carried through the runner's record encoding."""
     with contextlib.redirect_stdout(io.StringIO()):
         out = check.run(ns, torch.device("cpu"), torch.float64)
-    frames, problem = decode_frames(encode_frame("check", "", to_plain(out)))
+    records, problem = decode_records(encode_record("check", "", to_plain(out)))
     assert problem is None
-    return frames[0]["data"]
+    return records[0]["data"]
 
 
 def verdict(check, data: dict) -> list[str]:

@@ -5,7 +5,7 @@ students at once: a blank release and two instructor solutions as controls, vict
 mark, and the attackers (``students/attacks.py``). Every attacker's notebook is the blank release except for its
 attack, so "no more than a blank release on every cell it touches" means: no more than the blank student on every
 autograded cell. Each attack below gets the points it targets under stock ``nbgrader autograde`` (delegations,
-redefined helpers, oracles) or got them from the autograder as issue 11 found it (swapped checks, forged frames).
+redefined helpers, oracles) or got them from the autograder as issue 11 found it (swapped checks, forged records).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _attackers() -> dict[str, dict]:
         "spec-swap": {"cells": {"sgd": A.SPEC_SWAP}},
         "spec-print": {"cells": {"sgd": A.SPEC_PRINT}},
         "reference-impl": {"cells": {"sgd": A.REFERENCE_IMPL, "clipping": A.REFERENCE_IMPL}},
-        "forge-frames": {"cells": {"sgd": A.FORGE_FRAMES}},
+        "forge-records": {"cells": {"sgd": A.FORGE_RECORDS}},
         "forge-then-exit": {"cells": {"sgd": A.FORGE_THEN_EXIT}},
         "forge-thread": {"cells": {"sgd": A.FORGE_THREAD}},
         "oracle-globals": {"cells": {"training": A.ORACLE_GLOBALS}},
@@ -44,8 +44,8 @@ def _attackers() -> dict[str, dict]:
         "zz-heap-reader": {"cells": {"sgd": A.HEAP_READER}},
         "ipc-2-receiver": {"cells": {"sgd": A.IPC_RECEIVER}},
         "huge-int": {"cells": A.HUGE_INT_CELLS},
-        "garbage-frames": {"cells": {"sgd": A.GARBAGE_FRAMES}},
-        "huge-frame": {"cells": {"sgd": A.HUGE_FRAME, "clipping": A.HUGE_CLIP}},
+        "garbage-records": {"cells": {"sgd": A.GARBAGE_RECORDS}},
+        "huge-record": {"cells": {"sgd": A.HUGE_RECORD, "clipping": A.HUGE_CLIP}},
         "surrogate-and-extremes": {"cells": {"sgd": A.SURROGATE_SGD, "schedules": A.SURROGATE_SCHEDULES}},
         "kill-everyone": {"cells": {"sgd": A.KILL_EVERYONE}},
         "redefine-helpers": {
@@ -228,7 +228,7 @@ def test_ipc_leaves_nothing_on_the_host(attack_run) -> None:
 
 def test_results_and_feedback_are_size_capped(attack_run) -> None:
     course, _, _, _ = attack_run
-    for student in ("huge-frame", "garbage-frames", "huge-int"):
+    for student in ("huge-record", "garbage-records", "huge-int"):
         for path in [
             *(course / "autograded" / student).rglob("*.json"),
             *(course / "feedback" / student).rglob("*"),
@@ -246,7 +246,7 @@ def test_feedback_completes_for_everyone(attack_run) -> None:
         "zzz-solution",
         "surrogate-and-extremes",
         "huge-int",
-        "huge-frame",
+        "huge-record",
     ]:
         pages = list((course / "feedback" / student / ASSIGNMENT).glob("*.html"))
         assert pages, f"no feedback page for {student}\n{fb.describe()}"

@@ -1,7 +1,7 @@
 """Red team, limits: a fake heartbeat, stalled cells and a notebook that never finishes reading.
 
 Issue 11 measured a fake heartbeat keeping a "5 s" check alive for 240 s and two stalled cells making one a3
-submission take 496 s. The grader must hold a total budget per submission that no frame of the student's can
+submission take 496 s. The grader must hold a total budget per submission that no record of the student's can
 extend. The yardstick is stock nbgrader under the course's own configuration (``c.Execute.timeout = 120`` s per
 cell): two stalled cells cost it 240 s. ``BUDGET_S`` allows the whole run those 240 s plus 60 s for start-up and the
 quick students (two workers, so the two slow students run side by side). The quick ones are the blank release, the
@@ -32,7 +32,7 @@ def limits_run(tmp_path_factory: pytest.TempPathFactory, generated_assignment):
     solution = kit.solution_cells(ASSIGNMENT)
     kit.submit(course, ASSIGNMENT, "blank", kit.release_notebook(ASSIGNMENT, course))
     kit.submit(course, ASSIGNMENT, "solution", kit.build(ASSIGNMENT, course, solution))
-    # The heartbeat student is otherwise correct: only its SGD hangs, while forging "check finished" frames.
+    # The heartbeat student is otherwise correct: only its SGD hangs, while forging "check finished" records.
     kit.submit(
         course, ASSIGNMENT, "heartbeat", kit.build(ASSIGNMENT, course, {**solution, "sgd": A.HEARTBEAT_SGD})
     )

@@ -24,7 +24,7 @@ from autograder.grading import reference_output
 from autograder.notebook import without_magics
 from autograder.pipeline import grade_assignment
 from autograder.replay import run_replay
-from autograder.sandbox import ProbeResult, decode_frames, encode_frame, to_plain
+from autograder.sandbox import ProbeResult, decode_records, encode_record, to_plain
 from autograder.spec import Spec, compare_outputs, load_spec, spec_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +45,7 @@ def solution_cells(assignment: str, release: bool = False) -> dict[str, str]:
 
 class InProcessSession:
     """A stand-in for :class:`autograder.sandbox.Session` that runs probes on a namespace in this process
-    (trusted test code: the assignments' own solutions), through the same frame encoding as the sandbox."""
+    (trusted test code: the assignments' own solutions), through the same record encoding as the sandbox."""
 
     def __init__(self, ns: dict) -> None:
         self.ns = ns
@@ -54,14 +54,14 @@ class InProcessSession:
         import pickle
 
         try:
-            frame = encode_frame(
+            record = encode_record(
                 "check", "", to_plain(pickle.loads(payload)(self.ns, torch.device("cpu"), torch.float64))
             )
-        except Exception as exc:  # noqa: BLE001 - an error frame, as the runner sends it
-            frame = encode_frame("check", "", error=f"{type(exc).__name__}: {exc}")
-        frames, problem = decode_frames(frame)
+        except Exception as exc:  # noqa: BLE001 - an error record, as the runner sends it
+            record = encode_record("check", "", error=f"{type(exc).__name__}: {exc}")
+        records, problem = decode_records(record)
         assert problem is None
-        return ProbeResult("ok", frames[0])
+        return ProbeResult("ok", records[0])
 
 
 def notebook_namespace(assignment: str, cells: dict[str, str]) -> dict:

@@ -1,4 +1,4 @@
-"""The pieces on their own: comparison, frames (no pickle), defensive notebook reading, tracebacks, specs."""
+"""The pieces on their own: comparison, records (no pickle), defensive notebook reading, tracebacks, specs."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from autograder import cells as nbcells
 from autograder.grading import reference_output, student_traceback, warm_references
 from autograder.notebook import read_submission
 from autograder.optim_checks import constructor_error, defaults, torch_default_keys, trajectory
-from autograder.sandbox import decode_frames, encode_frame, to_plain
+from autograder.sandbox import decode_records, encode_record, to_plain
 from autograder.spec import Check, compare_outputs, load_spec, spec_path
 
 TOL = (1e-9, 1e-12)
@@ -48,16 +48,16 @@ def test_compare_shape_nonfinite_missing_and_strings() -> None:
     assert "expected an array" in compare_outputs({"a": 3.0}, {"a": ref}, TOL)[0]
 
 
-def test_frames_round_trip_and_reject_garbage() -> None:
+def test_records_round_trip_and_reject_garbage() -> None:
     data = {"x": np.arange(6, dtype=np.float32).reshape(2, 3), "n": 3, "s": "ok", "f": float("nan")}
-    raw = encode_frame("check", "c1", data) + encode_frame("check", "c2", error="boom")
-    frames, problem = decode_frames(raw)
-    assert problem is None and [f["name"] for f in frames] == ["c1", "c2"]
-    np.testing.assert_array_equal(frames[0]["data"]["x"], data["x"])
-    assert frames[0]["data"]["x"].dtype == np.float32 and np.isnan(frames[0]["data"]["f"])
-    assert frames[1]["error"] == "boom"
-    frames, problem = decode_frames(raw[:-3])
-    assert len(frames) == 1 and problem
+    raw = encode_record("check", "c1", data) + encode_record("check", "c2", error="boom")
+    records, problem = decode_records(raw)
+    assert problem is None and [f["name"] for f in records] == ["c1", "c2"]
+    np.testing.assert_array_equal(records[0]["data"]["x"], data["x"])
+    assert records[0]["data"]["x"].dtype == np.float32 and np.isnan(records[0]["data"]["f"])
+    assert records[1]["error"] == "boom"
+    records, problem = decode_records(raw[:-3])
+    assert len(records) == 1 and problem
     # an object array (what pickle would carry) is refused
     header = json.dumps(
         {
@@ -69,9 +69,9 @@ def test_frames_round_trip_and_reject_garbage() -> None:
         }
     ).encode()
     evil = struct.pack("!4sII", b"AGF2", len(header), 8) + header + b"\0" * 8
-    frames, problem = decode_frames(evil)
-    assert frames == [] and "not allowed" in problem
-    assert decode_frames(b"\x80\x04garbage")[1] is not None
+    records, problem = decode_records(evil)
+    assert records == [] and "not allowed" in problem
+    assert decode_records(b"\x80\x04garbage")[1] is not None
 
 
 def test_to_plain_reads_true_values_of_tensor_subclasses() -> None:
@@ -125,7 +125,7 @@ def test_read_submission_is_defensive(tmp_path: Path) -> None:
     assert sub.readable and any("more than once" in p for p in sub.problems)
 
 
-def test_student_traceback_hides_grader_frames() -> None:
+def test_student_traceback_hides_grader_entries() -> None:
     text = (
         "Traceback (most recent call last):\n"
         '  File "/srv/autograder/specs/a3.py", line 10, in run_x\n'
@@ -240,7 +240,7 @@ def test_specs_load_and_name_their_grade_cells() -> None:
     assert set(a3.grade_ids()) == grade_ids
 
 
-def _raw_frame(header: bytes, payload: bytes = b"") -> bytes:
+def _raw_record(header: bytes, payload: bytes = b"") -> bytes:
     return struct.pack("!4sII", b"AGF2", len(header), len(payload)) + header + payload
 
 
@@ -258,20 +258,20 @@ def _raw_frame(header: bytes, payload: bytes = b"") -> bytes:
         ),
     ],
 )
-def test_undecodable_frames_are_reported_not_raised(header: bytes, why: str) -> None:
-    frames, problem = decode_frames(_raw_frame(header, b"\0" * 8))
-    assert frames == [] and problem is not None and why in problem
+def test_undecodable_records_are_reported_not_raised(header: bytes, why: str) -> None:
+    records, problem = decode_records(_raw_record(header, b"\0" * 8))
+    assert records == [] and problem is not None and why in problem
 
 
 def test_decoded_text_has_no_lone_surrogates_and_huge_floats_stay_floats() -> None:
     header = json.dumps(
         {"kind": "check", "name": "c\ud800", "error": "bad \udfff", "scalars": {"x": 1e400, "s": "\ud800"}}
     )
-    frames, problem = decode_frames(_raw_frame(header.encode()))
+    records, problem = decode_records(_raw_record(header.encode()))
     assert problem is None
-    (frame,) = frames
-    for text in (frame["name"], frame["error"], frame["data"]["s"]):
+    (record,) = records
+    for text in (record["name"], record["error"], record["data"]["s"]):
         text.encode("utf-8")  # raises on a lone surrogate
-    assert frame["data"]["x"] == float("inf")
+    assert record["data"]["x"] == float("inf")
     messages = compare_outputs({"y": 10**400}, {"y": 1.0}, (1e-9, 0.0))
     assert len(messages) == 1 and messages[0].startswith("y: expected 1.0, got 1000")

@@ -98,7 +98,7 @@ DELEGATIONS = {
     ),
 }
 
-# Write forged result frames on every inherited descriptor (found through /proc/self/fd), then behave wrongly.
+# Write forged result records on every inherited descriptor (found through /proc/self/fd), then behave wrongly.
 FORGE_FDS = """
 import os, json, struct
 
@@ -106,27 +106,27 @@ def _forge():
     for kind in ("loaded", "check"):
         head = json.dumps({"kind": kind, "name": "sgd-plain", "nonce": "", "error": None,
                            "scalars": {"theta.dtype": "float64"}, "arrays": []}).encode()
-        frame = b"AGF2" + struct.pack("!II", len(head), 0) + head
+        record = b"AGF2" + struct.pack("!II", len(head), 0) + head
         for fd in os.listdir("/proc/self/fd"):
             try:
-                os.write(int(fd), frame)
+                os.write(int(fd), record)
             except OSError:
                 pass
 
 _forge()
 """
 
-# A 'heartbeat': a thread writes frames on every descriptor while the check spins; the clock must not care.
+# A 'heartbeat': a thread writes records on every descriptor while the check spins; the clock must not care.
 HEARTBEAT = """
 import os, threading, time, json, struct
 
 def _beat():
     head = json.dumps({"kind": "check", "name": "x", "nonce": "", "error": None, "scalars": {}, "arrays": []}).encode()
-    frame = b"AGF2" + struct.pack("!II", len(head), 0) + head
+    record = b"AGF2" + struct.pack("!II", len(head), 0) + head
     while True:
         for fd in os.listdir("/proc/self/fd"):
             try:
-                os.write(int(fd), frame)
+                os.write(int(fd), record)
             except OSError:
                 pass
         time.sleep(0.01)
@@ -484,7 +484,7 @@ def test_feedback_shows_scores_and_messages_but_no_hidden_code(hostile_run) -> N
         assert secret in spec_source and secret not in page
 
 
-def test_forged_frames_and_heartbeats_do_not_move_the_clock(hostile_run) -> None:
+def test_forged_records_and_heartbeats_do_not_move_the_clock(hostile_run) -> None:
     course, summary, _ = hostile_run
     beat = load_result(course, "ag-demo", "heartbeat-spin")
     assert any("s of CPU time" in m for o in beat["outcomes"] if o["name"] == "square" for m in o["messages"])

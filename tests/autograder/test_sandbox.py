@@ -49,8 +49,8 @@ def report(expr: str) -> str:
 
 
 def first(out) -> float:  # noqa: ANN001
-    assert out is not None and out.status == "ok" and out.frame["error"] is None, out
-    return float(out.frame["data"]["y"][0])
+    assert out is not None and out.status == "ok" and out.record["error"] is None, out
+    return float(out.record["data"]["y"][0])
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="privilege drop needs root")
@@ -96,6 +96,47 @@ def test_python_and_the_grader_stay_importable(box: Sandbox) -> None:
     assert first(out) == 1.0
 
 
+TORCH_STYLE_OPTIMIZER = """import sys, torch
+from torch.optim.optimizer import _use_grad_for_differentiable
+
+PRELOADED = "torch._dynamo" in sys.modules
+
+
+class Halving(torch.optim.Optimizer):  # written like torch's own: its step imports torch._dynamo if not loaded
+    def __init__(self, params, lr=0.25):
+        super().__init__(params, {"lr": lr, "differentiable": False})
+
+    @_use_grad_for_differentiable
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.add_(p.grad, alpha=-group["lr"])
+                self.state[p]["n"] = self.state[p].get("n", 0) + 1
+
+
+theta = torch.nn.Parameter(torch.tensor([2.0], dtype=torch.float64))
+opt = Halving([theta])
+
+
+def square(x):
+    for _ in range(2):
+        opt.zero_grad()
+        (theta * theta).sum().backward()  # g = 2 theta: theta <- theta - 0.25 * 2 theta = theta / 2
+        opt.step()
+    y = x * x
+    y[0], y[1], y[2] = float(PRELOADED), theta.item(), float(opt.state[theta]["n"])
+    return y
+"""
+
+
+def test_the_template_preloads_torch_dynamo_for_an_optimizer_written_like_torchs(box: Sandbox) -> None:
+    """``torch._dynamo`` (800 modules, seconds of CPU) is imported by the template's warm-up, not on the check's CPU
+    clock by a student's first ``step`` decorated like torch's own."""
+    _, out, _ = run(box, TORCH_STYLE_OPTIMIZER)
+    first(out)
+    assert out.record["data"]["y"][:3].tolist() == [1.0, 0.5, 2.0]  # preloaded; 2 -> 1 -> 0.5; two steps
+
+
 def test_no_network(box: Sandbox) -> None:
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
@@ -133,7 +174,7 @@ def test_a_stalled_cell_is_interrupted_and_the_next_cells_run(box: Sandbox) -> N
     code = "import time\ntime.sleep(600)\n"
     with box.session(Job(cells=[("stall", code), ("c", report("7"))], limits=limits)) as session:
         assert session.loaded.status == "ok", session.loaded
-        (error,) = [f for f in session.cell_frames if f["kind"] == "cell-error"]
+        (error,) = [f for f in session.cell_records if f["kind"] == "cell-error"]
         assert error["name"] == "stall" and "KeyboardInterrupt" in error["error"]
         assert first(session.probe(cloudpickle.dumps(probe_square), limits.check_s)) == 7.0
         assert session.loaded.wall_s < 3 * limits.idle_s
@@ -153,7 +194,7 @@ def test_a_stalled_cell_is_interrupted_when_the_grader_ignores_sigint() -> None:
         sandbox.session(Job(cells=[("stall", "import time\ntime.sleep(600)\n")], limits=limits)) as s,
     ):
         assert s.loaded.status == "ok", s.loaded
-        (error,) = [f for f in s.cell_frames if f["kind"] == "cell-error"]
+        (error,) = [f for f in s.cell_records if f["kind"] == "cell-error"]
         assert error["name"] == "stall" and "KeyboardInterrupt" in error["error"]
 
 

@@ -1,7 +1,7 @@
 """Hostile students, written as the code a student would paste into a notebook cell.
 
 Every attack here works under stock ``nbgrader autograde`` or against the autograder as issue 11 found it (a
-delegation gets the cell's points from torch itself, a forged frame or swapped check makes the grader report a
+delegation gets the cell's points from torch itself, a forged record or swapped check makes the grader report a
 pass, a label oracle reaches 100 % test accuracy). The tests in ``test_attacks_*.py`` submit them next to a blank
 release and assert that none scores more than the blank one on any cell it touches.
 """
@@ -47,7 +47,7 @@ def _rt_write_everywhere(blob):
             pass
 """
 
-# Forged frames in every format a grader might speak: today's AGF1 frames (built with the grader's own encoder
+# Forged records in every format a grader might speak: today's AGF1 records (built with the grader's own encoder
 # when it is importable), JSON lines and bare JSON, each claiming every check and grade cell passed.
 FORGE = (
     PIPES
@@ -61,7 +61,7 @@ _RT_CELLS = ["test_sgd_plain", "test_sgd_momentum", "test_sgd_dampening", "test_
              "test_warmup_cosine", "test_clip_grad_norm", "test_grad_accumulation", "test_train_digits"]
 
 
-def _rt_frames():
+def _rt_records():
     blobs = []
     checks = []
     for obj in _gc.get_objects():
@@ -72,7 +72,7 @@ def _rt_frames():
             pass
     try:
         import autograder.sandbox as sb
-        enc, plain = sb.encode_frame, sb.to_plain
+        enc, plain = sb.encode_record, sb.to_plain
     except Exception:
         enc = plain = None
     if enc is not None:
@@ -93,7 +93,7 @@ def _rt_frames():
     return b"".join(blobs)
 
 
-_RT_BLOB = _rt_frames()
+_RT_BLOB = _rt_records()
 _rt_write_everywhere(_RT_BLOB)
 """
 )
@@ -196,7 +196,7 @@ if SGD is None:
 
 # --- 2. forged results on the result channel -----------------------------------------------------------------
 
-FORGE_FRAMES = BLANK_SGD + FORGE
+FORGE_RECORDS = BLANK_SGD + FORGE
 
 FORGE_THEN_EXIT = BLANK_SGD + FORGE + "\n_os._exit(0)\n"
 
@@ -694,7 +694,7 @@ HUGE_INT_CELLS = {
     "    return make_model(seed), [10**400] * (epochs * (1500 // batch_size))\n",
 }
 
-GARBAGE_FRAMES = (
+GARBAGE_RECORDS = (
     BLANK_SGD
     + PIPES
     + """
@@ -715,7 +715,7 @@ _rt_write_everywhere(b"".join(_blobs))
 """
 )
 
-HUGE_FRAME = (
+HUGE_RECORD = (
     BLANK_SGD
     + PIPES
     + """
@@ -1183,7 +1183,7 @@ if "SGD" not in globals():
             raise NotImplementedError()
 """
 
-# --- 12. inside a check: the grader's own frames ---------------------------------------------------------------
+# --- 12. inside a check: the grader's own stack -----------------------------------------------------------------
 
 # Whatever calls the student's SGD (a probe, a replayed test cell) is on the stack: its code, constants, locals and
 # source lines are dumped into the error message (and so into feedback).
