@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from autograder.notebook import Course, locked_cells, read_submission
-from autograder.replay import run_replay, trusted_namespace
+from autograder.replay import REPLAY_LOCK, run_replay, trusted_namespace
 from autograder.sandbox import Job, Sandbox
 from autograder.spec import Spec, compare_outputs
 
@@ -99,7 +99,8 @@ def warm_references(spec: Spec, variants: list[tuple[str, str]]) -> None:
         (c.replay, d) for d, _ in variants for c in spec.checks if c.replay is not None
     ):
         try:
-            trusted_namespace(Path(notebook), device)
+            with REPLAY_LOCK:  # the locked cells seed and draw from the global generators
+                trusted_namespace(Path(notebook), device)
         except Exception:  # noqa: BLE001, S112 - the replayed check that runs it reports the error
             continue
 

@@ -16,6 +16,7 @@ import builtins
 import copy
 import functools
 import json
+import random
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +82,50 @@ class ReplayOutcome:
 
 _AST_LOCK = threading.Lock()
 
+#: Held while trusted notebook code runs (the locked cells, a test cell between its calls into the sandbox): the
+#: grader's worker threads share one process, so they share its global random generators (torch's, NumPy's legacy
+#: ``np.random``, Python's ``random``). See :class:`KernelRandomState`.
+REPLAY_LOCK = threading.Lock()
+
+
+class KernelRandomState:
+    """The global random state of one submission's replayed kernel, kept while other submissions' cells run.
+
+    A notebook's cells draw from global generators (``torch.manual_seed(0)`` in a setup cell, ``torch.randn`` in a
+    test); under nbgrader each submission has its own kernel, so its draws depend on nothing else. Here the replays
+    of concurrently graded submissions run in one process: trusted code runs only under :data:`REPLAY_LOCK`, and
+    whenever a replay lets go of the lock (waiting on the sandbox, or between two test cells) it saves the
+    generators' state here and puts it back when it has the lock again. Every replay therefore sees the draws of a
+    kernel that runs its cells alone, whatever ``--workers`` is and however the threads interleave.
+    """
+
+    def __init__(self) -> None:
+        self._state: tuple[Any, ...] | None = None
+
+    def save(self) -> None:
+        """Keep the current global generators' state (call while holding :data:`REPLAY_LOCK`)."""
+        import torch
+
+        cuda = (
+            torch.cuda.get_rng_state_all()
+            if torch.cuda.is_available() and torch.cuda.is_initialized()
+            else None
+        )
+        self._state = (torch.get_rng_state(), cuda, np.random.get_state(), random.getstate())
+
+    def restore(self) -> None:
+        """Put back the state kept by :meth:`save` (call while holding :data:`REPLAY_LOCK`)."""
+        import torch
+
+        if self._state is None:
+            return
+        cpu, cuda, numpy_state, python_state = self._state
+        torch.set_rng_state(cpu)
+        if cuda is not None:
+            torch.cuda.set_rng_state_all(cuda)
+        np.random.set_state(numpy_state)
+        random.setstate(python_state)
+
 
 def parse_python(source: str) -> ast.Module:
     """``ast.parse`` for the grader's threads: CPython 3.11's ``ast.parse`` is not thread-safe (two worker threads
@@ -129,7 +174,10 @@ def test_cells(source_nb: Path) -> dict[str, str]:
 
 
 def trusted_namespace(source_nb: Path, device: str) -> dict[str, Any]:
-    """A fresh namespace after the instructor's locked cells (not tests, not solutions), in notebook order."""
+    """A fresh namespace after the instructor's locked cells (not tests, not solutions), in notebook order.
+
+    Run it holding :data:`REPLAY_LOCK` where other threads may replay at the same time (the cells seed and draw
+    from the global random generators)."""
     ns: dict[str, Any] = {"__name__": "__replay__", "print": lambda *a, **k: None}
     for cell in _cells(source_nb):
         meta = _meta(cell)
@@ -246,8 +294,9 @@ def _module(data: dict[str, Any], key: str, device: str) -> Any:
 class _Caller:
     """Calls the student's functions in the sandbox session, within the check's CPU budget."""
 
-    def __init__(self, session: Session, cpu_limit: float, device: str) -> None:
+    def __init__(self, session: Session, cpu_limit: float, device: str, rng: KernelRandomState) -> None:
         self.session, self.cpu_limit, self.device, self.cpu_s = session, cpu_limit, device, 0.0
+        self.rng = rng
 
     def __call__(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         import cloudpickle
@@ -255,7 +304,14 @@ class _Caller:
         payload = cloudpickle.dumps(
             functools.partial(probes.remote_call, name, _encode(args), _encode(kwargs))
         )
-        out = self.session.probe(payload, max(self.cpu_limit - self.cpu_s, 0.01))
+        # waiting on the sandbox: let other submissions' trusted code run, and keep this kernel's random state
+        self.rng.save()
+        REPLAY_LOCK.release()
+        try:
+            out = self.session.probe(payload, max(self.cpu_limit - self.cpu_s, 0.01))
+        finally:
+            REPLAY_LOCK.acquire()
+            self.rng.restore()
         self.cpu_s += out.cpu_s
         if out.status != "ok" or out.record is None:
             raise SandboxEnded(out)
@@ -294,26 +350,39 @@ def run_replay(
     session: Session,
     device: str,
     cpu_limit: float,
-    shared: dict[tuple[str, str], tuple[dict[str, Any], _Dispatch]] | None = None,
+    shared: dict[tuple[str, str], tuple[dict[str, Any], _Dispatch, KernelRandomState]] | None = None,
 ) -> ReplayOutcome:
     """Execute test cell ``cell`` of the instructor notebook with the student's functions in ``session``.
 
     ``shared`` (one dict per submission) keeps the trusted namespace between the submission's test cells, as one
     kernel runs a notebook's test cells one after the other under nbgrader: the locked cells run once per
-    submission and device, not once per test cell. It is never shared between submissions.
+    submission and device, not once per test cell. It is never shared between submissions. With it goes the
+    kernel's random state (:class:`KernelRandomState`): the trusted code runs under :data:`REPLAY_LOCK`, and its
+    draws from the global generators are those of a kernel running alone, whatever else runs in this process.
     """
     source = test_cells(source_nb)[cell]
     key = (str(source_nb), device)
-    if shared is None or key not in shared:
-        entry = (trusted_namespace(source_nb, device), _Dispatch())
-        if shared is not None:
-            shared[key] = entry
-    else:
-        entry = shared[key]
-    ns, dispatch = entry
-    caller = dispatch.caller = _Caller(session, cpu_limit, device)
-    for name in student_functions(source_nb):
-        ns[name] = _stub(name, dispatch)
+    with REPLAY_LOCK:
+        if shared is None or key not in shared:
+            entry = (trusted_namespace(source_nb, device), _Dispatch(), KernelRandomState())
+            if shared is not None:
+                shared[key] = entry
+        else:
+            entry = shared[key]
+            entry[2].restore()
+        ns, dispatch, rng = entry
+        caller = dispatch.caller = _Caller(session, cpu_limit, device, rng)
+        for name in student_functions(source_nb):
+            ns[name] = _stub(name, dispatch)
+        try:
+            return _run_test_cell(source, cell, ns, caller)
+        finally:
+            rng.save()
+
+
+def _run_test_cell(source: str, cell: str, ns: dict[str, Any], caller: _Caller) -> ReplayOutcome:
+    """Execute one test cell in ``ns`` (holding :data:`REPLAY_LOCK`); its stubs call the student through
+    ``caller``."""
     out = ReplayOutcome()
     try:
         exec(compile(source, f"<test {cell}>", "exec"), ns)
