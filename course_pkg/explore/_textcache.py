@@ -14,6 +14,19 @@ compare both on every explorable of the course). The cache relies on the glyph-l
 renderer of matplotlib 3.11 (``FT2Font._layout``, ``FT2Font._render_glyph``): it is used only where the gate of
 every private matplotlib dependency, :func:`course_pkg.explore._mpl_private.supported`, allows it (otherwise
 :func:`text_cache_supported` is false and callers use the plain canvas).
+
+Laying text out costs about as much as rendering it: matplotlib measures every text (tick labels, titles, legend
+entries) several times per draw (its window extent for the axis-label placement, the legend's packing, then the
+draw), each time finding the font and reading its ascent and descent from the font file. The canvas also keeps
+
+- the layout of each :class:`~matplotlib.text.Text` (``Text._get_layout``: its box, lines and their offsets), keyed
+  by everything that layout reads (string, font properties, alignment, rotation, line spacing, resolution and the
+  font rcParams); and
+- the font of each font-properties key and its height metrics (``_get_font_height_metrics``, which matplotlib asks
+  the renderer for before reading the font's tables itself).
+
+``Text._get_layout`` is wrapped once, for every text, but the wrapper only answers from the cache when the renderer
+is a :class:`TextCachingRendererAgg` (any other canvas lays text out as before).
 """
 
 from __future__ import annotations
@@ -22,9 +35,11 @@ import math
 from collections import OrderedDict
 from typing import Any
 
+import matplotlib as mpl
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.font_manager import fontManager, get_font
+from matplotlib.text import Text
 
 from course_pkg.explore import _mpl_private
 
@@ -54,6 +69,108 @@ class _LRU(OrderedDict):
 
 _LAYOUTS = _LRU()
 _GLYPHS = _LRU()
+_TEXT_LAYOUTS = _LRU()  # Text._get_layout results
+_FONTS: dict[tuple, Any] = {}  # font-properties key -> (font, height metrics or None)
+
+#: rcParams that choose a font, shape or measure text (part of every cache key, read once per draw).
+FONT_RCPARAMS = (
+    *(
+        f"font.{key}"
+        for key in (
+            "family",
+            "style",
+            "variant",
+            "weight",
+            "stretch",
+            "size",
+            "serif",
+            "sans-serif",
+            "cursive",
+            "fantasy",
+            "monospace",
+        )
+    ),
+    "text.hinting",
+    "text.hinting_factor",
+    "text.kerning_factor",
+    "text.parse_math",
+    *(
+        f"mathtext.{key}"
+        for key in ("fontset", "default", "fallback", "rm", "it", "bf", "bfit", "sf", "tt", "cal")
+    ),
+)
+
+
+_RC_KEYS: dict[tuple, int] = {}
+
+
+def _rc_key() -> int:
+    """A small number standing for the current values of :data:`FONT_RCPARAMS`."""
+    values = tuple(tuple(v) if isinstance(v, list) else v for v in (mpl.rcParams[k] for k in FONT_RCPARAMS))
+    return _RC_KEYS.setdefault(values, len(_RC_KEYS))
+
+
+def _props_key(prop: Any) -> tuple:
+    """What a :class:`~matplotlib.font_manager.FontProperties` is (the fields its hash is made of)."""
+    return (
+        tuple(prop.get_family()),
+        prop.get_slant(),
+        prop.get_variant(),
+        prop.get_weight(),
+        prop.get_stretch(),
+        prop.get_size_in_points(),
+        prop.get_file(),
+        prop.get_math_fontfamily(),
+    )
+
+
+def _font_and_metrics(prop: Any, rc: int) -> tuple[Any, tuple[float, float, float] | None]:
+    """The font of ``prop`` and its height metrics in font units per point, as ``Text._get_layout`` reads them:
+    ``(line gap, ascender, descender) / units per em`` from the OS/2 table, else from hhea, else ``None``."""
+    key = (_props_key(prop), rc)
+    found = _FONTS.get(key)
+    if found is None:
+        font = get_font(fontManager._find_fonts_by_props(prop))
+        metrics = None
+        for table_name, gap_key, ascent_key, descent_key in (
+            ("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
+            ("hhea", "lineGap", "ascent", "descent"),
+        ):
+            table = font.get_sfnt_table(table_name)
+            if table is not None:
+                units_per_em = font.get_sfnt_table("head")["unitsPerEm"]
+                metrics = (table[gap_key], table[ascent_key], table[descent_key], units_per_em)
+                break
+        found = _FONTS[key] = (font, metrics)
+    return found
+
+
+_plain_get_layout = Text._get_layout
+
+
+def _get_layout(text: Any, renderer: Any) -> Any:
+    """``Text._get_layout``, answered from the renderer's cache when the renderer is a
+    :class:`TextCachingRendererAgg` (same inputs, same result: a copy of the kept box)."""
+    rc = getattr(renderer, "course_rc_key", None)
+    if rc is None or text.get_usetex() or text.get_wrap():
+        return _plain_get_layout(text, renderer)
+    key = (
+        text.get_text(),
+        _props_key(text._fontproperties),
+        text._linespacing,
+        text.get_parse_math(),
+        text._multialignment,
+        text._horizontalalignment,
+        text._verticalalignment,
+        text.get_rotation(),
+        text.get_rotation_mode(),
+        text.get_figure(root=True).dpi,
+        renderer.dpi,
+        rc,
+    )
+    cached = _TEXT_LAYOUTS.get_or(key, _plain_get_layout, text, renderer)
+    bbox, info, corner = cached
+    return bbox.frozen(), list(info), corner
 
 
 def _layout(font: Any, s: str, size: float, dpi: float, flags: Any, features: Any, language: Any) -> list:
@@ -93,6 +210,9 @@ def _render_glyph(
 class TextCachingRendererAgg(RendererAgg):
     """:class:`~matplotlib.backends.backend_agg.RendererAgg` whose plain (non-math) text comes from the caches."""
 
+    #: :func:`_rc_key` of the draw under way (set by :meth:`TextCachingCanvasAgg.get_renderer`).
+    course_rc_key: int | None = None
+
     def draw_text(
         self,
         gc: Any,
@@ -106,7 +226,7 @@ class TextCachingRendererAgg(RendererAgg):
     ) -> None:
         if ismath:
             return super().draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
-        font = get_font(fontManager._find_fonts_by_props(prop))
+        font = _font_and_metrics(prop, self._rc())[0]
         size = prop.get_size_in_points()
         flags = get_hinting_flag()
         features = mtext.get_fontfeatures() if mtext is not None else None
@@ -137,9 +257,27 @@ class TextCachingRendererAgg(RendererAgg):
             )
         return None
 
+    def _rc(self) -> int:
+        return _rc_key() if self.course_rc_key is None else self.course_rc_key
+
+    def _get_font_height_metrics(self, prop: Any) -> tuple[float, float, float] | tuple[None, None, None]:
+        """Ascent, descent and line gap of the font of ``prop`` in pixels (what ``Text._get_layout`` otherwise
+        reads from the font's tables at every layout), or ``None`` each when the font has neither table."""
+        metrics = _font_and_metrics(prop, self._rc())[1]
+        if metrics is None:
+            return None, None, None
+        gap, ascent, descent, units_per_em = metrics
+        scale = 1 / units_per_em * prop.get_size_in_points() * self.dpi / 72
+        return ascent * scale, -descent * scale, gap * scale
+
 
 class TextCachingCanvasAgg(FigureCanvasAgg):
     """:class:`~matplotlib.backends.backend_agg.FigureCanvasAgg` drawing with :class:`TextCachingRendererAgg`."""
+
+    def __init__(self, figure: Any = None) -> None:
+        if Text._get_layout is _plain_get_layout:
+            Text._get_layout = _get_layout
+        super().__init__(figure)
 
     def get_renderer(self) -> RendererAgg:
         w, h = self.get_width_height(physical=True)
@@ -147,4 +285,5 @@ class TextCachingCanvasAgg(FigureCanvasAgg):
         if self._lastKey != key:
             self.renderer = TextCachingRendererAgg(w, h, self.figure.dpi)
             self._lastKey = key
+        self.renderer.course_rc_key = _rc_key()  # the font rcParams of this draw
         return self.renderer
