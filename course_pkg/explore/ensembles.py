@@ -292,7 +292,7 @@ def _draw_boundary(r: dict[str, Any], fig: Any) -> None:
     ax2.set_xlabel("number of bagged trees M")
     ax2.set_ylabel("test error (clean points)")
     ax2.set_title("test error of the vote", y=1.0)
-    plain_log_ticks(ax2.xaxis, labels="superscript")
+    plain_log_ticks(ax2.xaxis, labels="decimal")  # tree counts: 1, 10, 100
 
 
 def bagging_boundary() -> Explorable:
