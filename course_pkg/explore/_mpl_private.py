@@ -41,6 +41,11 @@ REQUIRED = (
     ("RendererAgg", "_renderer"),
     ("FigureCanvasAgg", "_lastKey"),
     ("FontManager", "_find_fonts_by_props"),
+    ("Text", "_get_layout"),
+    ("Axis", "_get_ticklabel_bboxes"),
+    ("Axis", "_get_tick_boxes_siblings"),
+    ("Axis", "_get_axis_name"),
+    ("Figure", "_align_label_groups"),
 )
 
 
@@ -85,6 +90,8 @@ def _probe() -> dict[str, Any]:
         "RendererAgg": RendererAgg(10, 10, 72),
         "FigureCanvasAgg": canvas,
         "FontManager": fontManager,
+        "Text": ax.title,
+        "Axis": ax.xaxis,
     }
 
 

@@ -5,9 +5,11 @@ legend entry matplotlib shapes the string (HarfBuzz/FreeType layout) and renders
 frame to the next most strings are the same, so :class:`TextCachingCanvasAgg` keeps
 
 - the layout of each string (glyphs and their offsets), keyed by string, font, size, resolution, font features,
-  language and hinting; and
+  language and hinting;
 - each rendered glyph bitmap, keyed by font, size, resolution, glyph, angle, hinting, antialiasing and the
-  sub-pixel part of its position (FreeType renders a glyph moved by whole pixels as the same bitmap, moved).
+  sub-pixel part of its position (FreeType renders a glyph moved by whole pixels as the same bitmap, moved); and
+- for each string drawn at a given position (a title, an axis label, a tick label that did not move), its glyphs'
+  bitmaps and pixel positions, so that drawing it again is one blit per glyph.
 
 It draws exactly what :class:`matplotlib.backends.backend_agg.FigureCanvasAgg` draws, pixel for pixel (the tests
 compare both on every explorable of the course). The cache relies on the glyph-level text path of the Agg
@@ -25,8 +27,13 @@ draw), each time finding the font and reading its ascent and descent from the fo
 - the font of each font-properties key and its height metrics (``_get_font_height_metrics``, which matplotlib asks
   the renderer for before reading the font's tables itself).
 
-``Text._get_layout`` is wrapped once, for every text, but the wrapper only answers from the cache when the renderer
-is a :class:`TextCachingRendererAgg` (any other canvas lays text out as before).
+During one draw it also measures the tick labels of an axis once: ``Axis.draw`` measures them, then to place the
+axis label asks for the tick-label boxes of the axis and its siblings (``Axis._get_tick_boxes_siblings``), which
+recomputes the ticks and measures them again; when the axis has no siblings (no ``Figure.align_labels``) the boxes
+just measured are the answer.
+
+``Text._get_layout`` and the two ``Axis`` methods are wrapped once, for every text and axis, but the wrappers only
+answer from the caches when the renderer is a :class:`TextCachingRendererAgg` (any other canvas draws as before).
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from typing import Any
 
 import matplotlib as mpl
 import numpy as np
+from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.font_manager import fontManager, get_font
 from matplotlib.text import Text
@@ -70,6 +78,7 @@ class _LRU(OrderedDict):
 _LAYOUTS = _LRU()
 _GLYPHS = _LRU()
 _TEXT_LAYOUTS = _LRU()  # Text._get_layout results
+_PLACED = _LRU()  # a text's glyph bitmaps and their pixel positions, by text and position
 _FONTS: dict[tuple, Any] = {}  # font-properties key -> (font, height metrics or None)
 
 #: rcParams that choose a font, shape or measure text (part of every cache key, read once per draw).
@@ -207,11 +216,41 @@ def _render_glyph(
     return buffer, bitmap.left, bitmap.top
 
 
+_plain_ticklabel_bboxes = Axis._get_ticklabel_bboxes
+_plain_tick_boxes_siblings = Axis._get_tick_boxes_siblings
+
+
+def _ticklabel_bboxes(axis: Any, ticks: list, renderer: Any) -> Any:
+    """``Axis._get_ticklabel_bboxes``, remembered for the rest of the draw when the renderer keeps them."""
+    boxes = _plain_ticklabel_bboxes(axis, ticks, renderer)
+    memo = getattr(renderer, "course_tick_boxes", None)
+    if memo is not None:
+        memo[axis] = boxes
+    return boxes
+
+
+def _tick_boxes_siblings(axis: Any, renderer: Any) -> Any:
+    """``Axis._get_tick_boxes_siblings``: the boxes ``Axis.draw`` just measured when the axis has no siblings."""
+    memo = getattr(renderer, "course_tick_boxes", None)
+    if memo is not None and axis in memo:
+        name = axis._get_axis_name()
+        groups = axis.get_figure(root=False)._align_label_groups
+        if name not in groups:
+            return [], []
+        siblings = groups[name].get_siblings(axis.axes)
+        if len(siblings) == 1 and siblings[0] is axis.axes:
+            boxes, boxes2 = memo[axis]
+            return list(boxes), list(boxes2)
+    return _plain_tick_boxes_siblings(axis, renderer)
+
+
 class TextCachingRendererAgg(RendererAgg):
     """:class:`~matplotlib.backends.backend_agg.RendererAgg` whose plain (non-math) text comes from the caches."""
 
     #: :func:`_rc_key` of the draw under way (set by :meth:`TextCachingCanvasAgg.get_renderer`).
     course_rc_key: int | None = None
+    #: Tick-label boxes measured during the draw under way, by axis (``None`` outside a draw).
+    course_tick_boxes: dict | None = None
 
     def draw_text(
         self,
@@ -232,30 +271,50 @@ class TextCachingRendererAgg(RendererAgg):
         features = mtext.get_fontfeatures() if mtext is not None else None
         language = mtext.get_language() if mtext is not None else None
         features_key = tuple(features) if isinstance(features, list) else features
-        items = _LAYOUTS.get_or(
-            (s, font.fname, id(font), size, self.dpi, features_key, language, flags),
-            _layout,
-            *(font, s, size, self.dpi, flags, features, language),
-        )
-        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        layout_key = (s, font.fname, id(font), size, self.dpi, features_key, language, flags)
         antialiased = bool(gc.get_antialiased())
+        placed = _PLACED.get_or(
+            (layout_key, x, y, angle, antialiased, self.height),
+            self._place,
+            *(layout_key, font, s, size, flags, features, language, x, y, angle, antialiased),
+        )
+        draw = self._renderer.draw_text_image
+        for buffer, left, bottom in placed:
+            draw(buffer, left, bottom, 0, gc)
+        return None
+
+    def _place(
+        self,
+        layout_key: tuple,
+        font: Any,
+        s: str,
+        size: float,
+        flags: Any,
+        features: Any,
+        language: Any,
+        x: float,
+        y: float,
+        angle: float,
+        antialiased: bool,
+    ) -> list[tuple[np.ndarray, int, int]]:
+        """The glyph bitmaps of a text drawn at ``(x, y)`` and where each goes (the arguments of
+        ``draw_text_image``): the same for every draw of the same text at the same place."""
+        items = _LAYOUTS.get_or(layout_key, _layout, *(font, s, size, self.dpi, flags, features, language))
+        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
         height = self.height
+        placed = []
         for ft, glyph, dx, dy in items:
             px = round(0x40 * (x + dx * cos - dy * sin))
             py = round(0x40 * (height - y + dx * sin + dy * cos))  # FreeType's y is upwards
-            sub_x, sub_y = (
-                px & 63,
-                py & 63,
-            )  # FreeType renders a glyph moved by whole pixels as the same bitmap
+            # FreeType renders a glyph moved by whole pixels as the same bitmap
+            sub_x, sub_y = px & 63, py & 63
             key = (id(ft), ft.fname, size, self.dpi, glyph, angle, flags, antialiased, sub_x, sub_y)
             buffer, left, top = _GLYPHS.get_or(
                 key, _render_glyph, *(ft, glyph, size, self.dpi, angle, sub_x, sub_y, flags, antialiased)
             )
             # whole pixels of the position shift the bitmap; draw_text_image's y is downwards, at the bitmap bottom
-            self._renderer.draw_text_image(
-                buffer, left + (px >> 6), int(height) - (top + (py >> 6)) + buffer.shape[0], 0, gc
-            )
-        return None
+            placed.append((buffer, left + (px >> 6), int(height) - (top + (py >> 6)) + buffer.shape[0]))
+        return placed
 
     def _rc(self) -> int:
         return _rc_key() if self.course_rc_key is None else self.course_rc_key
@@ -277,7 +336,17 @@ class TextCachingCanvasAgg(FigureCanvasAgg):
     def __init__(self, figure: Any = None) -> None:
         if Text._get_layout is _plain_get_layout:
             Text._get_layout = _get_layout
+            Axis._get_ticklabel_bboxes = _ticklabel_bboxes
+            Axis._get_tick_boxes_siblings = _tick_boxes_siblings
         super().__init__(figure)
+
+    def draw(self) -> None:
+        renderer = self.get_renderer()
+        renderer.course_tick_boxes = {}  # tick-label boxes measured during this draw, by axis
+        try:
+            super().draw()
+        finally:
+            renderer.course_tick_boxes = None
 
     def get_renderer(self) -> RendererAgg:
         w, h = self.get_width_height(physical=True)

@@ -211,7 +211,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax3.set_xlabel("number of folds K")
     ax3.set_ylabel(f"CV estimate, degree {r['tracked_degree']}")
     ax3.set_title("spread over 20 shuffles", y=1.0)
-    ax3.legend(fontsize=10)
+    ax3.legend(fontsize=10, loc="upper right")  # where "best" put it on every frame
     plain_log_ticks(ax2.yaxis, labels="superscript")
 
 

@@ -141,7 +141,7 @@ def _draw_bagging(r: dict[str, Any], fig: Any) -> None:
     ax2.set_xlabel("number of bagged trees M")
     ax2.set_ylabel("variance of the ensemble (avg over x)")
     ax2.set_title("the uncorrelated part averages away", y=1.0)
-    ax2.legend(fontsize=10)
+    ax2.legend(fontsize=10, loc="upper right")  # where "best" put it on every frame
     ax2.set_xticks(r["sizes"], labels=[str(v) for v in r["sizes"]])
     ax2.xaxis.set_minor_locator(ticker.NullLocator())
     ax2.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
