@@ -46,6 +46,8 @@ REQUIRED = (
     ("Axis", "_get_tick_boxes_siblings"),
     ("Axis", "_get_axis_name"),
     ("Figure", "_align_label_groups"),
+    ("VPacker", "_get_bbox_and_child_offsets"),
+    ("HPacker", "_get_bbox_and_child_offsets"),
 )
 
 
@@ -76,6 +78,7 @@ def _probe() -> dict[str, Any]:
     from matplotlib.figure import Figure
     from matplotlib.font_manager import fontManager
     from matplotlib.ft2font import FT2Font
+    from matplotlib.offsetbox import HPacker, VPacker
 
     fig = Figure(figsize=(1, 1))
     canvas = FigureCanvasAgg(fig)
@@ -92,6 +95,8 @@ def _probe() -> dict[str, Any]:
         "FontManager": fontManager,
         "Text": ax.title,
         "Axis": ax.xaxis,
+        "VPacker": VPacker(),
+        "HPacker": HPacker(),
     }
 
 

@@ -30,10 +30,13 @@ draw), each time finding the font and reading its ascent and descent from the fo
 During one draw it also measures the tick labels of an axis once: ``Axis.draw`` measures them, then to place the
 axis label asks for the tick-label boxes of the axis and its siblings (``Axis._get_tick_boxes_siblings``), which
 recomputes the ticks and measures them again; when the axis has no siblings (no ``Figure.align_labels``) the boxes
-just measured are the answer.
+just measured are the answer. Likewise a legend's nested packers (``VPacker``/``HPacker``) compute their box and
+their children's offsets from their children's boxes, and each level asks again for everything below it (to draw,
+to place the legend, to size its frame): during one draw each packer computes them once.
 
-``Text._get_layout`` and the two ``Axis`` methods are wrapped once, for every text and axis, but the wrappers only
-answer from the caches when the renderer is a :class:`TextCachingRendererAgg` (any other canvas draws as before).
+``Text._get_layout``, the two ``Axis`` methods and the packers' ``_get_bbox_and_child_offsets`` are wrapped once,
+for every text, axis and packer, but the wrappers only answer from the caches when the renderer is a
+:class:`TextCachingRendererAgg` (any other canvas draws as before).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ import numpy as np
 from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg, get_hinting_flag
 from matplotlib.font_manager import fontManager, get_font
+from matplotlib.offsetbox import HPacker, VPacker
 from matplotlib.text import Text
 
 from course_pkg.explore import _mpl_private
@@ -244,6 +248,26 @@ def _tick_boxes_siblings(axis: Any, renderer: Any) -> Any:
     return _plain_tick_boxes_siblings(axis, renderer)
 
 
+_plain_packed = {cls: cls._get_bbox_and_child_offsets for cls in (VPacker, HPacker)}
+
+
+def _packed_once(cls: type) -> Any:
+    plain = _plain_packed[cls]
+
+    def packed(box: Any, renderer: Any) -> Any:
+        """``_get_bbox_and_child_offsets`` of a packer, computed once per draw when the renderer keeps it."""
+        memo = getattr(renderer, "course_packed", None)
+        if memo is None:
+            return plain(box, renderer)
+        found = memo.get(box)
+        if found is None:
+            found = memo[box] = plain(box, renderer)
+        bbox, offsets = found
+        return bbox.frozen(), offsets
+
+    return packed
+
+
 class TextCachingRendererAgg(RendererAgg):
     """:class:`~matplotlib.backends.backend_agg.RendererAgg` whose plain (non-math) text comes from the caches."""
 
@@ -251,6 +275,8 @@ class TextCachingRendererAgg(RendererAgg):
     course_rc_key: int | None = None
     #: Tick-label boxes measured during the draw under way, by axis (``None`` outside a draw).
     course_tick_boxes: dict | None = None
+    #: Packers' boxes and child offsets computed during the draw under way (``None`` outside a draw).
+    course_packed: dict | None = None
 
     def draw_text(
         self,
@@ -338,15 +364,18 @@ class TextCachingCanvasAgg(FigureCanvasAgg):
             Text._get_layout = _get_layout
             Axis._get_ticklabel_bboxes = _ticklabel_bboxes
             Axis._get_tick_boxes_siblings = _tick_boxes_siblings
+            for cls in _plain_packed:
+                cls._get_bbox_and_child_offsets = _packed_once(cls)
         super().__init__(figure)
 
     def draw(self) -> None:
         renderer = self.get_renderer()
         renderer.course_tick_boxes = {}  # tick-label boxes measured during this draw, by axis
+        renderer.course_packed = {}  # packers' boxes and child offsets computed during this draw, by packer
         try:
             super().draw()
         finally:
-            renderer.course_tick_boxes = None
+            renderer.course_tick_boxes = renderer.course_packed = None
 
     def get_renderer(self) -> RendererAgg:
         w, h = self.get_width_height(physical=True)
