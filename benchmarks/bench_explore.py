@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from course_pkg.explore import Explorable, Toggle, all_explorables
-from course_pkg.explore.frames import FrameRenderer
+from course_pkg.explore.frames import FrameRenderer, encode_png
 from course_pkg.explore.live import ExplorableWidget
 from course_pkg.explore.static import MAX_BYTES
 
@@ -58,8 +58,6 @@ def breakdown_ms(explorable: Explorable, samples: int = 3, seed: int = 1) -> dic
     The stages are run as :class:`~course_pkg.explore.live.ExplorableWidget` runs them (a
     :class:`~course_pkg.explore.frames.FrameRenderer` reusing its figure), timed separately.
     """
-    from PIL import Image
-
     renderer = FrameRenderer(explorable)
     renderer.rgb({})
     points = [p for p in explorable.grid_points() if p[0] != explorable.default_indices()]
@@ -74,9 +72,7 @@ def breakdown_ms(explorable: Explorable, samples: int = 3, seed: int = 1) -> dic
         t2 = time.process_time()
         fig.canvas.draw()
         t3 = time.process_time()
-        Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3]).save(
-            io.BytesIO(), "png", compress_level=1
-        )
+        encode_png(np.asarray(fig.canvas.buffer_rgba()))
         t4 = time.process_time()
         stages["compute"].append((t1 - t0) * 1000)
         stages["draw"].append(max(0.0, (t2 - t1) - (t1 - t0)) * 1000)
@@ -162,7 +158,7 @@ def main() -> None:
     print(f"reference (an empty figure): live redraw {ref_wall:.1f} ms wall, {ref_cpu:.1f} ms CPU")
     print("budget: live redraw median <= 100 ms (judged on CPU time), static figure <= 2 MB")
     print(
-        "CPU ms per stage (separate run): compute | draw (artists) | raster (Agg) | png (Pillow, zlib level 1)"
+        "CPU ms per stage (separate run): compute | draw (artists) | raster (Agg) | png (encode_png, zlib level 1)"
     )
     header = (
         f"{'explorable':40s} {'frames':>6s} {'wall ms':>8s} {'CPU ms':>7s} {'/100ms':>7s} {'/ref':>5s} "

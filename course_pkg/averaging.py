@@ -395,6 +395,9 @@ def ema_path(iterates: np.ndarray, decay: float) -> np.ndarray:
     out = np.empty_like(x)
     if x.shape[0]:
         out[0] = x[0]
-    for t in range(1, x.shape[0]):
-        out[t] = decay * out[t - 1] + (1 - decay) * x[t]
+    if x.shape[0] > 1:
+        from scipy.signal import lfilter
+
+        # the recursion over t as a linear filter: y_t = (1 - β) x_t + β y_{t-1}, the same operations as a loop
+        out[1:] = lfilter([1 - decay], [1.0, -decay], x[1:], axis=0, zi=decay * x[:1])[0]
     return out

@@ -41,6 +41,13 @@ REQUIRED = (
     ("RendererAgg", "_renderer"),
     ("FigureCanvasAgg", "_lastKey"),
     ("FontManager", "_find_fonts_by_props"),
+    ("Text", "_get_layout"),
+    ("Axis", "_get_ticklabel_bboxes"),
+    ("Axis", "_get_tick_boxes_siblings"),
+    ("Axis", "_get_axis_name"),
+    ("Figure", "_align_label_groups"),
+    ("VPacker", "_get_bbox_and_child_offsets"),
+    ("HPacker", "_get_bbox_and_child_offsets"),
 )
 
 
@@ -71,6 +78,7 @@ def _probe() -> dict[str, Any]:
     from matplotlib.figure import Figure
     from matplotlib.font_manager import fontManager
     from matplotlib.ft2font import FT2Font
+    from matplotlib.offsetbox import HPacker, VPacker
 
     fig = Figure(figsize=(1, 1))
     canvas = FigureCanvasAgg(fig)
@@ -85,6 +93,10 @@ def _probe() -> dict[str, Any]:
         "RendererAgg": RendererAgg(10, 10, 72),
         "FigureCanvasAgg": canvas,
         "FontManager": fontManager,
+        "Text": ax.title,
+        "Axis": ax.xaxis,
+        "VPacker": VPacker(),
+        "HPacker": HPacker(),
     }
 
 

@@ -450,11 +450,11 @@ _SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def superscript_power_label(value: float, _pos: Any = None) -> str:
-    """``10⁻²`` for a power of ten, in plain text (no mathtext): ``1``, ``10``, ``10²``, ``10⁻³``."""
+    """``10⁻²`` for a power of ten, in plain text (no mathtext), every power in the same style: ``10⁻³``, ``10⁰``,
+    ``10¹``, ``10²`` (never ``1`` or ``10`` beside ``10²`` on one axis; for plain numbers use the decimal labels of
+    :func:`plain_log_ticks`)."""
     exponent = int(round(np.log10(value)))
-    return (
-        "1" if exponent == 0 else ("10" if exponent == 1 else "10" + str(exponent).translate(_SUPERSCRIPTS))
-    )
+    return "10" + str(exponent).translate(_SUPERSCRIPTS)
 
 
 def _decimal_label(value: float, _pos: Any = None) -> str:

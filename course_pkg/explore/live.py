@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import io
 from collections import OrderedDict
 from typing import Any
 
@@ -76,8 +75,8 @@ class ExplorableWidget(widgets.VBox):
     :class:`~course_pkg.explore.frames.FrameRenderer`, which reuses the previous frame's figure and axes (no new
     axes and ticks per frame) at the axes positions of the default frame, measured once (no layout solver per
     frame, and the axes stay still while the controls move); the canvas is rasterised once and its pixels are
-    encoded by Pillow at the fastest zlib level (``savefig`` would redraw the figure and compress at level 6 for
-    a few percent fewer bytes); encoded frames are cached by grid point; and when a slider is dragged inside a
+    encoded by :func:`~course_pkg.explore.frames.encode_png` (one PNG filter for every row, the fastest zlib
+    level: ``savefig`` would redraw the figure and compress at level 6 for a few percent fewer bytes); encoded frames are cached by grid point; and when a slider is dragged inside a
     running kernel, changes that arrive before the next redraw are coalesced into one redraw of the latest
     values.
     """
@@ -129,11 +128,7 @@ class ExplorableWidget(widgets.VBox):
         return self._renderer
 
     def _draw_png(self, values: dict[str, Any]) -> bytes:
-        from PIL import Image
-
-        buf = io.BytesIO()
-        Image.fromarray(self.renderer.rgb(values)).save(buf, format="png", compress_level=1)
-        return buf.getvalue()
+        return self.renderer.png(values)
 
     def refresh(self) -> None:
         """Redraw the figure for the current control values."""

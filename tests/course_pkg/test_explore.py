@@ -551,3 +551,39 @@ def test_measured_title_heights_reproduce_the_automatic_title_placement() -> Non
         np.testing.assert_array_equal(fast, auto)
     fig = e.render({"a": 1.5}, positions)
     assert not fig.axes[0]._autotitlepos and fig.axes[1].title.get_position()[1] == positions[1][4]
+
+
+def test_log_tick_labels_use_one_style_per_axis() -> None:
+    """No axis mixes "1, 10" with "10²": powers of ten are all 10ⁿ, or all plain decimals."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from course_pkg.explore import ensembles, plain_log_ticks
+
+    fig = Figure()
+    FigureCanvasAgg(fig)
+    ax_sup, ax_dec = fig.subplots(1, 2)
+    for ax, style in ((ax_sup, "superscript"), (ax_dec, "decimal")):
+        ax.loglog([1e-3, 1e2], [1e-3, 1e2])
+        plain_log_ticks(ax.xaxis, labels=style)
+    fig.canvas.draw()
+
+    def shown(ax, with_values=False):
+        lo, hi = ax.get_xlim()
+        ticks = [(v, t.get_text()) for t, v in zip(ax.get_xticklabels(), ax.get_xticks()) if lo <= v <= hi]
+        return ticks if with_values else [text for _, text in ticks]
+
+    powers = [1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0]
+    superscripts = dict(zip(powers, ["10⁻³", "10⁻²", "10⁻¹", "10⁰", "10¹", "10²"]))
+    decimals = dict(zip(powers, ["0.001", "0.01", "0.1", "1", "10", "100"]))
+    for ax, expected in ((ax_sup, superscripts), (ax_dec, decimals)):
+        ticks = shown(ax, with_values=True)
+        assert len(ticks) >= 3
+        assert all(text == expected[min(powers, key=lambda p: abs(p - v))] for v, text in ticks), ticks
+    # the bagging classifier's tree counts read 1, 10, 100
+    e = ensembles.bagging_boundary()
+    fig = e.render({})
+    FigureCanvasAgg(fig).draw()
+    trees = fig.axes[1]
+    assert trees.get_xscale() == "log"
+    assert {"1", "10"} <= set(shown(trees)) and not any(c in "".join(shown(trees)) for c in "⁰¹²")

@@ -68,3 +68,36 @@ def test_explorable_computes_and_bad_input_raises() -> None:
         E.ema_floor(0.1, H, 1.0, 1.2)
     with pytest.raises(ValueError, match="need dim"):
         E.curvatures(0)
+
+
+@pytest.mark.parametrize("decay", [0.0, 0.8, 0.999, 1.0])
+def test_moments_are_the_three_by_three_recursion(decay: float) -> None:
+    """The vectorised recursions against the docstring's S_t = A_t S_{t-1} A_tᵀ + η²σ² b_t b_tᵀ, step by step."""
+    eta, sigma, steps = 0.7, 0.6, 60
+    theta0 = np.array([1.5, -2.0, 0.5, 1.0])
+    S = np.stack([theta0] * 3, axis=1)[:, :, None] * np.stack([theta0] * 3, axis=1)[:, None, :]
+    r = 1 - eta * H
+    expected = {k: np.empty(steps) for k in ("last", "polyak", "ema")}
+    for t in range(1, steps + 1):
+        c, e = (t - 1) / t, (0.0 if t == 1 else decay)
+        A = np.zeros((4, 3, 3))
+        A[:, 0, 0], A[:, 1, 0], A[:, 1, 1], A[:, 2, 0], A[:, 2, 2] = r, (1 - c) * r, c, (1 - e) * r, e
+        b = np.array([1.0, 1 - c, 1 - e])
+        S = A @ S @ A.transpose(0, 2, 1) + (eta * sigma) ** 2 * np.outer(b, b)
+        for k, key in enumerate(expected):
+            expected[key][t - 1] = 0.5 * H @ S[:, k, k]
+    out = E.averaged_expected_losses(eta, H, theta0, sigma, steps, decay)
+    for key in expected:
+        np.testing.assert_allclose(out[key], expected[key], rtol=1e-12, err_msg=key)
+
+
+def test_sample_run_is_the_sgd_recursion() -> None:
+    eta, sigma, steps, seed = 0.4, 0.7, 300, 3
+    rng = np.random.default_rng(seed)
+    theta, expected = np.full(4, 2.0), []
+    for _ in range(steps):
+        theta = theta - eta * (H * theta + sigma * rng.standard_normal(4))
+        expected.append(theta)
+    np.testing.assert_allclose(
+        E.sample_run(eta, H, 2.0, sigma, steps, seed), expected, rtol=1e-12, atol=1e-14
+    )

@@ -116,7 +116,7 @@ def _draw(result: dict, fig) -> None:
 
 
 def test_live_frame_has_the_pixels_of_savefig() -> None:
-    """The fast path (one Agg draw, Pillow at zlib level 1) shows exactly what matplotlib's own PNG shows."""
+    """The fast path (one Agg draw, our PNG encoder) shows exactly what matplotlib's own PNG shows."""
     import io
 
     import numpy as np
@@ -177,3 +177,32 @@ def test_changes_inside_an_event_loop_are_coalesced_into_one_redraw() -> None:
     direct = ExplorableWidget(e)
     direct.controls["lr"].value = values[4]
     assert w.image.value == direct.image.value
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (1, 7, 4), (5, 3, 3), (37, 61, 4), (304, 768, 4)])
+def test_encode_png_is_lossless(shape: tuple[int, int, int]) -> None:
+    """Pillow (an independent PNG decoder) reads back every pixel, wrapped row differences included."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from course_pkg.explore.frames import encode_png
+
+    rng = np.random.default_rng(sum(shape))
+    pixels = rng.integers(0, 256, size=shape, dtype=np.uint8)
+    pixels[: shape[0] // 2] //= 64  # smooth rows too (small differences), as in a plot
+    for level in (0, 1, 9):
+        decoded = Image.open(io.BytesIO(encode_png(pixels, level)))
+        assert decoded.mode == "RGB" and decoded.size == (shape[1], shape[0])
+        np.testing.assert_array_equal(np.asarray(decoded), pixels[..., :3])
+
+
+def test_encode_png_rejects_what_is_not_an_image() -> None:
+    import numpy as np
+
+    from course_pkg.explore.frames import encode_png
+
+    for bad in (np.zeros((4, 4, 3), np.float64), np.zeros((4, 4), np.uint8), np.zeros((4, 4, 2), np.uint8)):
+        with pytest.raises(ValueError, match="uint8"):
+            encode_png(bad)

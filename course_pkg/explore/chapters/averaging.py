@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.signal import lfilter
 
 from course_pkg.averaging import check_decay, ema_path, polyak_path
 from course_pkg.explore import Choice, Explorable, LogGrid
@@ -90,21 +91,36 @@ def averaged_expected_losses(
     h = np.asarray(h, dtype=np.float64)
     theta0 = np.broadcast_to(np.asarray(theta0, dtype=np.float64), h.shape)
     r = 1.0 - eta * h
-    # (d, 3); the averages' starting values are never used (c_1 = e_1 = 0)
-    z0 = np.stack([theta0, theta0, theta0], axis=1)
-    S = z0[:, :, None] * z0[:, None, :]
-    A = np.zeros((h.size, 3, 3))
-    out = {k: np.empty(steps) for k in ("last", "polyak", "ema")}
-    for t in range(1, steps + 1):
-        c = (t - 1) / t
-        e = 0.0 if t == 1 else decay
-        b = np.array([1.0, 1.0 - c, 1.0 - e])
-        A[:, 0, 0] = r
-        A[:, 1, 0], A[:, 1, 1] = (1.0 - c) * r, c
-        A[:, 2, 0], A[:, 2, 2] = (1.0 - e) * r, e
-        S = A @ S @ A.transpose(0, 2, 1) + (eta * sigma) ** 2 * np.outer(b, b)
-        for k, key in enumerate(("last", "polyak", "ema")):
-            out[key][t - 1] = 0.5 * h @ S[:, k, k]
+    q = (eta * sigma) ** 2
+    e = decay
+    # The entries of S_t that the losses need, each a first-order linear recursion y_t = a y_{t-1} + x_t in t
+    # (vectorised with a linear filter instead of a Python loop over t). With U_t = t θ̄_t = U_{t-1} + θ_t
+    # (U_0 = 0) the uniform mean's coefficients no longer depend on t:
+    #   S00_t = E[θ_t²]      = r² S00_{t-1} + q,
+    #   P_t   = E[U_t θ_t]   = r P_{t-1} + S00_t,                         P_0 = 0,
+    #   Q_t   = E[U_t²]      = Q_{t-1} + 2 r P_{t-1} + S00_t,              Q_0 = 0,   E[θ̄_t²] = Q_t / t²,
+    # and for the EMA (θ̃_1 = θ_1, then β_ema = e):
+    #   R_t   = E[θ̃_t θ_t]   = e r R_{t-1} + (1 - e) S00_t,                 R_1 = S00_1,
+    #   V_t   = E[θ̃_t²]      = e² V_{t-1} + 2 e (1 - e) r R_{t-1} + (1 - e)² S00_t,   V_1 = S00_1.
+    s00 = _recursion(r**2, np.full((steps, h.size), q), theta0**2)
+    p = _recursion(r, s00, np.zeros(h.size))
+    p_before = np.vstack([np.zeros(h.size), p[:-1]])
+    u2 = np.cumsum(2 * r * p_before + s00, axis=0)
+    ema = s00.copy()
+    if steps > 1:
+        cross = _recursion(e * r, (1 - e) * s00[1:], s00[0])  # R_2, ..., R_T
+        cross_before = np.vstack([s00[:1], cross[:-1]])  # R_1, ..., R_{T-1}
+        drive = 2 * e * (1 - e) * r * cross_before + (1 - e) ** 2 * s00[1:]
+        ema[1:] = _recursion(np.full(h.size, e**2), drive, s00[0])
+    t = np.arange(1, steps + 1, dtype=np.float64)[:, None]
+    return {"last": 0.5 * s00 @ h, "polyak": 0.5 * (u2 / t**2) @ h, "ema": 0.5 * ema @ h}
+
+
+def _recursion(a: np.ndarray, x: np.ndarray, y0: np.ndarray) -> np.ndarray:
+    """y_t = a y_{t-1} + x_t for t = 1, ..., T, per column: ``a`` and ``y0`` of shape (d,), ``x`` (T, d)."""
+    out = np.empty_like(x)
+    for i in range(x.shape[1]):
+        out[:, i] = lfilter([1.0], [1.0, -a[i]], x[:, i], zi=[a[i] * y0[i]])[0]
     return out
 
 
@@ -136,13 +152,10 @@ def sample_run(
 ) -> np.ndarray:
     r"""One SGD run: the iterates :math:`\theta_1, \dots, \theta_T` (shape ``(steps, d)``)."""
     _check_eta(eta, h)
-    rng = np.random.default_rng(seed)
-    theta = np.full(h.size, float(theta0))
-    out = np.empty((steps, h.size))
-    for t in range(steps):
-        theta = theta - eta * (h * theta + sigma * rng.standard_normal(h.size))
-        out[t] = theta
-    return out
+    h = np.asarray(h, dtype=np.float64)
+    xi = np.random.default_rng(seed).standard_normal((steps, h.size))  # ξ_1, ..., ξ_T (row by row)
+    # θ_t = θ_{t-1} - η (h θ_{t-1} + σ ξ_t) = (1 - η h) θ_{t-1} - η σ ξ_t, as a linear filter over t
+    return _recursion(1.0 - eta * h, -eta * sigma * xi, np.full(h.size, float(theta0)))
 
 
 def _compute(lr: float, decay: float) -> dict[str, Any]:

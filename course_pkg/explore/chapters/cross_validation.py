@@ -200,8 +200,9 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
 
     folds = r["folds"]
     pos = np.arange(len(folds))
-    for i in pos:
-        ax3.scatter(np.full(r["spread"].shape[1], i), r["spread"][i], s=10, color="C0", alpha=0.5)
+    shuffles = r["spread"].shape[1]
+    # one collection for every K (the points in the order of one scatter per K)
+    ax3.scatter(np.repeat(pos, shuffles), np.ravel(r["spread"]), s=10, color="C0", alpha=0.5)
     current = int(np.flatnonzero(folds == r["k"])[0])
     ax3.scatter(
         [current], [r["spread"][current, r["seed"]]], s=60, facecolor="none", edgecolor="black", zorder=3
@@ -211,7 +212,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax3.set_xlabel("number of folds K")
     ax3.set_ylabel(f"CV estimate, degree {r['tracked_degree']}")
     ax3.set_title("spread over 20 shuffles", y=1.0)
-    ax3.legend(fontsize=10)
+    ax3.legend(fontsize=10, loc="upper right")  # where "best" put it on every frame
     plain_log_ticks(ax2.yaxis, labels="superscript")
 
 

@@ -196,8 +196,10 @@ def lbfgs_memory() -> Explorable:
 WORST_D, WORST_STEPS, WORST_SHOWN = 200, 150, 40
 
 
-def _compute_worst_function(kappa: float, k: float) -> dict[str, Any]:
-    problem = worst_quadratic(WORST_D, float(kappa))
+@functools.cache
+def _worst_runs(kappa: float) -> dict[str, Any]:
+    """The three methods' paths on Nesterov's worst function of condition number κ (they do not depend on k)."""
+    problem = worst_quadratic(WORST_D, kappa)
     theta0 = np.zeros(WORST_D)
     paths = {
         "gd": quadratic_gradient_descent(
@@ -207,15 +209,25 @@ def _compute_worst_function(kappa: float, k: float) -> dict[str, Any]:
         "cg": conjugate_gradient(problem.A, problem.b, theta0, tol=0.0, max_iter=WORST_STEPS),
     }
     start = np.linalg.norm(problem.theta_star)
-    q = (np.sqrt(float(kappa)) - 1) / (np.sqrt(float(kappa)) + 1)
+    q = (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)
+    return {
+        "errors": {m: np.linalg.norm(p - problem.theta_star, axis=1) / start for m, p in paths.items()},
+        "bound": q ** np.arange(WORST_STEPS + 1),
+        "theta_star": problem.theta_star[:WORST_SHOWN],
+        "shown": {m: p[:, :WORST_SHOWN] for m, p in paths.items()},
+    }
+
+
+def _compute_worst_function(kappa: float, k: float) -> dict[str, Any]:
+    runs = _worst_runs(float(kappa))
     k = int(k)
     return {
         "kappa": float(kappa),
         "k": k,
-        "errors": {m: np.linalg.norm(p - problem.theta_star, axis=1) / start for m, p in paths.items()},
-        "bound": q ** np.arange(WORST_STEPS + 1),
-        "theta_star": problem.theta_star[:WORST_SHOWN],
-        "iterates": {m: p[min(k, len(p) - 1), :WORST_SHOWN] for m, p in paths.items()},
+        "errors": runs["errors"],
+        "bound": runs["bound"],
+        "theta_star": runs["theta_star"],
+        "iterates": {m: p[min(k, len(p) - 1)] for m, p in runs["shown"].items()},
     }
 
 

@@ -141,7 +141,7 @@ def _draw_bagging(r: dict[str, Any], fig: Any) -> None:
     ax2.set_xlabel("number of bagged trees M")
     ax2.set_ylabel("variance of the ensemble (avg over x)")
     ax2.set_title("the uncorrelated part averages away", y=1.0)
-    ax2.legend(fontsize=10)
+    ax2.legend(fontsize=10, loc="upper right")  # where "best" put it on every frame
     ax2.set_xticks(r["sizes"], labels=[str(v) for v in r["sizes"]])
     ax2.xaxis.set_minor_locator(ticker.NullLocator())
     ax2.yaxis.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
@@ -292,7 +292,7 @@ def _draw_boundary(r: dict[str, Any], fig: Any) -> None:
     ax2.set_xlabel("number of bagged trees M")
     ax2.set_ylabel("test error (clean points)")
     ax2.set_title("test error of the vote", y=1.0)
-    plain_log_ticks(ax2.xaxis, labels="superscript")
+    plain_log_ticks(ax2.xaxis, labels="decimal")  # tree counts: 1, 10, 100
 
 
 def bagging_boundary() -> Explorable:

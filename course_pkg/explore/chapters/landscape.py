@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 import numpy as np
+from matplotlib.collections import PolyCollection
 
 from course_pkg.explore import Choice, Explorable, LinGrid, plain_log_ticks
 
@@ -96,7 +97,16 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     centre = SHIFT * (0.5 - r["u"])
     left, width = r["edges"][:-1], np.diff(r["edges"])
     colors = np.where(left + width / 2 < 0, RED, BLUE)
-    ax_h.bar(left, r["counts"], width=width, align="edge", color=colors, alpha=0.75, lw=0)
+    # the histogram's bars as one collection of rectangles (one artist instead of one patch per bar)
+    bottom, top = np.zeros_like(left), np.asarray(r["counts"], dtype=float)
+    corners = np.stack(
+        [
+            np.column_stack(c)
+            for c in ((left, bottom), (left, top), (left + width, top), (left + width, bottom))
+        ],
+        axis=1,
+    )
+    ax_h.add_collection(PolyCollection(corners, facecolors=colors, alpha=0.75, linewidths=0), autolim=False)
     x = np.linspace(-2.0, 2.0, 121)
     ax_h.plot(x + centre, np.sqrt(4.0 - x**2) / (2.0 * np.pi), color="k", lw=1.0, ls="--", label="d → ∞")
     ax_h.axvline(0.0, color=GREY, lw=0.8)

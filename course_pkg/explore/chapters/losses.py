@@ -191,7 +191,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax1.set_xlabel("margin z = y f(x)")
     ax1.set_ylabel("loss φ(z)")
     ax1.set_title("losses of the margin", y=1.0)
-    ax1.legend(fontsize=10)
+    ax1.legend(fontsize=10, loc="upper right")  # where "best" put it on every frame
 
     X, y = r["X"], r["y"]
     ax2.scatter(X[y > 0, 0], X[y > 0, 1], s=8, color="C0", alpha=0.6, label="y = +1")
