@@ -2,7 +2,8 @@
 
 Random strongly convex quadratics with a chosen condition number, the iterations each method needs on them
 (gradient descent, Nesterov's accelerated gradient, conjugate gradients, L-BFGS), and the rates theory predicts
-(Nesterov 2018, Theorems 2.1.13 and 2.1.15; Nocedal & Wright 2006, eq. 5.36).
+(Nesterov 2018, Theorems 2.1.13 and 2.1.15; Nocedal & Wright 2006, eq. 5.36); the Hessian of Rosenbrock's valley
+(:func:`rosenbrock_hessian`), on which Newton's method runs.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "worst_quadratic",
     "predicted_iterations",
     "rate_study",
+    "rosenbrock_hessian",
 ]
 
 METHODS = ("gd", "agd", "cg", "lbfgs")
@@ -182,3 +184,9 @@ def rate_study(
             for m in methods:
                 table[m][i, j] = iterations_to_tolerance(m, problem, tol)
     return table
+
+
+def rosenbrock_hessian(theta: np.ndarray, a: float = 1.0, b: float = 100.0) -> np.ndarray:
+    """The Hessian of L(x, y) = (a - x)² + b (y - x²)² at θ = (x, y)."""
+    x, y = theta
+    return np.array([[2 - 4 * b * (y - x**2) + 8 * b * x**2, -4 * b * x], [-4 * b * x, 2 * b]])

@@ -53,7 +53,7 @@ def test_newton_converges_quadratically_on_rosenbrock() -> None:
     assert tail and all(e2 <= 50 * e1**2 for e1, e2 in tail)
     # E's Hessian is the same as scipy's
     for theta in ([0.3, -0.7], [-1.2, 1.0], [2.0, 3.0]):
-        np.testing.assert_allclose(E.rosenbrock_hessian(np.array(theta)), scipy.optimize.rosen_hess(theta))
+        np.testing.assert_allclose(X.rosenbrock_hessian(np.array(theta)), scipy.optimize.rosen_hess(theta))
 
 
 def test_newton_with_backtracking_decreases_monotonically() -> None:

@@ -16,7 +16,12 @@ from typing import Any
 import numpy as np
 
 from course_pkg.curvature import accelerated_gradient, conjugate_gradient, newton, quadratic_gradient_descent
-from course_pkg.experiments.curvature import lbfgs_errors, random_quadratic, worst_quadratic
+from course_pkg.experiments.curvature import (
+    lbfgs_errors,
+    random_quadratic,
+    rosenbrock_hessian,
+    worst_quadratic,
+)
 from course_pkg.explore import Choice, Explorable, LinGrid, LogGrid, Toggle, plain_log_ticks
 from course_pkg.landscapes import gradient_descent, rosenbrock
 
@@ -28,12 +33,6 @@ GREY = "#8c8c8c"
 #: Iterations shown for each method in :func:`newton_vs_gd`.
 VALLEY_STEPS = 150
 VALLEY_START = (-1.2, 1.0)  # the classical start on the far side of the bend
-
-
-def rosenbrock_hessian(theta: np.ndarray, a: float = 1.0, b: float = 100.0) -> np.ndarray:
-    """The Hessian of L(x, y) = (a - x)² + b (y - x²)² at θ = (x, y)."""
-    x, y = theta
-    return np.array([[2 - 4 * b * (y - x**2) + 8 * b * x**2, -4 * b * x], [-4 * b * x, 2 * b]])
 
 
 def _compute_newton_vs_gd(lr: float, steepness: float, line_search: bool) -> dict[str, Any]:
