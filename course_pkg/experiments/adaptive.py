@@ -12,6 +12,8 @@ The *effective learning rate* of coordinate j at step t is the factor multiplyin
 η/(√v_t + ε), and η √(u_{t−1} + ε)/√(v_t + ε) respectively (plain SGD: η).
 
 - :func:`adaptive_run`: one of :data:`METHODS` with a gradient oracle: the iterates and effective learning rates.
+- :func:`quadratic_problem`, :func:`sparse_problem`: the two problems they run on (an ill-conditioned quadratic,
+  a sparse-feature regression stream), each a gradient oracle with its start, minimiser and number of steps.
 """
 
 from __future__ import annotations
@@ -20,9 +22,55 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["METHODS", "adaptive_run"]
+__all__ = ["METHODS", "adaptive_run", "quadratic_problem", "sparse_problem"]
 
 METHODS = ("SGD", "SGD-sqrt", "Adagrad", "RMSprop", "Adadelta")
+
+#: Eigenvalues of the quadratic problem and probability that the rare feature of the sparse problem is on.
+QUAD_EIGS = np.array([1.0, 0.01])
+RARE_PROB = 0.05
+DENSE_SCALE = 3.0
+QUAD_STEPS = 200
+SPARSE_STEPS = 1000
+
+
+def quadratic_problem() -> dict[str, Any]:
+    """L(θ) = ½ (θ₁² + 0.01 θ₂²) from θ₀ = (1, 1): gradients differ by a factor 100 between coordinates."""
+    return {
+        "gradients": lambda theta, t: QUAD_EIGS * theta,
+        "theta0": np.array([1.0, 1.0]),
+        "theta_star": np.zeros(2),
+        "steps": QUAD_STEPS,
+    }
+
+
+def sparse_problem(seed: int = 0, dense_scale: float = DENSE_SCALE) -> dict[str, Any]:
+    """Online least squares with one dense and one rare feature.
+
+    Example t has features x_t = (c, b_t) — a frequent feature of size c = ``dense_scale`` (default 3) and a
+    rare one, b_t ~ Bernoulli(0.05) — target y_t = x_tᵀθ* + 0.5 ξ_t with θ* = (1, 2) and ξ_t standard normal;
+    the per-example loss ½ (x_tᵀθ − y_t)² has gradient (x_tᵀθ − y_t) x_t, whose second coordinate is zero
+    whenever the rare feature is off. With c > 1 the frequent feature's larger gradients limit the learning rate
+    that plain SGD can use.
+    """
+    rng = np.random.default_rng(seed)
+    X = np.stack(
+        [dense_scale * np.ones(SPARSE_STEPS), (rng.random(SPARSE_STEPS) < RARE_PROB).astype(float)], axis=1
+    )
+    theta_star = np.array([1.0, 2.0])
+    y = X @ theta_star + 0.5 * rng.standard_normal(SPARSE_STEPS)
+
+    def gradients(theta: np.ndarray, t: int) -> np.ndarray:
+        x = X[t - 1]
+        return (x @ theta - y[t - 1]) * x
+
+    return {
+        "gradients": gradients,
+        "theta0": np.zeros(2),
+        "theta_star": theta_star,
+        "steps": SPARSE_STEPS,
+        "X": X,
+    }
 
 
 def adaptive_run(
