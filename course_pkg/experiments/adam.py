@@ -1,5 +1,7 @@
 """Experiments of the chapter "Adam and its family".
 
+- :func:`adam_run`: Adam (torch's form, optional bias correction and linear warmup) with a gradient oracle, on
+  NumPy arrays: the iterates, the steps θ_t − θ_{t−1} and the learning rates η_t.
 - :func:`radam_rho`, :func:`first_rectified_step`, :func:`rectification`: RAdam's length of the approximated simple
   moving average ρ_t and its variance rectification term r_t (Liu et al. 2020).
 - :func:`adaptive_lr_variance`: Monte-Carlo variance of Adam's adaptive learning rate ψ_t = √((1 − β₂ᵗ)/v_t) for
@@ -26,6 +28,7 @@ from torch import nn
 from course_pkg.experiments.sgd import DigitsSplit, accuracy, full_loss, shuffled_minibatches
 
 __all__ = [
+    "adam_run",
     "radam_rho",
     "first_rectified_step",
     "rectification",
@@ -36,6 +39,81 @@ __all__ = [
     "projected_adam",
     "online_regret",
 ]
+
+
+def adam_run(
+    gradients: np.ndarray | Any,
+    theta0: np.ndarray,
+    steps: int,
+    lr: float,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+    bias_correction: bool = True,
+    warmup: int = 0,
+) -> dict[str, np.ndarray]:
+    r"""Adam (torch's form) with a gradient oracle ``gradients(theta, t) -> g_t``, on NumPy arrays.
+
+    With g_t the gradient at θ_{t−1}, operations elementwise, m_0 = v_0 = 0:
+
+        m_t = β₁ m_{t−1} + (1 − β₁) g_t,    v_t = β₂ v_{t−1} + (1 − β₂) g_t²,
+        m̂_t = m_t / (1 − β₁ᵗ),    v̂_t = v_t / (1 − β₂ᵗ),    θ_t = θ_{t−1} − η_t m̂_t / (√v̂_t + ε).
+
+    Without bias correction m̂_t, v̂_t are replaced by m_t, v_t. With a linear warmup of W = ``warmup`` steps,
+    η_t = η min(1, t/W).
+
+    Parameters
+    ----------
+    gradients : callable
+        ``gradients(theta, t) -> g_t`` for t = 1, …, steps.
+    theta0 : numpy.ndarray
+        Starting point θ₀.
+    steps : int
+        Number of steps T.
+    lr : float
+        Learning rate η.
+    beta1, beta2 : float
+        Decay rates β₁, β₂ of the moment EMAs.
+    eps : float
+        ε added to √v̂_t.
+    bias_correction : bool
+        Divide by 1 − β₁ᵗ and 1 − β₂ᵗ.
+    warmup : int
+        Length W of the linear warmup (0: none).
+
+    Returns
+    -------
+    dict
+        ``"theta"`` (steps + 1, d) iterates, ``"step"`` (steps, d) updates θ_t − θ_{t−1}, ``"lr"`` (steps,) η_t.
+    """
+    if lr <= 0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= beta1 < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {beta1}")
+    if not 0.0 <= beta2 < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {beta2}")
+    theta = np.asarray(theta0, dtype=float).copy()
+    m = np.zeros_like(theta)
+    v = np.zeros_like(theta)
+    thetas = np.empty((steps + 1, theta.size))
+    deltas = np.empty((steps, theta.size))
+    lrs = np.empty(steps)
+    thetas[0] = theta
+    for t in range(1, steps + 1):
+        g = gradients(theta, t)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        if bias_correction:
+            m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+        else:
+            m_hat, v_hat = m, v
+        eta = lr * min(1.0, t / warmup) if warmup > 0 else lr
+        delta = -eta * m_hat / (np.sqrt(v_hat) + eps)
+        theta = theta + delta
+        thetas[t] = theta
+        deltas[t - 1] = delta
+        lrs[t - 1] = eta
+    return {"theta": thetas, "step": deltas, "lr": lrs}
 
 
 def radam_rho(t: Any, beta2: float) -> np.ndarray:

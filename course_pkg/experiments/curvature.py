@@ -2,11 +2,14 @@
 
 Random strongly convex quadratics with a chosen condition number, the iterations each method needs on them
 (gradient descent, Nesterov's accelerated gradient, conjugate gradients, L-BFGS), and the rates theory predicts
-(Nesterov 2018, Theorems 2.1.13 and 2.1.15; Nocedal & Wright 2006, eq. 5.36).
+(Nesterov 2018, Theorems 2.1.13 and 2.1.15; Nocedal & Wright 2006, eq. 5.36); the Hessian of Rosenbrock's valley
+(:func:`rosenbrock_hessian`), on which Newton's method runs; L-BFGS against gradient descent and CG for each
+memory size and condition number (:func:`memory_curves`, :func:`memory_runs`).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +28,9 @@ __all__ = [
     "worst_quadratic",
     "predicted_iterations",
     "rate_study",
+    "rosenbrock_hessian",
+    "memory_curves",
+    "memory_runs",
 ]
 
 METHODS = ("gd", "agd", "cg", "lbfgs")
@@ -182,3 +188,42 @@ def rate_study(
             for m in methods:
                 table[m][i, j] = iterations_to_tolerance(m, problem, tol)
     return table
+
+
+def rosenbrock_hessian(theta: np.ndarray, a: float = 1.0, b: float = 100.0) -> np.ndarray:
+    """The Hessian of L(x, y) = (a - x)² + b (y - x²)² at θ = (x, y)."""
+    x, y = theta
+    return np.array([[2 - 4 * b * (y - x**2) + 8 * b * x**2, -4 * b * x], [-4 * b * x, 2 * b]])
+
+
+#: Dimension, seed and iteration budget of the quadratic of the explorable ``lbfgs_memory``.
+MEMORY_D, MEMORY_SEED, MEMORY_ITERATIONS = 40, 0, 150
+#: The memory sizes m and condition numbers κ that the explorable ``lbfgs_memory`` offers.
+MEMORY_SIZES, MEMORY_KAPPAS = (1, 2, 3, 5, 10, 20), (10, 100, 1000)
+
+
+def memory_curves(memory: int, kappa: float) -> dict[str, np.ndarray]:
+    """Relative errors ‖θ_k − θ*‖ / ‖θ_0 − θ*‖ of L-BFGS (m = ``memory``), gradient descent and CG."""
+    problem = random_quadratic(MEMORY_D, float(kappa), MEMORY_SEED)
+    theta0 = np.zeros(MEMORY_D)
+    gd = quadratic_gradient_descent(
+        problem.A, problem.b, theta0, 2 / (problem.mu + problem.M), MEMORY_ITERATIONS
+    )
+    cg = conjugate_gradient(problem.A, problem.b, theta0, tol=1e-13, max_iter=MEMORY_ITERATIONS)
+    start = np.linalg.norm(problem.theta_star)
+    return {
+        "lbfgs": lbfgs_errors(problem, MEMORY_ITERATIONS, history_size=int(memory), tol=1e-12) / start,
+        "gd": np.linalg.norm(gd - problem.theta_star, axis=1) / start,
+        "cg": np.linalg.norm(cg - problem.theta_star, axis=1) / start,
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def memory_runs() -> dict[tuple[int, float], dict[str, np.ndarray]]:
+    """The curves of every grid point of the explorable ``lbfgs_memory`` (18 L-BFGS runs), computed once per process.
+
+    One L-BFGS run of 150 iterations takes 40-150 ms (Python per iteration, not arithmetic, on d = 40), so a
+    live control change that ran it would miss the 100 ms budget; computing the whole grid at the first frame
+    (about 1.5 s) makes every later change a look-up.
+    """
+    return {(m, float(k)): memory_curves(m, k) for k in MEMORY_KAPPAS for m in MEMORY_SIZES}

@@ -3,7 +3,9 @@
 Small-batch vs large-batch training of a small MLP on scikit-learn's bundled digits data (1797 images of 8×8
 pixels, 10 classes), a sharpness measure of the minimum reached (Keskar et al. 2017), losses along random
 filter-normalised directions (Li et al. 2018), and a learning-rate × batch-size stability grid
-(Masters & Luschi 2018).
+(Masters & Luschi 2018). The toy problems of the chapter's explorables: a 2-D least-squares data set
+(:func:`regression_problem`) and a 1-D loss with a sharp and a flat minimum (:func:`sharp_flat_loss`,
+:func:`sharp_flat_grad`, :func:`sharp_basin`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ __all__ = [
     "stability_grid",
     "large_batch_comparison",
     "cached",
+    "regression_problem",
+    "sharp_flat_loss",
+    "sharp_flat_grad",
+    "sharp_basin",
 ]
 
 
@@ -433,3 +439,53 @@ def cached(path: str | Path, config: dict[str, Any], compute: Callable[[], Any])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"config": config, "result": result}, indent=1) + "\n")
     return json.loads(json.dumps(result))
+
+
+# --- the toy problems of the explorables: 2-D least squares, a 1-D loss with a sharp and a flat minimum ---------
+
+#: Size n of the least-squares data set (the explorable ``minibatch_noise``).
+N_POINTS = 256
+
+
+def regression_problem(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Design matrix X (n × 2) and targets y of a noisy 2-D linear regression with n = 256.
+
+    The empirical risk is R̂(θ) = 1/(2n) Σᵢ (xᵢᵀθ − yᵢ)², whose per-example gradient is (xᵢᵀθ − yᵢ) xᵢ.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(N_POINTS, 2)) * np.array([1.0, 0.6])
+    y = X @ np.array([1.0, -1.0]) + 0.8 * rng.normal(size=N_POINTS)
+    return X, y
+
+
+#: Positions and curvatures of the two wells of :func:`sharp_flat_loss`.
+SHARP_CENTRE, SHARP_CURVATURE = -1.0, 100.0
+FLAT_CENTRE, FLAT_CURVATURE = 1.5, 1.6
+#: Standard deviation s of the per-example shift of the loss (a minibatch of B examples shifts it by s/√B).
+EXAMPLE_SHIFT = 0.25
+
+
+def sharp_flat_loss(theta: np.ndarray) -> np.ndarray:
+    """L(θ) = min(k_s (θ − a)², k_f (θ − b)²) / 2: a sharp well at a = −1 (curvature k_s = 100) and a flat well
+    at b = 1.5 (k_f = 1.6), both of minimum value 0."""
+    theta = np.asarray(theta, dtype=float)
+    return 0.5 * np.minimum(
+        SHARP_CURVATURE * (theta - SHARP_CENTRE) ** 2, FLAT_CURVATURE * (theta - FLAT_CENTRE) ** 2
+    )
+
+
+def sharp_flat_grad(theta: np.ndarray) -> np.ndarray:
+    """Derivative L′(θ) of :func:`sharp_flat_loss` (the derivative of whichever well is lower at θ)."""
+    theta = np.asarray(theta, dtype=float)
+    in_sharp = SHARP_CURVATURE * (theta - SHARP_CENTRE) ** 2 < FLAT_CURVATURE * (theta - FLAT_CENTRE) ** 2
+    return np.where(
+        in_sharp, SHARP_CURVATURE * (theta - SHARP_CENTRE), FLAT_CURVATURE * (theta - FLAT_CENTRE)
+    )
+
+
+def sharp_basin() -> tuple[float, float]:
+    """The interval of θ where the sharp well is the lower one (its basin), from the closed form
+    √k_s |θ − a| = √k_f |θ − b|."""
+    rs, rf = np.sqrt(SHARP_CURVATURE), np.sqrt(FLAT_CURVATURE)
+    a, b = SHARP_CENTRE, FLAT_CENTRE
+    return float((rs * a - rf * b) / (rs - rf)), float((rs * a + rf * b) / (rs + rf))

@@ -47,7 +47,7 @@ def test_newton_converges_quadratically_on_rosenbrock() -> None:
     assert tail and all(e2 <= 50 * e1**2 for e1, e2 in tail)
     # E's Hessian is the same as scipy's
     for theta in ([0.3, -0.7], [-1.2, 1.0], [2.0, 3.0]):
-        np.testing.assert_allclose(E.rosenbrock_hessian(np.array(theta)), scipy.optimize.rosen_hess(theta))
+        np.testing.assert_allclose(X.rosenbrock_hessian(np.array(theta)), scipy.optimize.rosen_hess(theta))
 
 
 def test_newton_with_backtracking_decreases_monotonically() -> None:
@@ -221,7 +221,7 @@ def test_lbfgs_errors_are_those_of_autograd_bit_for_bit(kappa: float, memory: in
 
 def test_lbfgs_memory_explorable_off_the_grid_computes_directly() -> None:
     on_grid, off_grid = E._compute_lbfgs_memory(5, 100), E._compute_lbfgs_memory(4, 100)
-    assert (4, 100.0) not in E.memory_runs() and off_grid["memory"] == 4
+    assert (4, 100.0) not in X.memory_runs() and off_grid["memory"] == 4
     np.testing.assert_array_equal(off_grid["gd"], on_grid["gd"])  # the same problem
     assert not np.array_equal(off_grid["lbfgs"], on_grid["lbfgs"])
 

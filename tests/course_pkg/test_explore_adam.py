@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import course_pkg.optim as co
+from course_pkg.experiments import adam as adam_experiments
 from course_pkg.explore.chapters import adam
 
 
@@ -27,7 +28,9 @@ def _oracle(seed=0, steps=60):
 def test_iterates_match_torch_adam_with_linear_warmup(opt_cls, warmup):
     steps, lr = 60, 0.05
     grads = _oracle(steps=steps)
-    ours = adam.adam_run(grads, np.array([1.5, 2.0]), steps, lr, beta1=0.8, beta2=0.99, warmup=warmup)
+    ours = adam_experiments.adam_run(
+        grads, np.array([1.5, 2.0]), steps, lr, beta1=0.8, beta2=0.99, warmup=warmup
+    )
     p = torch.tensor([1.5, 2.0], dtype=torch.float64, requires_grad=True)
     opt = opt_cls([p], lr=lr, betas=(0.8, 0.99))
     sched = torch.optim.lr_scheduler.LambdaLR(
@@ -44,8 +47,10 @@ def test_iterates_match_torch_adam_with_linear_warmup(opt_cls, warmup):
 def test_first_step_sizes(beta1, beta2):
     g = np.array([3.0, -0.2])
     lr = 0.1
-    with_bc = adam.adam_run(lambda th, t: g, np.zeros(2), 1, lr, beta1, beta2)
-    without = adam.adam_run(lambda th, t: g, np.zeros(2), 1, lr, beta1, beta2, bias_correction=False)
+    with_bc = adam_experiments.adam_run(lambda th, t: g, np.zeros(2), 1, lr, beta1, beta2)
+    without = adam_experiments.adam_run(
+        lambda th, t: g, np.zeros(2), 1, lr, beta1, beta2, bias_correction=False
+    )
     # corrected: m̂₁ = g, v̂₁ = g² → a step of η·sign(g) (|g| ≫ ε)
     np.testing.assert_allclose(with_bc["step"][0], -lr * np.sign(g), rtol=1e-6)
     # uncorrected: (1 − β₁) g / √((1 − β₂) g²) → η (1 − β₁)/√(1 − β₂) · sign(g)
@@ -55,15 +60,15 @@ def test_first_step_sizes(beta1, beta2):
 
 
 def test_warmup_scales_the_learning_rate_linearly():
-    run = adam.adam_run(lambda th, t: np.ones(1), np.zeros(1), 30, 0.2, warmup=20)
+    run = adam_experiments.adam_run(lambda th, t: np.ones(1), np.zeros(1), 30, 0.2, warmup=20)
     np.testing.assert_allclose(run["lr"], 0.2 * np.minimum(1.0, np.arange(1, 31) / 20))
 
 
 def test_bad_hyperparameters_raise_torch_messages():
     with pytest.raises(ValueError, match="Invalid learning rate"):
-        adam.adam_run(lambda th, t: th, np.zeros(1), 1, -0.1)
+        adam_experiments.adam_run(lambda th, t: th, np.zeros(1), 1, -0.1)
     with pytest.raises(ValueError, match="Invalid beta parameter at index 1"):
-        adam.adam_run(lambda th, t: th, np.zeros(1), 1, 0.1, beta2=1.0)
+        adam_experiments.adam_run(lambda th, t: th, np.zeros(1), 1, 0.1, beta2=1.0)
 
 
 @pytest.mark.parametrize("factory", adam.EXPLORABLES)

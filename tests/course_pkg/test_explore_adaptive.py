@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import course_pkg.optim as co
+from course_pkg.experiments import adaptive as adaptive_experiments
 from course_pkg.explore.chapters import adaptive
 
 
@@ -51,9 +52,12 @@ def _torch_run(opt_cls, lr, problem, steps):
     ],
 )
 def test_iterates_and_effective_lr_match_torch_state(problem_name, method, torch_cls, course_cls, lr):
-    problem = adaptive.quadratic_problem() if problem_name == "quadratic" else adaptive.sparse_problem()
+    if problem_name == "quadratic":
+        problem = adaptive_experiments.quadratic_problem()
+    else:
+        problem = adaptive_experiments.sparse_problem()
     steps = 150
-    ours = adaptive.adaptive_run(method, lr, problem["gradients"], problem["theta0"], steps)
+    ours = adaptive_experiments.adaptive_run(method, lr, problem["gradients"], problem["theta0"], steps)
     for cls in (torch_cls, course_cls):
         thetas, eff = _torch_run(cls, lr, problem, steps)
         np.testing.assert_allclose(ours["theta"], thetas, rtol=1e-9, atol=1e-12)
@@ -70,14 +74,18 @@ def test_adagrad_is_invariant_to_coordinate_scaling():
 
 def test_adagrad_effective_lr_decays_like_one_over_sqrt_count():
     # constant gradient g: G_t = t g², so the effective learning rate is η / (√t |g|)
-    run = adaptive.adaptive_run("Adagrad", 0.5, lambda theta, t: np.array([2.0]), np.zeros(1), 100)
+    run = adaptive_experiments.adaptive_run(
+        "Adagrad", 0.5, lambda theta, t: np.array([2.0]), np.zeros(1), 100
+    )
     t = np.arange(1, 101)
     np.testing.assert_allclose(run["eff_lr"][:, 0], 0.5 / (np.sqrt(t) * 2.0), rtol=1e-9)
 
 
 def test_rmsprop_effective_lr_tends_to_lr_over_gradient_scale():
     # constant gradient g: v_t = (1 − 0.99^t) g², so η/(√v_t + ε) → η/|g|
-    run = adaptive.adaptive_run("RMSprop", 0.01, lambda theta, t: np.array([3.0]), np.zeros(1), 2000)
+    run = adaptive_experiments.adaptive_run(
+        "RMSprop", 0.01, lambda theta, t: np.array([3.0]), np.zeros(1), 2000
+    )
     t = np.arange(1, 2001)
     np.testing.assert_allclose(run["eff_lr"][:, 0], 0.01 / (np.sqrt(1 - 0.99**t) * 3.0 + 1e-8), rtol=1e-9)
 
@@ -91,11 +99,25 @@ def test_rare_feature_keeps_a_larger_effective_lr_under_adagrad():
 
 
 def test_bad_arguments_raise():
-    prob = adaptive.quadratic_problem()
+    prob = adaptive_experiments.quadratic_problem()
     with pytest.raises(ValueError, match="method"):
-        adaptive.adaptive_run("Adam", 0.1, prob["gradients"], prob["theta0"], 3)
+        adaptive_experiments.adaptive_run("Adam", 0.1, prob["gradients"], prob["theta0"], 3)
     with pytest.raises(ValueError, match="Invalid learning rate"):
-        adaptive.adaptive_run("Adagrad", -1.0, prob["gradients"], prob["theta0"], 3)
+        adaptive_experiments.adaptive_run("Adagrad", -1.0, prob["gradients"], prob["theta0"], 3)
+
+
+def test_sparse_problem_dense_scale_changes_only_the_frequent_feature():
+    """The stream with x_t = (c, b_t): the same rare-feature draws for every c, and y_t = x_tᵀθ* + noise."""
+    base = adaptive_experiments.sparse_problem(seed=4)
+    equal = adaptive_experiments.sparse_problem(seed=4, dense_scale=1.0)
+    np.testing.assert_array_equal(base["X"][:, 0], np.full(1000, 3.0))
+    np.testing.assert_array_equal(equal["X"][:, 0], np.ones(1000))
+    np.testing.assert_array_equal(equal["X"][:, 1], base["X"][:, 1])
+    # the gradient at θ* is the noise times x_t: same noise, so the rare coordinate's gradients agree
+    g_base = np.array([base["gradients"](base["theta_star"], t) for t in range(1, 1001)])
+    g_equal = np.array([equal["gradients"](equal["theta_star"], t) for t in range(1, 1001)])
+    np.testing.assert_allclose(g_equal[:, 1], g_base[:, 1], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(g_equal[:, 0] * 3.0, g_base[:, 0], rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("factory", adaptive.EXPLORABLES)

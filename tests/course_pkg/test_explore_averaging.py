@@ -7,19 +7,20 @@ import numpy as np
 import pytest
 
 from course_pkg import averaging as avg
+from course_pkg.experiments import averaging as averaging_experiments
 from course_pkg.explore.chapters import averaging as E
 
-H = E.curvatures(4, 10.0)
+H = averaging_experiments.curvatures(4, 10.0)
 
 
 def test_exact_moments_match_monte_carlo() -> None:
     # Independent of the recursion: many sampled runs, averaged by the numpy paths (checked against torch's
     # AveragedModel in test_averaging.py), and their mean loss.
     eta, sigma, steps, decay, runs = 0.5, 0.8, 40, 0.8, 4000
-    exact = E.averaged_expected_losses(eta, H, np.full(4, 1.5), sigma, steps, decay)
+    exact = averaging_experiments.averaged_expected_losses(eta, H, np.full(4, 1.5), sigma, steps, decay)
     losses = {k: np.empty((runs, steps)) for k in exact}
     for s in range(runs):
-        traj = E.sample_run(eta, H, 1.5, sigma, steps, seed=s)
+        traj = averaging_experiments.sample_run(eta, H, 1.5, sigma, steps, seed=s)
         for key, path in [
             ("last", traj),
             ("polyak", avg.polyak_path(traj)),
@@ -33,16 +34,18 @@ def test_exact_moments_match_monte_carlo() -> None:
 
 def test_limits_are_the_closed_form_floors() -> None:
     eta, sigma, decay, steps = 0.4, 1.0, 0.9, 4000
-    out = E.averaged_expected_losses(eta, H, np.full(4, 2.0), sigma, steps, decay)
-    assert out["last"][-1] == pytest.approx(E.last_iterate_floor(eta, H, sigma), rel=1e-9)
-    assert out["ema"][-1] == pytest.approx(E.ema_floor(eta, H, sigma, decay), rel=1e-9)
+    out = averaging_experiments.averaged_expected_losses(eta, H, np.full(4, 2.0), sigma, steps, decay)
+    assert out["last"][-1] == pytest.approx(averaging_experiments.last_iterate_floor(eta, H, sigma), rel=1e-9)
+    assert out["ema"][-1] == pytest.approx(averaging_experiments.ema_floor(eta, H, sigma, decay), rel=1e-9)
     # the floor of a constant step is about η d σ² / 4 for small η h
-    assert E.last_iterate_floor(1e-4, H, sigma) == pytest.approx(1e-4 * 4 * sigma**2 / 4, rel=1e-3)
+    assert averaging_experiments.last_iterate_floor(1e-4, H, sigma) == pytest.approx(
+        1e-4 * 4 * sigma**2 / 4, rel=1e-3
+    )
     # Polyak–Ruppert: E L(θ̄_t) · t → σ² tr(H⁻¹) / 2, whatever η. Relative corrections: the start (bias),
     # ‖θ₀‖²-ish / (η² σ² t), and the correlation of neighbouring iterates, about 1 / (η h_min t).
     for eta in (0.1, 0.4, 1.5):
-        out = E.averaged_expected_losses(eta, H, np.full(4, 2.0), sigma, steps, decay)
-        limit = E.polyak_asymptote(H, sigma, np.arange(1, steps + 1))
+        out = averaging_experiments.averaged_expected_losses(eta, H, np.full(4, 2.0), sigma, steps, decay)
+        limit = averaging_experiments.polyak_asymptote(H, sigma, np.arange(1, steps + 1))
         gap = np.abs(out["polyak"] / limit - 1)
         assert (
             gap[-1] < (2.0**2 / (eta * sigma) ** 2 + 2 / (eta * H.min())) / steps
@@ -51,23 +54,23 @@ def test_limits_are_the_closed_form_floors() -> None:
 
 
 def test_first_step_and_degenerate_decays() -> None:
-    out0 = E.averaged_expected_losses(0.3, H, np.ones(4), 0.5, 30, 0.0)
+    out0 = averaging_experiments.averaged_expected_losses(0.3, H, np.ones(4), 0.5, 30, 0.0)
     np.testing.assert_allclose(out0["ema"], out0["last"], rtol=1e-12)  # β = 0: the EMA is the iterate
     assert out0["polyak"][0] == out0["last"][0] == pytest.approx(0.5 * H @ ((1 - 0.3 * H) ** 2 + 0.09 * 0.25))
-    out1 = E.averaged_expected_losses(0.3, H, np.ones(4), 0.5, 30, 1.0)
+    out1 = averaging_experiments.averaged_expected_losses(0.3, H, np.ones(4), 0.5, 30, 1.0)
     assert np.all(out1["ema"] == out1["ema"][0])  # β = 1: the EMA keeps the first iterate
 
 
 def test_explorable_computes_and_bad_input_raises() -> None:
     r = E._compute(0.4, 0.99)
     assert r["polyak"][-1] < r["ema"][-1] < r["last"][-1]
-    assert r["run"].shape == (E.HORIZON, 2)
+    assert r["run"].shape == (averaging_experiments.HORIZON, 2)
     with pytest.raises(ValueError, match="must be in"):
-        E.averaged_expected_losses(2.5, H, np.ones(4), 1.0, 10, 0.9)
+        averaging_experiments.averaged_expected_losses(2.5, H, np.ones(4), 1.0, 10, 0.9)
     with pytest.raises(ValueError, match="Invalid decay"):
-        E.ema_floor(0.1, H, 1.0, 1.2)
+        averaging_experiments.ema_floor(0.1, H, 1.0, 1.2)
     with pytest.raises(ValueError, match="need dim"):
-        E.curvatures(0)
+        averaging_experiments.curvatures(0)
 
 
 @pytest.mark.parametrize("decay", [0.0, 0.8, 0.999, 1.0])
@@ -86,7 +89,7 @@ def test_moments_are_the_three_by_three_recursion(decay: float) -> None:
         S = A @ S @ A.transpose(0, 2, 1) + (eta * sigma) ** 2 * np.outer(b, b)
         for k, key in enumerate(expected):
             expected[key][t - 1] = 0.5 * H @ S[:, k, k]
-    out = E.averaged_expected_losses(eta, H, theta0, sigma, steps, decay)
+    out = averaging_experiments.averaged_expected_losses(eta, H, theta0, sigma, steps, decay)
     for key in expected:
         np.testing.assert_allclose(out[key], expected[key], rtol=1e-12, err_msg=key)
 
@@ -99,5 +102,5 @@ def test_sample_run_is_the_sgd_recursion() -> None:
         theta = theta - eta * (H * theta + sigma * rng.standard_normal(4))
         expected.append(theta)
     np.testing.assert_allclose(
-        E.sample_run(eta, H, 2.0, sigma, steps, seed), expected, rtol=1e-12, atol=1e-14
+        averaging_experiments.sample_run(eta, H, 2.0, sigma, steps, seed), expected, rtol=1e-12, atol=1e-14
     )

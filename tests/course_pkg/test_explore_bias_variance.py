@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from course_pkg.experiments import bias_variance as bias_variance_experiments
 from course_pkg.explore.chapters import bias_variance as bv
 
 
@@ -13,15 +14,17 @@ def test_polynomial_fit_matches_numpy_polyfit():
     xt = np.linspace(0, 1, 11)
     for degree in (0, 1, 3, 5):
         ref = np.polyval(np.polyfit(x, y, degree), xt)
-        np.testing.assert_allclose(bv.polynomial_fit_predict(degree, x, y, xt), ref, atol=1e-8)
+        np.testing.assert_allclose(
+            bias_variance_experiments.polynomial_fit_predict(degree, x, y, xt), ref, atol=1e-8
+        )
 
 
 def test_constant_model_on_random_design_has_closed_form_parts():
     # degree 0 predicts the training mean: E[ȳ] = E[f(X)] = 0 for sin(2πX), X ~ U[0, 1],
     # so bias²(x) = f(x)² and variance = (Var f(X) + σ²)/n = (1/2 + σ²)/n
     sigma, n = 0.3, 30
-    res = bv.decompose_polynomial(0, sigma, n, n_rounds=3000, seed=1)
-    f = bv.true_function(bv.X_TEST)
+    res = bias_variance_experiments.decompose_polynomial(0, sigma, n, n_rounds=3000, seed=1)
+    f = bias_variance_experiments.true_function(bias_variance_experiments.X_TEST)
     assert res.variance == pytest.approx((0.5 + sigma**2) / n, rel=0.08)
     np.testing.assert_allclose(res.bias2, np.mean(f**2), atol=0.01)
     assert abs(res.total - res.expected_error) < 4 * res.expected_error_se
@@ -30,7 +33,7 @@ def test_constant_model_on_random_design_has_closed_form_parts():
 def test_compute_returns_the_sweep_and_draws():
     e = bv.capacity_noise_n()
     out = e.compute(degree=3, sigma=0.3, n=30)
-    i = list(bv.DEGREES).index(3)
+    i = list(bias_variance_experiments.DEGREES).index(3)
     assert out["parts"][0] == pytest.approx(out["bias2_curve"][i])
     assert out["parts"][1] == pytest.approx(out["variance_curve"][i])
     assert out["parts"][2] == pytest.approx(0.09)
@@ -44,7 +47,7 @@ def test_compute_returns_the_sweep_and_draws():
 
 def test_negative_degree_raises():
     with pytest.raises(ValueError, match="degree"):
-        bv.polynomial_fit_predict(-1, np.zeros(3), np.zeros(3), np.zeros(2))
+        bias_variance_experiments.polynomial_fit_predict(-1, np.zeros(3), np.zeros(3), np.zeros(2))
 
 
 def test_batched_sweep_matches_decompose_polynomial():
@@ -52,9 +55,9 @@ def test_batched_sweep_matches_decompose_polynomial():
     import dataclasses
 
     for sigma, n in [(0.1, 60), (0.6, 15)]:
-        sweep = bv._sweep(sigma, n)
-        for degree in bv.DEGREES:
-            ref = bv.decompose_polynomial(degree, sigma, n)
+        sweep = bias_variance_experiments.decompositions_by_degree(sigma, n)
+        for degree in bias_variance_experiments.DEGREES:
+            ref = bias_variance_experiments.decompose_polynomial(degree, sigma, n)
             for field in dataclasses.fields(ref):
                 np.testing.assert_allclose(
                     getattr(sweep[degree], field.name), getattr(ref, field.name), rtol=1e-8, atol=1e-10

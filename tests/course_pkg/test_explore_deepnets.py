@@ -5,16 +5,18 @@ import numpy as np
 import pytest
 import torch
 
-from course_pkg.explore.chapters import deepnets
+from course_pkg.experiments import deepnets as deepnets_experiments
 
 
-@pytest.mark.parametrize("init", list(deepnets.INITS))
+@pytest.mark.parametrize("init", list(deepnets_experiments.INITS))
 @pytest.mark.parametrize("activation", ["ReLU", "tanh"])
 def test_signal_matches_torch_autograd(init, activation) -> None:
     depth, width, batch, seed = 6, 16, 8, 3
-    got = deepnets.signal_through_depth(init, activation, depth, width=width, batch=batch, seed=seed)
+    got = deepnets_experiments.signal_through_depth(
+        init, activation, depth, width=width, batch=batch, seed=seed
+    )
     rng = np.random.default_rng(seed)  # the same draws, in the documented order
-    s = deepnets.INITS[init](width)
+    s = deepnets_experiments.INITS[init](width)
     h = torch.tensor(rng.standard_normal((batch, width)))
     zs = []
     for _ in range(depth):
@@ -34,7 +36,10 @@ def test_variance_propagation_follows_glorot_and_he() -> None:
     depth = 30
     factors = {}
     for init in ["Glorot", "He"]:
-        runs = [deepnets.signal_through_depth(init, "ReLU", depth, width=256, seed=s) for s in range(5)]
+        runs = [
+            deepnets_experiments.signal_through_depth(init, "ReLU", depth, width=256, seed=s)
+            for s in range(5)
+        ]
         z = np.mean([np.log(r["z_std"] ** 2) for r in runs], axis=0)
         g = np.mean([np.log(r["grad_std"] ** 2) for r in runs], axis=0)
         factors[init] = (
@@ -49,8 +54,8 @@ def test_variance_propagation_follows_glorot_and_he() -> None:
 
 def test_bad_input_raises() -> None:
     with pytest.raises(ValueError, match="init must be one of"):
-        deepnets.signal_through_depth("LeCun", "ReLU", 3)
+        deepnets_experiments.signal_through_depth("LeCun", "ReLU", 3)
     with pytest.raises(ValueError, match="activation must be"):
-        deepnets.signal_through_depth("He", "gelu", 3)
+        deepnets_experiments.signal_through_depth("He", "gelu", 3)
     with pytest.raises(ValueError, match="depth must be >= 1"):
-        deepnets.signal_through_depth("He", "ReLU", 0)
+        deepnets_experiments.signal_through_depth("He", "ReLU", 0)

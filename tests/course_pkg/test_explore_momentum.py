@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from course_pkg.experiments import momentum as momentum_experiments
 from course_pkg.explore.chapters import momentum
 
 
@@ -32,34 +33,38 @@ def test_rate_is_spectral_radius_of_iteration_matrix(nesterov):
         expected = max(
             np.abs(np.linalg.eigvals(_iteration_matrix(lr, beta, lam, nesterov))).max() for lam in lams
         )
-        assert momentum.convergence_rate(lr, beta, lams, nesterov=nesterov) == pytest.approx(
+        assert momentum_experiments.convergence_rate(lr, beta, lams, nesterov=nesterov) == pytest.approx(
             expected, rel=1e-6
         )
 
 
 def test_polyak_optimum_is_the_best_point_of_the_map():
     lam_min, lam_max = 0.01, 1.0
-    eta, beta, rate = momentum.optimal_heavy_ball(lam_min, lam_max)
+    eta, beta, rate = momentum_experiments.optimal_heavy_ball(lam_min, lam_max)
     assert rate == pytest.approx(9 / 11)
-    assert float(momentum.convergence_rate(eta, beta, [lam_min, lam_max])) == pytest.approx(rate, rel=1e-6)
+    assert float(momentum_experiments.convergence_rate(eta, beta, [lam_min, lam_max])) == pytest.approx(
+        rate, rel=1e-6
+    )
     lrs, betas = np.meshgrid(np.geomspace(0.01, 5, 300), np.linspace(0, 0.999, 300))
-    assert momentum.convergence_rate(lrs, betas, [lam_min, lam_max]).min() >= rate - 1e-9
+    assert momentum_experiments.convergence_rate(lrs, betas, [lam_min, lam_max]).min() >= rate - 1e-9
     # gradient descent's best rate (κ − 1)/(κ + 1) is much worse
     assert float(
-        momentum.convergence_rate(2 / (lam_min + lam_max), 0.0, [lam_min, lam_max])
+        momentum_experiments.convergence_rate(2 / (lam_min + lam_max), 0.0, [lam_min, lam_max])
     ) == pytest.approx(99 / 101)
 
 
 def test_optimal_heavy_ball_rejects_bad_spectrum():
     with pytest.raises(ValueError, match="lam_min"):
-        momentum.optimal_heavy_ball(0.0, 1.0)
+        momentum_experiments.optimal_heavy_ball(0.0, 1.0)
 
 
 @pytest.mark.parametrize("nesterov", [False, True])
 def test_quadratic_iterates_match_torch_sgd(nesterov):
     lam = np.array([1.0, 0.01])
     lr, beta, steps = 0.7, 0.8, 30
-    ours = momentum.heavy_ball_quadratic(lr, beta, lam, np.array([1.0, 1.0]), steps, nesterov=nesterov)
+    ours = momentum_experiments.heavy_ball_quadratic(
+        lr, beta, lam, np.array([1.0, 1.0]), steps, nesterov=nesterov
+    )
     theta = torch.tensor([1.0, 1.0], dtype=torch.float64, requires_grad=True)
     opt = torch.optim.SGD([theta], lr=lr, momentum=beta, nesterov=nesterov)
     lam_t = torch.tensor(lam)
@@ -73,8 +78,8 @@ def test_quadratic_iterates_match_torch_sgd(nesterov):
 def test_error_decays_at_the_predicted_rate():
     lam = np.array([1.0, 0.01])
     lr, beta = 1.0, 0.9
-    traj = momentum.heavy_ball_quadratic(lr, beta, lam, np.array([1.0, 1.0]), 2000)
-    rate = float(momentum.convergence_rate(lr, beta, lam))
+    traj = momentum_experiments.heavy_ball_quadratic(lr, beta, lam, np.array([1.0, 1.0]), 2000)
+    rate = float(momentum_experiments.convergence_rate(lr, beta, lam))
     observed = (np.linalg.norm(traj[2000]) / np.linalg.norm(traj[1000])) ** (1 / 1000)
     assert observed == pytest.approx(rate, rel=1e-3)
 
@@ -82,8 +87,8 @@ def test_error_decays_at_the_predicted_rate():
 def test_unstable_setting_has_rate_above_one_and_diverges():
     lam = np.array([1.0, 0.01])
     lr, beta = 3.3, 0.5  # needs η λ_max < 2 (1 + β) = 3
-    assert float(momentum.convergence_rate(lr, beta, lam)) > 1
-    traj = momentum.heavy_ball_quadratic(lr, beta, lam, np.array([1.0, 1.0]), 200)
+    assert float(momentum_experiments.convergence_rate(lr, beta, lam)) > 1
+    traj = momentum_experiments.heavy_ball_quadratic(lr, beta, lam, np.array([1.0, 1.0]), 200)
     assert not np.all(np.isfinite(traj)) or np.abs(traj[-1]).max() > 1e6
 
 

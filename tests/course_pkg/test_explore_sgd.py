@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
+from course_pkg.experiments import sgd as sgd_experiments
 from course_pkg.explore.chapters import sgd
 
 
 def test_regression_minimiser_matches_lstsq():
-    X, y = sgd.regression_problem()
+    X, y = sgd_experiments.regression_problem()
     res = sgd._compute_noise(batch_size=8, lr=0.05)
     ref = np.linalg.lstsq(X, y, rcond=None)[0]
     np.testing.assert_allclose(res["theta_star"], ref, rtol=1e-10)
@@ -15,7 +16,7 @@ def test_regression_minimiser_matches_lstsq():
 
 def test_cloud_is_unbiased_with_covariance_sigma2_over_b(monkeypatch):
     monkeypatch.setattr(sgd, "N_CLOUD", 4000)
-    X, y = sgd.regression_problem()
+    X, y = sgd_experiments.regression_problem()
     n = X.shape[0]
     per_example = (X @ sgd.THETA0 - y)[:, None] * X
     for b in (1, 16, 128):
@@ -32,7 +33,7 @@ def test_cloud_is_unbiased_with_covariance_sigma2_over_b(monkeypatch):
 
 
 def test_full_batch_has_no_noise_and_sgd_equals_gd():
-    res = sgd._compute_noise(batch_size=sgd.N_POINTS, lr=0.1)
+    res = sgd._compute_noise(batch_size=sgd_experiments.N_POINTS, lr=0.1)
     np.testing.assert_allclose(
         res["cloud"], np.broadcast_to(res["full_gradient"], res["cloud"].shape), atol=1e-12
     )
@@ -48,23 +49,25 @@ def test_gd_trajectory_converges_to_minimiser():
 
 def test_sharp_flat_gradient_matches_finite_differences():
     th = np.linspace(-2.4, 3.9, 301)
-    th = th[np.abs(th - np.array(sgd.sharp_basin())[:, None]).min(axis=0) > 1e-3]  # avoid the kinks
+    th = th[
+        np.abs(th - np.array(sgd_experiments.sharp_basin())[:, None]).min(axis=0) > 1e-3
+    ]  # avoid the kinks
     h = 1e-6
-    fd = (sgd.sharp_flat_loss(th + h) - sgd.sharp_flat_loss(th - h)) / (2 * h)
-    np.testing.assert_allclose(sgd.sharp_flat_grad(th), fd, rtol=1e-6, atol=1e-6)
+    fd = (sgd_experiments.sharp_flat_loss(th + h) - sgd_experiments.sharp_flat_loss(th - h)) / (2 * h)
+    np.testing.assert_allclose(sgd_experiments.sharp_flat_grad(th), fd, rtol=1e-6, atol=1e-6)
 
 
 def test_sharp_basin_edges_are_where_the_wells_cross():
-    lo, hi = sgd.sharp_basin()
+    lo, hi = sgd_experiments.sharp_basin()
     for edge in (lo, hi):
-        s = 0.5 * sgd.SHARP_CURVATURE * (edge - sgd.SHARP_CENTRE) ** 2
-        f = 0.5 * sgd.FLAT_CURVATURE * (edge - sgd.FLAT_CENTRE) ** 2
+        s = 0.5 * sgd_experiments.SHARP_CURVATURE * (edge - sgd_experiments.SHARP_CENTRE) ** 2
+        f = 0.5 * sgd_experiments.FLAT_CURVATURE * (edge - sgd_experiments.FLAT_CENTRE) ** 2
         assert s == pytest.approx(f, rel=1e-12)
-    assert lo < sgd.SHARP_CENTRE < hi < sgd.FLAT_CENTRE
+    assert lo < sgd_experiments.SHARP_CENTRE < hi < sgd_experiments.FLAT_CENTRE
 
 
 def test_large_batches_keep_the_sharp_minimum_small_batches_leave_it():
-    lo, hi = sgd.sharp_basin()
+    lo, hi = sgd_experiments.sharp_basin()
     start = np.linspace(lo, 3.5, sgd.N_PARTICLES)
     initial_flat = np.mean(start > hi)
     quiet = sgd._compute_sharp_flat(batch_size=128, lr=0.005)
@@ -74,7 +77,9 @@ def test_large_batches_keep_the_sharp_minimum_small_batches_leave_it():
 
 
 def test_step_beyond_two_over_sharp_curvature_leaves_the_sharp_minimum():
-    lr = 2.5 / sgd.SHARP_CURVATURE  # unstable in the sharp well (needs η < 2/k), stable in the flat one
+    lr = (
+        2.5 / sgd_experiments.SHARP_CURVATURE
+    )  # unstable in the sharp well (needs η < 2/k), stable in the flat one
     res = sgd._compute_sharp_flat(batch_size=128, lr=lr)
     assert res["fraction_flat"][-1] == 1.0
 

@@ -6,7 +6,7 @@ Adam (torch's form, ε added after the square root, g_t the gradient at θ_{t−
     m̂_t = m_t / (1 − β₁ᵗ),    v̂_t = v_t / (1 − β₂ᵗ),    θ_t = θ_{t−1} − η_t m̂_t / (√v̂_t + ε)
 
 with m_0 = v_0 = 0. Without bias correction m̂_t, v̂_t are replaced by m_t, v_t. With a linear warmup of W steps,
-η_t = η min(1, t/W).
+η_t = η min(1, t/W) (the runs: :func:`course_pkg.experiments.adam.adam_run`).
 
 :func:`adam_dynamics`: β₁, β₂, bias correction and warmup length → trajectory on a noisy ill-conditioned quadratic,
 the size of every step per coordinate, and the loss.
@@ -20,63 +20,16 @@ from typing import Any
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
+from course_pkg.experiments.adam import adam_run
 from course_pkg.explore import Choice, Explorable, Toggle, plain_log_ticks
 
-__all__ = ["adam_run", "adam_dynamics", "EXPLORABLES"]
+__all__ = ["adam_dynamics", "EXPLORABLES"]
 
 QUAD_EIGS = np.array([1.0, 0.01])
 THETA0 = np.array([1.5, 2.0])
 LR = 0.05
 NOISE = 0.05
 STEPS = 300
-
-
-def adam_run(
-    gradients: np.ndarray | Any,
-    theta0: np.ndarray,
-    steps: int,
-    lr: float,
-    beta1: float = 0.9,
-    beta2: float = 0.999,
-    eps: float = 1e-8,
-    bias_correction: bool = True,
-    warmup: int = 0,
-) -> dict[str, np.ndarray]:
-    """Adam with a gradient oracle ``gradients(theta, t) -> g_t`` (see the module docstring for the update).
-
-    Returns
-    -------
-    dict
-        ``"theta"`` (steps + 1, d) iterates, ``"step"`` (steps, d) updates θ_t − θ_{t−1}, ``"lr"`` (steps,) η_t.
-    """
-    if lr <= 0:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if not 0.0 <= beta1 < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 0: {beta1}")
-    if not 0.0 <= beta2 < 1.0:
-        raise ValueError(f"Invalid beta parameter at index 1: {beta2}")
-    theta = np.asarray(theta0, dtype=float).copy()
-    m = np.zeros_like(theta)
-    v = np.zeros_like(theta)
-    thetas = np.empty((steps + 1, theta.size))
-    deltas = np.empty((steps, theta.size))
-    lrs = np.empty(steps)
-    thetas[0] = theta
-    for t in range(1, steps + 1):
-        g = gradients(theta, t)
-        m = beta1 * m + (1 - beta1) * g
-        v = beta2 * v + (1 - beta2) * g * g
-        if bias_correction:
-            m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
-        else:
-            m_hat, v_hat = m, v
-        eta = lr * min(1.0, t / warmup) if warmup > 0 else lr
-        delta = -eta * m_hat / (np.sqrt(v_hat) + eps)
-        theta = theta + delta
-        thetas[t] = theta
-        deltas[t - 1] = delta
-        lrs[t - 1] = eta
-    return {"theta": thetas, "step": deltas, "lr": lrs}
 
 
 def _noisy_quadratic(seed: int = 0) -> Any:

@@ -3,16 +3,17 @@
 Per-coordinate updates with torch.optim's default hyper-parameters (g_t the gradient at θ_{t−1}, squares and
 square roots elementwise):
 
-- Adagrad:  G_t = G_{t−1} + g_t²;                      θ_t = θ_{t−1} − η g_t / (√G_t + ε),   ε = 1e−10
+- Adagrad:  s_t = s_{t−1} + g_t²;                      θ_t = θ_{t−1} − η g_t / (√s_t + ε),   ε = 1e−10
 - RMSprop:  v_t = α v_{t−1} + (1 − α) g_t²;            θ_t = θ_{t−1} − η g_t / (√v_t + ε),   α = 0.99, ε = 1e−8
 - Adadelta: v_t = ρ v_{t−1} + (1 − ρ) g_t²;  Δ_t = √(u_{t−1} + ε)/√(v_t + ε) · g_t;  u_t = ρ u_{t−1} + (1 − ρ) Δ_t²;
             θ_t = θ_{t−1} − η Δ_t,  ρ = 0.9, ε = 1e−6
 
-The *effective learning rate* of coordinate j at step t is the factor multiplying (g_t)_j: η/(√G_t + ε),
+The *effective learning rate* of coordinate j at step t is the factor multiplying (g_t)_j: η/(√s_t + ε),
 η/(√v_t + ε), and η √(u_{t−1} + ε)/√(v_t + ε) respectively (plain SGD: η).
 
 :func:`effective_lr`: problem (ill-conditioned quadratic or a sparse-feature regression stream), method and η →
-trajectory, error per coordinate (against plain SGD), and the effective learning rate of each coordinate over time.
+trajectory, error per coordinate (against plain SGD), and the effective learning rate of each coordinate over time
+(the problems and runs: :mod:`course_pkg.experiments.adaptive`).
 """
 
 from __future__ import annotations
@@ -23,118 +24,10 @@ from typing import Any
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
+from course_pkg.experiments.adaptive import adaptive_run, quadratic_problem, sparse_problem
 from course_pkg.explore import Choice, Explorable, plain_log_ticks
 
-__all__ = ["METHODS", "adaptive_run", "quadratic_problem", "sparse_problem", "effective_lr", "EXPLORABLES"]
-
-METHODS = ("SGD", "SGD-sqrt", "Adagrad", "RMSprop", "Adadelta")
-#: Eigenvalues of the quadratic problem and probability that the rare feature of the sparse problem is on.
-QUAD_EIGS = np.array([1.0, 0.01])
-RARE_PROB = 0.05
-DENSE_SCALE = 3.0
-QUAD_STEPS = 200
-SPARSE_STEPS = 1000
-
-
-def adaptive_run(
-    method: str, lr: float, gradients: Any, theta0: np.ndarray, steps: int
-) -> dict[str, np.ndarray]:
-    """Run one of :data:`METHODS` (torch.optim's defaults) with a gradient oracle.
-
-    Parameters
-    ----------
-    method : str
-        ``"SGD"`` (constant η), ``"SGD-sqrt"`` (η/√t, the classic online-learning schedule), ``"Adagrad"``,
-        ``"RMSprop"`` or ``"Adadelta"``.
-    lr : float
-        Learning rate η (for Adadelta, torch's multiplier ``lr``, default 1.0).
-    gradients : callable
-        ``gradients(theta, t) -> g_t`` for t = 1, …, steps.
-    theta0 : numpy.ndarray
-        Starting point θ₀.
-    steps : int
-        Number of steps.
-
-    Returns
-    -------
-    dict
-        ``"theta"`` (steps + 1, d) iterates and ``"eff_lr"`` (steps, d) effective learning rates.
-    """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if lr <= 0:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    theta = np.asarray(theta0, dtype=float).copy()
-    d = theta.size
-    acc = np.zeros(d)  # G (Adagrad) or v (RMSprop, Adadelta)
-    acc_delta = np.zeros(d)  # u (Adadelta)
-    thetas = np.empty((steps + 1, d))
-    eff = np.empty((steps, d))
-    thetas[0] = theta
-    with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(1, steps + 1):
-            if not np.all(np.isfinite(theta)):  # diverged: the remaining iterates are NaN
-                thetas[t:] = np.nan
-                eff[t - 1 :] = np.nan
-                break
-            g = gradients(theta, t)
-            if method == "SGD":
-                e = np.full(d, lr)
-            elif method == "SGD-sqrt":
-                e = np.full(d, lr / np.sqrt(t))
-            elif method == "Adagrad":
-                acc += g * g
-                e = lr / (np.sqrt(acc) + 1e-10)
-            elif method == "RMSprop":
-                acc = 0.99 * acc + 0.01 * g * g
-                e = lr / (np.sqrt(acc) + 1e-8)
-            else:
-                acc = 0.9 * acc + 0.1 * g * g
-                e = lr * np.sqrt(acc_delta + 1e-6) / np.sqrt(acc + 1e-6)
-                delta = e / lr * g
-                acc_delta = 0.9 * acc_delta + 0.1 * delta * delta
-            theta = theta - e * g
-            thetas[t] = theta
-            eff[t - 1] = e
-    return {"theta": thetas, "eff_lr": eff}
-
-
-def quadratic_problem() -> dict[str, Any]:
-    """L(θ) = ½ (θ₁² + 0.01 θ₂²) from θ₀ = (1, 1): gradients differ by a factor 100 between coordinates."""
-    return {
-        "gradients": lambda theta, t: QUAD_EIGS * theta,
-        "theta0": np.array([1.0, 1.0]),
-        "theta_star": np.zeros(2),
-        "steps": QUAD_STEPS,
-    }
-
-
-def sparse_problem(seed: int = 0) -> dict[str, Any]:
-    """Online least squares with one dense and one rare feature.
-
-    Example t has features x_t = (3, b_t) — a frequent feature of size 3 and a rare one, b_t ~ Bernoulli(0.05) —
-    target y_t = x_tᵀθ* + 0.5 ξ_t with θ* = (1, 2) and ξ_t standard normal; the per-example loss
-    ½ (x_tᵀθ − y_t)² has gradient (x_tᵀθ − y_t) x_t, whose second coordinate is zero whenever the rare feature is
-    off. The frequent feature's larger gradients limit the learning rate that plain SGD can use.
-    """
-    rng = np.random.default_rng(seed)
-    X = np.stack(
-        [DENSE_SCALE * np.ones(SPARSE_STEPS), (rng.random(SPARSE_STEPS) < RARE_PROB).astype(float)], axis=1
-    )
-    theta_star = np.array([1.0, 2.0])
-    y = X @ theta_star + 0.5 * rng.standard_normal(SPARSE_STEPS)
-
-    def gradients(theta: np.ndarray, t: int) -> np.ndarray:
-        x = X[t - 1]
-        return (x @ theta - y[t - 1]) * x
-
-    return {
-        "gradients": gradients,
-        "theta0": np.zeros(2),
-        "theta_star": theta_star,
-        "steps": SPARSE_STEPS,
-        "X": X,
-    }
+__all__ = ["effective_lr", "EXPLORABLES"]
 
 
 @lru_cache(maxsize=16)

@@ -2,156 +2,32 @@
 
 - :func:`folds_and_curve`: number of folds K and shuffle seed → the folds drawn, the K-fold CV curve against the
   true test curve over polynomial degrees (with the degree each selects), and the spread of the CV estimate
-  across seeds for every K.
+  across seeds for every K (the numbers: :mod:`course_pkg.experiments.cross_validation`).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from course_pkg.data import make_regression_1d
+from course_pkg.experiments.cross_validation import (
+    DEGREES,
+    FOLDS,
+    TRACKED_DEGREE,
+    N,
+    cv_curve,
+    regression_data,
+    spread_over_seeds,
+    true_test_curve,
+)
 from course_pkg.explore import Choice, Explorable, plain_log_ticks
 from course_pkg.learning.cv import kfold_indices
-from course_pkg.learning.erm import fit_polynomial, polynomial_risk_curves, predict_polynomial
 
-__all__ = [
-    "DEGREES",
-    "EXPLORABLES",
-    "FOLDS",
-    "N",
-    "cv_curve",
-    "folds_and_curve",
-    "polynomial_learner",
-    "mse_score",
-    "regression_data",
-    "spread_over_seeds",
-]
+__all__ = ["EXPLORABLES", "SEEDS", "folds_and_curve"]
 
-#: Training-set size.
-N = 40
-#: Degrees compared.
-DEGREES = tuple(range(11))
-#: Numbers of folds offered (``N`` is leave-one-out).
-FOLDS = (2, 3, 5, 10, 20, N)
 #: Seeds offered by the slider.
 SEEDS = (0, 1, 2, 3, 4)
-#: Degree whose CV estimate is tracked across seeds.
-TRACKED_DEGREE = 3
-_N_SPREAD_SEEDS = 20
-
-
-@lru_cache(maxsize=1)
-def regression_data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The training set (``N`` points) and a 5000-point test set, noise σ = 0.3, seeded.
-
-    Returns
-    -------
-    tuple of numpy.ndarray
-        ``(x, y, x_test, y_test)``.
-    """
-    x, y = make_regression_1d(N, noise=0.3, seed=13)
-    xt, yt = make_regression_1d(5000, noise=0.3, seed=1000)
-    return x, y, xt, yt
-
-
-def polynomial_learner(degree: int):
-    """A learning procedure ``fit(x, y) -> θ`` for least-squares polynomials of the given degree (Legendre basis).
-
-    Parameters
-    ----------
-    degree : int
-        Polynomial degree.
-
-    Returns
-    -------
-    callable
-        ``fit(x, y) -> numpy.ndarray`` of coefficients.
-    """
-    return lambda x, y: fit_polynomial(x, y, degree, basis="legendre")
-
-
-def mse_score(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
-    """Mean squared error of the polynomial ``theta`` (Legendre basis) on ``(x, y)``.
-
-    Parameters
-    ----------
-    theta : numpy.ndarray
-        Coefficients.
-    x, y : numpy.ndarray
-        Validation inputs and targets.
-
-    Returns
-    -------
-    float
-        The validation error.
-    """
-    return float(np.mean((predict_polynomial(theta, x, "legendre") - y) ** 2))
-
-
-def cv_curve(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """k-fold CV error of every degree in :data:`DEGREES` on :func:`regression_data` (shuffled with ``seed``).
-
-    Cached; leave-one-out (``k = N``) is computed once, since every seed gives the same folds in another order.
-
-    Parameters
-    ----------
-    k : int
-        Number of folds.
-    seed : int
-        Shuffle seed (ignored for leave-one-out, where every shuffle gives the same folds up to order).
-
-    Returns
-    -------
-    mean, se : numpy.ndarray of shape (len(DEGREES),)
-        CV estimate per degree and the standard error of the fold scores' mean.
-    """
-    return _cv_curve(int(k), int(seed) if k < N else 0)
-
-
-@lru_cache(maxsize=64)
-def _cv_curve(k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    # what ``cross_val_curve(polynomial_learner, DEGREES, mse_score, x, y, k, shuffle=True, seed=seed)`` computes
-    # (the tests compare both with scikit-learn), with the Legendre features built once for the highest degree:
-    # the columns of lower degrees are its first columns, so every fit is a least-squares solve on a slice
-    x, y, _, _ = regression_data()
-    features = np.polynomial.legendre.legvander(x, max(DEGREES))
-    folds = kfold_indices(N, k, shuffle=True, seed=seed)
-    scores = np.empty((len(DEGREES), len(folds)))
-    for j, (train, val) in enumerate(folds):
-        scale = np.sqrt(len(train))
-        A, b = features[train] / scale, y[train] / scale
-        for i, degree in enumerate(DEGREES):
-            theta, *_ = np.linalg.lstsq(A[:, : degree + 1], b, rcond=None)
-            scores[i, j] = np.mean((features[val, : degree + 1] @ theta - y[val]) ** 2)
-    return scores.mean(axis=1), scores.std(axis=1, ddof=1) / np.sqrt(k)
-
-
-@lru_cache(maxsize=1)
-def spread_over_seeds() -> np.ndarray:
-    """CV estimate of the degree-:data:`TRACKED_DEGREE` model for every k of :data:`FOLDS` and 20 seeds.
-
-    Returns
-    -------
-    numpy.ndarray of shape (len(FOLDS), 20)
-        CV estimates.
-    """
-    x, y, _, _ = regression_data()
-    out = np.empty((len(FOLDS), _N_SPREAD_SEEDS))
-    fit = polynomial_learner(TRACKED_DEGREE)
-    for i, k in enumerate(FOLDS):
-        for s in range(_N_SPREAD_SEEDS):
-            folds = kfold_indices(N, k, shuffle=True, seed=s)
-            out[i, s] = np.mean([mse_score(fit(x[tr], y[tr]), x[va], y[va]) for tr, va in folds])
-    return out
-
-
-@lru_cache(maxsize=1)
-def _test_curve() -> np.ndarray:
-    x, y, xt, yt = regression_data()
-    return polynomial_risk_curves(x, y, xt, yt, DEGREES).test
 
 
 def _compute(k: int, seed: int) -> dict[str, Any]:
@@ -169,7 +45,7 @@ def _compute(k: int, seed: int) -> dict[str, Any]:
         "degrees": np.array(DEGREES),
         "cv_mean": mean,
         "cv_se": se,
-        "test": _test_curve(),
+        "test": true_test_curve(),
         "folds": np.array(FOLDS),
         "spread": spread_over_seeds(),
         "tracked_degree": TRACKED_DEGREE,

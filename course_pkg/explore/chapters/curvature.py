@@ -10,13 +10,21 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
 
 from course_pkg.curvature import accelerated_gradient, conjugate_gradient, newton, quadratic_gradient_descent
-from course_pkg.experiments.curvature import lbfgs_errors, random_quadratic, worst_quadratic
+from course_pkg.experiments.curvature import (
+    MEMORY_D,
+    MEMORY_ITERATIONS,
+    MEMORY_KAPPAS,
+    MEMORY_SIZES,
+    memory_curves,
+    memory_runs,
+    rosenbrock_hessian,
+    worst_quadratic,
+)
 from course_pkg.explore import Choice, Explorable, LinGrid, LogGrid, Toggle, plain_log_ticks
 from course_pkg.landscapes import gradient_descent, rosenbrock
 
@@ -28,12 +36,6 @@ GREY = "#8c8c8c"
 #: Iterations shown for each method in :func:`newton_vs_gd`.
 VALLEY_STEPS = 150
 VALLEY_START = (-1.2, 1.0)  # the classical start on the far side of the bend
-
-
-def rosenbrock_hessian(theta: np.ndarray, a: float = 1.0, b: float = 100.0) -> np.ndarray:
-    """The Hessian of L(x, y) = (a - x)² + b (y - x²)² at θ = (x, y)."""
-    x, y = theta
-    return np.array([[2 - 4 * b * (y - x**2) + 8 * b * x**2, -4 * b * x], [-4 * b * x, 2 * b]])
 
 
 def _compute_newton_vs_gd(lr: float, steepness: float, line_search: bool) -> dict[str, Any]:
@@ -117,42 +119,9 @@ def newton_vs_gd() -> Explorable:
     )
 
 
-#: Dimension, seed and iteration budget of :func:`lbfgs_memory`'s quadratic.
-MEMORY_D, MEMORY_SEED, MEMORY_ITERATIONS = 40, 0, 150
-#: The memory sizes m and condition numbers κ that :func:`lbfgs_memory` offers.
-MEMORY_SIZES, MEMORY_KAPPAS = (1, 2, 3, 5, 10, 20), (10, 100, 1000)
-
-
-def _memory_curves(memory: int, kappa: float) -> dict[str, np.ndarray]:
-    """Relative errors ‖θ_k − θ*‖ / ‖θ_0 − θ*‖ of L-BFGS (m = ``memory``), gradient descent and CG."""
-    problem = random_quadratic(MEMORY_D, float(kappa), MEMORY_SEED)
-    theta0 = np.zeros(MEMORY_D)
-    gd = quadratic_gradient_descent(
-        problem.A, problem.b, theta0, 2 / (problem.mu + problem.M), MEMORY_ITERATIONS
-    )
-    cg = conjugate_gradient(problem.A, problem.b, theta0, tol=1e-13, max_iter=MEMORY_ITERATIONS)
-    start = np.linalg.norm(problem.theta_star)
-    return {
-        "lbfgs": lbfgs_errors(problem, MEMORY_ITERATIONS, history_size=int(memory), tol=1e-12) / start,
-        "gd": np.linalg.norm(gd - problem.theta_star, axis=1) / start,
-        "cg": np.linalg.norm(cg - problem.theta_star, axis=1) / start,
-    }
-
-
-@functools.lru_cache(maxsize=1)
-def memory_runs() -> dict[tuple[int, float], dict[str, np.ndarray]]:
-    """The curves of every grid point of :func:`lbfgs_memory` (18 L-BFGS runs), computed once per process.
-
-    One L-BFGS run of 150 iterations takes 40-150 ms (Python per iteration, not arithmetic, on d = 40), so a
-    live control change that ran it would miss the 100 ms budget; computing the whole grid at the first frame
-    (about 1.5 s) makes every later change a look-up.
-    """
-    return {(m, float(k)): _memory_curves(m, k) for k in MEMORY_KAPPAS for m in MEMORY_SIZES}
-
-
 def _compute_lbfgs_memory(memory: int, kappa: float) -> dict[str, Any]:
     key = (int(memory), float(kappa))
-    curves = memory_runs()[key] if key in memory_runs() else _memory_curves(*key)
+    curves = memory_runs()[key] if key in memory_runs() else memory_curves(*key)
     return {"memory": key[0], "kappa": key[1], **curves}
 
 

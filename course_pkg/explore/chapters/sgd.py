@@ -6,6 +6,8 @@
   sharp and one flat minimum of equal value. Each example shifts the loss by a random amount of standard
   deviation s, so a minibatch's gradient is L′(θ − ξ̄) with ξ̄ ~ N(0, s²/B): gradient noise proportional to the
   curvature, as for real minibatch gradients near a minimum.
+
+The least-squares problem and the sharp/flat loss are in :mod:`course_pkg.experiments.sgd`.
 """
 
 from __future__ import annotations
@@ -14,35 +16,22 @@ from typing import Any
 
 import numpy as np
 
+from course_pkg.experiments.sgd import (
+    EXAMPLE_SHIFT,
+    regression_problem,
+    sharp_basin,
+    sharp_flat_grad,
+    sharp_flat_loss,
+)
 from course_pkg.explore import Choice, Explorable
 
-__all__ = [
-    "regression_problem",
-    "minibatch_noise",
-    "sharp_flat",
-    "sharp_flat_loss",
-    "sharp_flat_grad",
-    "EXPLORABLES",
-]
+__all__ = ["minibatch_noise", "sharp_flat", "EXPLORABLES"]
 
-#: Size n of the least-squares data set of :func:`minibatch_noise`.
-N_POINTS = 256
 #: Starting point θ₀ of the trajectories (and point where the gradient cloud is drawn).
 THETA0 = np.array([-2.0, 2.5])
 #: Number of minibatch gradients in the cloud and number of SGD steps in the trajectory.
 N_CLOUD = 300
 N_STEPS = 40
-
-
-def regression_problem(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Design matrix X (n × 2) and targets y of a noisy 2-D linear regression with n = 256.
-
-    The empirical risk is R̂(θ) = 1/(2n) Σᵢ (xᵢᵀθ − yᵢ)², whose per-example gradient is (xᵢᵀθ − yᵢ) xᵢ.
-    """
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(N_POINTS, 2)) * np.array([1.0, 0.6])
-    y = X @ np.array([1.0, -1.0]) + 0.8 * rng.normal(size=N_POINTS)
-    return X, y
 
 
 def _batch_indices(rng: np.random.Generator, n_batches: int, n: int, batch_size: int) -> np.ndarray:
@@ -149,39 +138,8 @@ def minibatch_noise() -> Explorable:
 
 # --- 1-D sharp and flat minimum -----------------------------------------------------------------------------
 
-#: Positions and curvatures of the two wells of :func:`sharp_flat_loss`.
-SHARP_CENTRE, SHARP_CURVATURE = -1.0, 100.0
-FLAT_CENTRE, FLAT_CURVATURE = 1.5, 1.6
 N_PARTICLES = 400
 N_NOISY_STEPS = 300
-#: Standard deviation s of the per-example shift of the loss (a minibatch of B examples shifts it by s/√B).
-EXAMPLE_SHIFT = 0.25
-
-
-def sharp_flat_loss(theta: np.ndarray) -> np.ndarray:
-    """L(θ) = min(k_s (θ − a)², k_f (θ − b)²) / 2: a sharp well at a = −1 (curvature k_s = 100) and a flat well
-    at b = 1.5 (k_f = 1.6), both of minimum value 0."""
-    theta = np.asarray(theta, dtype=float)
-    return 0.5 * np.minimum(
-        SHARP_CURVATURE * (theta - SHARP_CENTRE) ** 2, FLAT_CURVATURE * (theta - FLAT_CENTRE) ** 2
-    )
-
-
-def sharp_flat_grad(theta: np.ndarray) -> np.ndarray:
-    """Derivative L′(θ) of :func:`sharp_flat_loss` (the derivative of whichever well is lower at θ)."""
-    theta = np.asarray(theta, dtype=float)
-    in_sharp = SHARP_CURVATURE * (theta - SHARP_CENTRE) ** 2 < FLAT_CURVATURE * (theta - FLAT_CENTRE) ** 2
-    return np.where(
-        in_sharp, SHARP_CURVATURE * (theta - SHARP_CENTRE), FLAT_CURVATURE * (theta - FLAT_CENTRE)
-    )
-
-
-def sharp_basin() -> tuple[float, float]:
-    """The interval of θ where the sharp well is the lower one (its basin), from the closed form
-    √k_s |θ − a| = √k_f |θ − b|."""
-    rs, rf = np.sqrt(SHARP_CURVATURE), np.sqrt(FLAT_CURVATURE)
-    a, b = SHARP_CENTRE, FLAT_CENTRE
-    return float((rs * a - rf * b) / (rs - rf)), float((rs * a + rf * b) / (rs + rf))
 
 
 def _compute_sharp_flat(batch_size: int, lr: float, seed: int = 0) -> dict[str, Any]:
