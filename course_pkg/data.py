@@ -3,7 +3,8 @@
 Every generator is deterministic given ``seed`` (an ``int``, a :class:`numpy.random.Generator`, or ``None`` for
 fresh entropy) and returns plain float64 numpy arrays. Classification labels are in ``{-1, +1}`` so that the
 margin ``y f(x)`` of :mod:`course_pkg.learning.losses` applies directly; :func:`to_01` converts them to
-``{0, 1}``.
+``{0, 1}``. The exception is :func:`two_moons`, the label-noise data set of the ensembles chapter, whose labels are
+``{0, 1}`` as scikit-learn's classifiers and the chapter's AdaBoost expect.
 
 Continuous features are drawn from continuous distributions, so ties between samples (which make tree-based
 learners and sorting-based tests ambiguous) have probability zero; :func:`make_blobs_2d` and
@@ -27,6 +28,7 @@ __all__ = [
     "standardize",
     "to_01",
     "to_pm1",
+    "two_moons",
 ]
 
 SeedLike = int | np.random.Generator | None
@@ -205,6 +207,45 @@ def make_moons_2d(n: int, noise: float = 0.2, seed: SeedLike = None) -> tuple[np
     X, y = X[order], y[order]
     _assert_no_ties(X)
     return X, y
+
+
+def two_moons(n: int = 150, flip: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles with Gaussian jitter of standard deviation 0.2 and optional label noise.
+
+    The data set of the ensembles chapter (bagged trees and AdaBoost). The geometry is that of
+    :func:`sklearn.datasets.make_moons` with ``noise=0.2``: the first ``n // 2`` points (class 0) lie on the upper
+    half of the unit circle around (0, 0), the others (class 1) on the lower half of the unit circle around
+    (1, 0.5); the angles are uniform on [0, π] rather than on a grid. Unlike :func:`make_moons_2d`, the labels are
+    in ``{0, 1}``, the points are not shuffled, and a fraction ``flip`` of labels can be flipped.
+
+    Parameters
+    ----------
+    n : int, default=150
+        Number of points, ``n // 2`` of class 0 and the rest of class 1.
+    flip : float, default=0.0
+        Probability that a label is flipped (label noise), independently for each point.
+    seed : int, default=0
+        Seed of the random generator. The points do not depend on ``flip``: the flips are drawn last.
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (n, 2)
+        Features.
+    y : numpy.ndarray of shape (n,)
+        Labels in ``{0, 1}`` (after the flips).
+    """
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    t = rng.uniform(0, np.pi, size=n)
+    X = np.where(
+        (np.arange(n) < half)[:, None],
+        np.column_stack([np.cos(t), np.sin(t)]),
+        np.column_stack([1 - np.cos(t), 0.5 - np.sin(t)]),
+    )
+    X = X + 0.2 * rng.standard_normal((n, 2))
+    y = (np.arange(n) >= half).astype(int)
+    flipped = rng.random(n) < flip
+    return X, np.where(flipped, 1 - y, y)
 
 
 def make_sparse_logistic_stream(

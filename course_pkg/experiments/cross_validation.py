@@ -26,6 +26,7 @@ __all__ = [
     "DEGREES",
     "FOLDS",
     "TRACKED_DEGREE",
+    "SEEDS",
     "regression_data",
     "polynomial_learner",
     "mse_score",
@@ -42,6 +43,8 @@ DEGREES = tuple(range(11))
 FOLDS = (2, 3, 5, 10, 20, N)
 #: Degree whose CV estimate is tracked across seeds.
 TRACKED_DEGREE = 3
+#: Shuffle seeds of the K-fold splits that the explorable ``folds_and_curve`` offers (``cv_curve(K, seed)``).
+SEEDS = (0, 1, 2, 3, 4)
 _N_SPREAD_SEEDS = 20
 
 

@@ -116,3 +116,69 @@ def test_the_check_catches_what_it_should() -> None:
         "11: sgd_explore._compute_sharp_flat",
     ]
     assert private_uses("from course_pkg.explore.chapters import sgd\nsgd.sharp_flat()\n") == []
+
+
+CHAPTER_EXPLORABLES = "course_pkg.explore.chapters"
+
+
+def explore_uses(code: str) -> list[tuple[int, str, str]]:
+    """Every name a chapter takes from a chapter-explorable module, as ``(line, module, name)``.
+
+    Both ``alias.name`` with ``alias`` bound to ``course_pkg.explore.chapters.<chapter>`` and ``from
+    course_pkg.explore.chapters.<chapter> import name`` count.
+    """
+    tree = ast.parse(code)
+    aliases: dict[str, str] = {}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == CHAPTER_EXPLORABLES:
+            for a in node.names:
+                aliases[a.asname or a.name] = f"{CHAPTER_EXPLORABLES}.{a.name}"
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(CHAPTER_EXPLORABLES + "."):
+            found.extend((node.lineno, node.module, a.name) for a in node.names)
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.startswith(CHAPTER_EXPLORABLES + ".") and a.asname:
+                    aliases[a.asname] = a.name
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
+            found.append((node.lineno, aliases[node.value.id], node.attr))
+    return sorted(set(found))
+
+
+@pytest.mark.parametrize("path", _chapters(), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_chapter_takes_only_explorables_from_explore(path: Path) -> None:
+    """explore/ holds figures: a chapter takes explorable factories from it, and every number or algorithm it
+    computes from ``course_pkg.experiments`` or ``course_pkg.data`` (issue 17, item 2)."""
+    import importlib
+
+    wrong = []
+    for line, module, name in explore_uses(_code(path.read_text(encoding="utf-8"))):
+        factories = {factory.__name__ for factory in importlib.import_module(module).EXPLORABLES}
+        if name not in factories:
+            wrong.append(f"{line}: {module}.{name}")
+    assert not wrong, (
+        f"{path.relative_to(ROOT)} takes more than explorable factories from explore/ (move the function or "
+        "constant to course_pkg.experiments or course_pkg.data, or read it from the explorable's .result()):\n"
+        + "\n".join(wrong)
+    )
+
+
+def test_the_explore_check_sees_aliases_and_from_imports() -> None:
+    code = _code(
+        "```{code-cell} ipython3\n"
+        "from course_pkg.explore.chapters import sgd as sgd_explore, adam\n"
+        "import course_pkg.explore.chapters.momentum as momentum_explore\n"
+        "from course_pkg.explore.chapters.erm import DEGREES, degree_sample_size\n"
+        "sgd_explore.sharp_flat()\n"
+        "x = momentum_explore.ROSEN_STEPS + adam.adam_dynamics().result()['t']\n"
+        "```\n"
+    )
+    chapters = CHAPTER_EXPLORABLES
+    assert explore_uses(code) == [
+        (4, f"{chapters}.erm", "DEGREES"),
+        (4, f"{chapters}.erm", "degree_sample_size"),
+        (5, f"{chapters}.sgd", "sharp_flat"),
+        (6, f"{chapters}.adam", "adam_dynamics"),
+        (6, f"{chapters}.momentum", "ROSEN_STEPS"),
+    ]

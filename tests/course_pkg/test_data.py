@@ -135,3 +135,36 @@ def test_label_conversions_round_trip():
         data.to_01(np.array([0.0, 1.0]))
     with pytest.raises(ValueError, match="labels"):
         data.to_pm1(np.array([-1.0, 1.0]))
+
+
+def test_two_moons_flips_the_stated_fraction_and_leaves_the_points():
+    X, y = data.two_moons(n=2000, flip=0.1, seed=0)
+    X_clean, y_clean = data.two_moons(n=2000, flip=0.0, seed=0)
+    assert X.shape == (2000, 2) and X.dtype == np.float64 and y.shape == (2000,)
+    np.testing.assert_array_equal(X, X_clean)  # the flips are drawn after the points
+    np.testing.assert_array_equal(y_clean, np.repeat([0, 1], 1000))  # n // 2 of class 0 first, no shuffle
+    # 2000 Bernoulli(0.1) flips: standard deviation of the fraction sqrt(0.09 / 2000) ~ 0.0067
+    assert np.mean(y != y_clean) == pytest.approx(0.1, abs=0.02)
+    X_odd, y_odd = data.two_moons(n=7, seed=1)
+    np.testing.assert_array_equal(y_odd, [0, 0, 0, 1, 1, 1, 1])
+    X_again, _ = data.two_moons(n=2000, flip=0.1, seed=0)
+    np.testing.assert_array_equal(X, X_again)
+
+
+def test_two_moons_has_the_distribution_of_sklearns_make_moons():
+    """Same geometry and jitter as make_moons(noise=0.2): per-class means and covariances agree."""
+    from sklearn.datasets import make_moons
+
+    n = 40_000
+    X, y = data.two_moons(n=n, seed=2)
+    Xs, ys = make_moons(n, noise=0.2, random_state=2)
+    for label in (0, 1):
+        ours, ref = X[y == label], Xs[ys == label]
+        # standard errors of the means are about 0.75 / sqrt(20000) ~ 0.005 (variances: smaller still)
+        np.testing.assert_allclose(ours.mean(axis=0), ref.mean(axis=0), atol=0.02)
+        np.testing.assert_allclose(np.cov(ours.T), np.cov(ref.T), atol=0.02)
+    # the closed form: angle uniform on [0, π] gives the class-0 mean (0, 2/π), variances 1/2 and 1/2 − 4/π²
+    # plus the jitter's 0.04
+    class0 = X[y == 0]
+    np.testing.assert_allclose(class0.mean(axis=0), [0.0, 2 / np.pi], atol=0.02)
+    np.testing.assert_allclose(class0.var(axis=0), [0.5 + 0.04, 0.5 - 4 / np.pi**2 + 0.04], atol=0.02)

@@ -45,13 +45,6 @@ def test_adaboost_frame_is_consistent():
     assert len(fig.axes) == 3
 
 
-def test_two_moons_flip_fraction():
-    X, y = ens.two_moons(n=2000, flip=0.1, seed=0)
-    _, y_clean = ens.two_moons(n=2000, flip=0.0, seed=0)
-    assert X.shape == (2000, 2)
-    assert np.mean(y != y_clean) == pytest.approx(0.1, abs=0.02)
-
-
 def test_bagged_classifier_is_a_majority_vote_and_helps_under_label_noise():
     votes = ens.bagged_classifier_votes(0.1)
     out = ens._compute_boundary(n_trees=10, flip=0.1)

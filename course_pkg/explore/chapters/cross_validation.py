@@ -14,6 +14,7 @@ import numpy as np
 from course_pkg.experiments.cross_validation import (
     DEGREES,
     FOLDS,
+    SEEDS,
     TRACKED_DEGREE,
     N,
     cv_curve,
@@ -24,10 +25,7 @@ from course_pkg.experiments.cross_validation import (
 from course_pkg.explore import Choice, Explorable, plain_log_ticks
 from course_pkg.learning.cv import kfold_indices
 
-__all__ = ["EXPLORABLES", "SEEDS", "folds_and_curve"]
-
-#: Seeds offered by the slider.
-SEEDS = (0, 1, 2, 3, 4)
+__all__ = ["EXPLORABLES", "folds_and_curve"]
 
 
 def _compute(k: int, seed: int) -> dict[str, Any]:

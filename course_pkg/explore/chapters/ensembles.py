@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from course_pkg.data import two_moons
 from course_pkg.explore import Choice, Explorable, plain_log_ticks
 from course_pkg.learning.ensembles import AdaBoost, bootstrap_indices
 from course_pkg.learning.trees import DecisionTree
@@ -23,7 +24,6 @@ from course_pkg.learning.trees import DecisionTree
 __all__ = [
     "regression_sets",
     "bagging_members",
-    "two_moons",
     "fit_adaboost",
     "bagged_classifier_votes",
     "bagging_variance",
@@ -169,37 +169,6 @@ def bagging_variance() -> Explorable:
     )
 
 
-def two_moons(n: int = 150, flip: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaving half circles with Gaussian jitter; a fraction ``flip`` of labels is flipped.
-
-    Parameters
-    ----------
-    n : int
-        Number of points (half per class).
-    flip : float
-        Fraction of labels flipped at random (label noise).
-    seed : int
-        Seed.
-
-    Returns
-    -------
-    tuple of numpy.ndarray
-        ``X`` of shape (n, 2) and labels ``y`` in {0, 1}.
-    """
-    rng = np.random.default_rng(seed)
-    half = n // 2
-    t = rng.uniform(0, np.pi, size=n)
-    X = np.where(
-        (np.arange(n) < half)[:, None],
-        np.column_stack([np.cos(t), np.sin(t)]),
-        np.column_stack([1 - np.cos(t), 0.5 - np.sin(t)]),
-    )
-    X = X + 0.2 * rng.standard_normal((n, 2))
-    y = (np.arange(n) >= half).astype(int)
-    flipped = rng.random(n) < flip
-    return X, np.where(flipped, 1 - y, y)
-
-
 @lru_cache(maxsize=4)
 def fit_adaboost(flip: float) -> tuple[np.ndarray, np.ndarray, AdaBoost]:
     """The data set and the AdaBoost model (``max(ROUNDS)`` rounds) of the explorable, cached.
@@ -207,7 +176,7 @@ def fit_adaboost(flip: float) -> tuple[np.ndarray, np.ndarray, AdaBoost]:
     Parameters
     ----------
     flip : float
-        Label-noise fraction passed to :func:`two_moons`.
+        Label-noise fraction passed to :func:`course_pkg.data.two_moons`.
 
     Returns
     -------
@@ -233,7 +202,7 @@ def bagged_classifier_votes(flip: float) -> dict[str, np.ndarray]:
     Parameters
     ----------
     flip : float
-        Label-noise fraction of the training set (:func:`two_moons`, 150 points).
+        Label-noise fraction of the training set (:func:`course_pkg.data.two_moons`, 150 points).
 
     Returns
     -------
