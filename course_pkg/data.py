@@ -7,8 +7,8 @@ margin ``y f(x)`` of :mod:`course_pkg.learning.losses` applies directly; :func:`
 ``{0, 1}`` as scikit-learn's classifiers and the chapter's AdaBoost expect.
 
 Continuous features are drawn from continuous distributions, so ties between samples (which make tree-based
-learners and sorting-based tests ambiguous) have probability zero; :func:`make_blobs_2d` and
-:func:`make_moons_2d` nevertheless check that every feature column has distinct values.
+learners and sorting-based tests ambiguous) have probability zero; :func:`make_blobs_2d`
+nevertheless checks that every feature column has distinct values.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ __all__ = [
     "load_digits",
     "load_digits_standardized",
     "make_blobs_2d",
-    "make_moons_2d",
     "make_regression_1d",
     "make_sparse_logistic_stream",
     "standardize",
@@ -171,52 +170,14 @@ def make_blobs_2d(
     return X, y
 
 
-def make_moons_2d(n: int, noise: float = 0.2, seed: SeedLike = None) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaving half circles ("moons"), labels in ``{-1, +1}``.
-
-    Same geometry as :func:`sklearn.datasets.make_moons` (upper moon: class -1, centered at the origin; lower
-    moon: class +1, shifted by ``(1, 0.5)``), but the angles are drawn uniformly at random instead of on a grid,
-    so no two samples share a coordinate even with ``noise=0``.
-
-    Parameters
-    ----------
-    n : int
-        Number of samples, ``n >= 2``.
-    noise : float, default=0.2
-        Standard deviation of the Gaussian noise added to each coordinate (``>= 0``).
-    seed : int, numpy.random.Generator or None
-        Seed of the random generator.
-
-    Returns
-    -------
-    X : numpy.ndarray of shape (n, 2)
-        Features.
-    y : numpy.ndarray of shape (n,)
-        Labels in ``{-1.0, +1.0}``.
-    """
-    n = _check_n(n, minimum=2)
-    noise = _check_nonnegative("noise", noise)
-    rng = _rng(seed)
-    n_pos = (n + 1) // 2
-    y = np.concatenate([np.ones(n_pos), -np.ones(n - n_pos)])
-    angle = rng.uniform(0.0, np.pi, size=n)
-    upper = np.stack([np.cos(angle), np.sin(angle)], axis=1)
-    lower = np.stack([1.0 - np.cos(angle), 0.5 - np.sin(angle)], axis=1)
-    X = np.where(y[:, None] > 0, lower, upper) + noise * rng.standard_normal((n, 2))
-    order = rng.permutation(n)
-    X, y = X[order], y[order]
-    _assert_no_ties(X)
-    return X, y
-
-
 def two_moons(n: int = 150, flip: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles with Gaussian jitter of standard deviation 0.2 and optional label noise.
 
     The data set of the ensembles chapter (bagged trees and AdaBoost). The geometry is that of
     :func:`sklearn.datasets.make_moons` with ``noise=0.2``: the first ``n // 2`` points (class 0) lie on the upper
     half of the unit circle around (0, 0), the others (class 1) on the lower half of the unit circle around
-    (1, 0.5); the angles are uniform on [0, π] rather than on a grid. Unlike :func:`make_moons_2d`, the labels are
-    in ``{0, 1}``, the points are not shuffled, and a fraction ``flip`` of labels can be flipped.
+    (1, 0.5); the angles are uniform on [0, π] rather than on a grid. The labels are in ``{0, 1}``,
+    the points are not shuffled, and a fraction ``flip`` of labels can be flipped.
 
     Parameters
     ----------

@@ -39,7 +39,7 @@ def test_regression_1d_rejects_bad_arguments(kwargs, match):
         data.make_regression_1d(**kwargs)
 
 
-@pytest.mark.parametrize("maker", [data.make_blobs_2d, data.make_moons_2d])
+@pytest.mark.parametrize("maker", [data.make_blobs_2d])
 def test_classification_sets_balanced_pm1_without_ties(maker):
     X, y = maker(301, seed=1)
     assert X.shape == (301, 2) and y.shape == (301,)
@@ -57,21 +57,6 @@ def test_blobs_centers():
     np.testing.assert_allclose(X[y == 1].mean(axis=0), [1.5, 1.5], atol=0.02)
     np.testing.assert_allclose(X[y == -1].mean(axis=0), [-1.5, -1.5], atol=0.02)
     np.testing.assert_allclose(X[y == 1].std(axis=0), [0.5, 0.5], atol=0.02)
-
-
-def test_moons_geometry_matches_sklearn_without_noise():
-    from sklearn.datasets import make_moons
-
-    X, y = data.make_moons_2d(400, noise=0.0, seed=0)
-    Xs, ys = make_moons(400, noise=0.0)
-    # sklearn's class 0 (upper moon: unit circle around (0, 0), upper half) is our -1, its class 1 (lower moon:
-    # unit circle around (1, 0.5), lower half) our +1. Both datasets must lie on the same two half circles.
-    for pts in (X[y == -1], Xs[ys == 0]):
-        np.testing.assert_allclose(np.linalg.norm(pts, axis=1), 1.0, atol=1e-12)
-        assert np.all(pts[:, 1] >= -1e-12)
-    for pts in (X[y == 1], Xs[ys == 1]):
-        np.testing.assert_allclose(np.linalg.norm(pts - [1.0, 0.5], axis=1), 1.0, atol=1e-12)
-        assert np.all(pts[:, 1] <= 0.5 + 1e-12)
 
 
 def test_sparse_logistic_stream():
