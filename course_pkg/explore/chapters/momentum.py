@@ -1,17 +1,7 @@
 """Explorables of the chapter "Momentum and Nesterov" (in the spirit of Goh, "Why Momentum Really Works", 2017).
 
-Heavy-ball momentum in torch's form, with g_t the gradient at θ_{t−1} and b_t the momentum buffer:
-
-    b_t = β b_{t−1} + g_t,    θ_t = θ_{t−1} − η b_t                    (heavy ball)
-    b_t = β b_{t−1} + g_t,    θ_t = θ_{t−1} − η (g_t + β b_t)          (Nesterov, torch's form)
-
-On a quadratic with Hessian eigenvalue λ each eigencomponent evolves linearly; its characteristic polynomial is
-
-    z² − (1 + β − ηλ) z + β                 (heavy ball)
-    z² − (1 + β)(1 − ηλ) z + β (1 − ηλ)     (Nesterov)
-
-and the convergence rate (error factor per step, asymptotically) is the largest root modulus over the eigenvalues
-(:func:`course_pkg.experiments.momentum.convergence_rate`).
+Heavy-ball and Nesterov momentum in torch's form, their characteristic polynomials on a quadratic and the
+convergence rate they give are stated once, in :mod:`course_pkg.experiments.momentum`.
 
 - :func:`momentum_quadratic`: η and β on an ill-conditioned 2-D quadratic (κ = 100): trajectory, error per
   eigencomponent, and the (η, β) convergence-rate map with the current point marked.
