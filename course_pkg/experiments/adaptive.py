@@ -4,9 +4,10 @@ Per-coordinate updates with torch.optim's default hyper-parameters (g_t the grad
 square roots elementwise):
 
 - Adagrad:  s_t = s_{t−1} + g_t²;                      θ_t = θ_{t−1} − η g_t / (√s_t + ε),   ε = 1e−10
-- RMSprop:  v_t = α v_{t−1} + (1 − α) g_t²;            θ_t = θ_{t−1} − η g_t / (√v_t + ε),   α = 0.99, ε = 1e−8
-- Adadelta: v_t = ρ v_{t−1} + (1 − ρ) g_t²;  Δ_t = √(u_{t−1} + ε)/√(v_t + ε) · g_t;  u_t = ρ u_{t−1} + (1 − ρ) Δ_t²;
-            θ_t = θ_{t−1} − η Δ_t,  ρ = 0.9, ε = 1e−6
+- RMSprop:  v_t = β₂ v_{t−1} + (1 − β₂) g_t²;          θ_t = θ_{t−1} − η g_t / (√v_t + ε),   β₂ = 0.99 (torch's
+            ``alpha``), ε = 1e−8
+- Adadelta: v_t = β₂ v_{t−1} + (1 − β₂) g_t²;  Δ_t = √(u_{t−1} + ε)/√(v_t + ε) · g_t;  u_t = β₂ u_{t−1} + (1 − β₂) Δ_t²;
+            θ_t = θ_{t−1} − η Δ_t,  β₂ = 0.9 (torch's ``rho``), ε = 1e−6
 
 The *effective learning rate* of coordinate j at step t is the factor multiplying (g_t)_j: η/(√s_t + ε),
 η/(√v_t + ε), and η √(u_{t−1} + ε)/√(v_t + ε) respectively (plain SGD: η).
