@@ -46,11 +46,11 @@ def adadelta_update(
         grad = grad.add(param, alpha=weight_decay)  # g_t ← g_t + λ θ_{t-1}
 
     square_avg, acc_delta = state["square_avg"], state["acc_delta"]
-    square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)  # v_t = ρ v_{t-1} + (1 - ρ) g_t²
+    square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)  # v_t = β₂ v_{t-1} + (1 - β₂) g_t², β₂ = rho
     std = square_avg.add(eps).sqrt_()  # √(v_t + ε)
     delta = acc_delta.add(eps).sqrt_()  # √(u_{t-1} + ε)
     delta.div_(std).mul_(grad)  # Δ_t = √(u_{t-1} + ε) / √(v_t + ε) · g_t
-    acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)  # u_t = ρ u_{t-1} + (1 - ρ) Δ_t²
+    acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)  # u_t = β₂ u_{t-1} + (1 - β₂) Δ_t²
     param.add_(delta, alpha=-lr)  # θ_t = θ_{t-1} - η Δ_t
 
 

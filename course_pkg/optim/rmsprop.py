@@ -49,10 +49,10 @@ def rmsprop_update(
         grad = grad.add(param, alpha=weight_decay)  # g_t ← g_t + λ θ_{t-1}
 
     square_avg = state["square_avg"]
-    square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)  # v_t = α v_{t-1} + (1 - α) g_t²
+    square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)  # v_t = β₂ v_{t-1} + (1 - β₂) g_t²
     if centered:
         grad_avg = state["grad_avg"]
-        grad_avg.lerp_(grad, 1 - alpha)  # m_t = α m_{t-1} + (1 - α) g_t
+        grad_avg.lerp_(grad, 1 - alpha)  # m_t = β₂ m_{t-1} + (1 - β₂) g_t
         avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()  # √(v_t - m_t²)
     else:
         avg = square_avg.sqrt()  # √v_t
