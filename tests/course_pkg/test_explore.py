@@ -558,7 +558,8 @@ def test_log_tick_labels_use_one_style_per_axis() -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from course_pkg.explore import ensembles, plain_log_ticks
+    from course_pkg.explore import plain_log_ticks
+    from course_pkg.explore.chapters import ensembles
 
     fig = Figure()
     FigureCanvasAgg(fig)
