@@ -30,7 +30,8 @@ draw), each time finding the font and reading its ascent and descent from the fo
 During one draw it also measures the tick labels of an axis once: ``Axis.draw`` measures them, then to place the
 axis label asks for the tick-label boxes of the axis and its siblings (``Axis._get_tick_boxes_siblings``), which
 recomputes the ticks and measures them again; when the axis has no siblings (no ``Figure.align_labels``) the boxes
-just measured are the answer. Likewise a legend's nested packers (``VPacker``/``HPacker``) compute their box and
+just measured are the answer; and the spine's extent, needed for the same placement, recomputes the axis' ticks
+(locators and formatters) that ``Axis.draw`` has just computed: during one draw each axis computes them once. Likewise a legend's nested packers (``VPacker``/``HPacker``) compute their box and
 their children's offsets from their children's boxes, and each level asks again for everything below it (to draw,
 to place the legend, to size its frame): during one draw each packer computes them once.
 
@@ -221,6 +222,22 @@ def _render_glyph(
 
 
 _plain_ticklabel_bboxes = Axis._get_ticklabel_bboxes
+_plain_update_ticks = Axis._update_ticks
+
+
+def _update_ticks_once(axis: Any) -> list:
+    """``Axis._update_ticks``, computed once per axis during a draw of a :class:`TextCachingCanvasAgg`.
+
+    ``Axis.draw`` computes the ticks to draw, then, to place the axis label, the spine's window extent computes
+    them again (``Spine.get_window_extent``); nothing changes the view limits, locators or formatters in between,
+    so the second call returns what the first did (the same tick objects, already at their positions)."""
+    memo = getattr(axis.get_figure(root=True).canvas, "course_ticks", None)
+    if memo is None:
+        return _plain_update_ticks(axis)
+    found = memo.get(axis)
+    if found is None:
+        found = memo[axis] = _plain_update_ticks(axis)
+    return list(found)
 _plain_tick_boxes_siblings = Axis._get_tick_boxes_siblings
 
 
@@ -359,11 +376,15 @@ class TextCachingRendererAgg(RendererAgg):
 class TextCachingCanvasAgg(FigureCanvasAgg):
     """:class:`~matplotlib.backends.backend_agg.FigureCanvasAgg` drawing with :class:`TextCachingRendererAgg`."""
 
+    #: The ticks to draw of each axis, computed during the draw under way (``None`` outside a draw).
+    course_ticks: dict | None = None
+
     def __init__(self, figure: Any = None) -> None:
         if Text._get_layout is _plain_get_layout:
             Text._get_layout = _get_layout
             Axis._get_ticklabel_bboxes = _ticklabel_bboxes
             Axis._get_tick_boxes_siblings = _tick_boxes_siblings
+            Axis._update_ticks = _update_ticks_once
             for cls in _plain_packed:
                 cls._get_bbox_and_child_offsets = _packed_once(cls)
         super().__init__(figure)
@@ -372,10 +393,11 @@ class TextCachingCanvasAgg(FigureCanvasAgg):
         renderer = self.get_renderer()
         renderer.course_tick_boxes = {}  # tick-label boxes measured during this draw, by axis
         renderer.course_packed = {}  # packers' boxes and child offsets computed during this draw, by packer
+        self.course_ticks = {}  # the ticks to draw of each axis, computed during this draw
         try:
             super().draw()
         finally:
-            renderer.course_tick_boxes = renderer.course_packed = None
+            renderer.course_tick_boxes = renderer.course_packed = self.course_ticks = None
 
     def get_renderer(self) -> RendererAgg:
         w, h = self.get_width_height(physical=True)

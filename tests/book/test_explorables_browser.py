@@ -18,6 +18,8 @@ Measured on the built pages (every page of the TOC that shows an explorable):
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import time
 from pathlib import Path
@@ -33,6 +35,21 @@ MIN_TEXT_PX_DESKTOP = 11.0
 MIN_TEXT_PX_PHONE = 9.0
 MIN_TARGET_PX = 24.0
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True}
+#: Where the smallest rendered text of each explorable is written (CSS px at 1280 px and on the phone), for the
+#: record (``BOOK_TEXT_REPORT`` overrides it).
+TEXT_REPORT = Path(
+    os.environ.get(
+        "BOOK_TEXT_REPORT", Path(__file__).resolve().parents[2] / "_build" / "explorable-text-px.json"
+    )
+)
+
+
+def _report_text_px(view: str, sizes: dict[str, float]) -> None:
+    found = json.loads(TEXT_REPORT.read_text()) if TEXT_REPORT.is_file() else {}
+    for name, px in sizes.items():
+        found.setdefault(name, {})[view] = round(px, 1)
+    TEXT_REPORT.parent.mkdir(parents=True, exist_ok=True)
+    TEXT_REPORT.write_text(json.dumps(found, indent=1, sort_keys=True))
 
 
 def _pages_with_explorables(book_html: Path) -> list[str]:
@@ -137,12 +154,11 @@ def _seen(at_1280: dict, page: str, check: str):
 
 
 def test_explorable_text_is_11_px_and_crisp_at_1280(at_1280, pages) -> None:
-    report = []
+    report = {}
     for page in pages:
         for e in _seen(at_1280, page, "measure"):
             assert e["imgs"], f"{page}: {e['name']} shows no image"
-            smallest = _smallest_text(e)
-            report.append(f"{page} {e['name']}: smallest text {smallest:.1f} CSS px")
+            smallest = report[e["name"]] = _smallest_text(e)
             assert smallest >= MIN_TEXT_PX_DESKTOP, f"{page}: {e['name']} smallest text {smallest:.1f} px"
             for img in e["imgs"]:
                 assert img["natural"] >= e["density"] * img["shown"] - 1, (
@@ -150,12 +166,13 @@ def test_explorable_text_is_11_px_and_crisp_at_1280(at_1280, pages) -> None:
                 )
                 assert img["shown"] >= img["css"] - 0.5, f"{e['name']}: a panel is shrunk at 1280 px"
             assert e["right"] <= e["vw"] + 0.5, f"{page}: {e['name']} reaches past the page"
-    print("\n".join(report))
+    _report_text_px("1280px", report)
 
 
 def test_explorables_are_usable_on_a_phone(driver, site, pages) -> None:
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
     small: dict[str, float] = {}
+    sizes: dict[str, float] = {}
     try:
         for page in pages:
             _load(driver, f"{site}/{page}")
@@ -167,11 +184,12 @@ def test_explorables_are_usable_on_a_phone(driver, site, pages) -> None:
                         f"{control['width']:.0f} x {control['height']:.0f} px"
                     )
                 assert e["right"] <= e["vw"] + 0.5, f"{page}: {e['name']} makes the page scroll sideways"
-                smallest = _smallest_text(e)
+                smallest = sizes[e["name"]] = _smallest_text(e)
                 if smallest < MIN_TEXT_PX_PHONE:
                     small[e["name"]] = round(smallest, 1)
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    _report_text_px("390px", sizes)
     assert not small, f"smallest text under {MIN_TEXT_PX_PHONE} px on a phone: {small}"
 
 

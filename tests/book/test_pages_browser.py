@@ -360,11 +360,6 @@ def test_cold_load_transfers_at_most_2_5_mb(views: _Views, record_property) -> N
     largest = ", ".join(
         f"{urlparse(u).path.rsplit('/', 1)[-1]}: {s / 1e3:.0f} kB" for u, s in load["by_url"].most_common(6)
     )
-    if load["total"] > BUDGET and load["total"] - load["explorable_inline"] <= BUDGET:
-        pytest.xfail(
-            f"{page}: {load['total'] / 1e6:.2f} MB, of which {load['explorable_inline'] / 1e6:.2f} MB are explorable "
-            "frames inlined in the page (they load lazily, as files, once the explorables branch is merged)"
-        )
     assert load["total"] <= BUDGET, f"{page}: {load['total'] / 1e6:.2f} MB transferred ({largest})"
 
 
