@@ -238,6 +238,8 @@ def _update_ticks_once(axis: Any) -> list:
     if found is None:
         found = memo[axis] = _plain_update_ticks(axis)
     return list(found)
+
+
 _plain_tick_boxes_siblings = Axis._get_tick_boxes_siblings
 
 
