@@ -9,7 +9,8 @@ frame to the next most strings are the same, so :class:`TextCachingCanvasAgg` ke
 - each rendered glyph bitmap, keyed by font, size, resolution, glyph, angle, hinting, antialiasing and the
   sub-pixel part of its position (FreeType renders a glyph moved by whole pixels as the same bitmap, moved); and
 - for each string drawn at a given position (a title, an axis label, a tick label that did not move), its glyphs'
-  bitmaps and pixel positions, so that drawing it again is one blit per glyph.
+  bitmaps and pixel positions, merged into one or two bitmaps (:func:`_merged`), so that drawing it again is
+  one or two blits.
 
 It draws exactly what :class:`matplotlib.backends.backend_agg.FigureCanvasAgg` draws, pixel for pixel (the tests
 compare both on every explorable of the course). The cache relies on the glyph-level text path of the Agg
@@ -287,6 +288,39 @@ def _packed_once(cls: type) -> Any:
     return packed
 
 
+def _merged(placed: list[tuple[np.ndarray, int, int]]) -> list[tuple[np.ndarray, int, int]]:
+    """The glyph bitmaps of one text merged into a few bitmaps that draw exactly what the glyphs draw one by one.
+
+    ``draw_text_image`` (unrotated, as the cache calls it) blends each pixel whose coverage is not zero and leaves
+    the others alone, so glyphs whose boxes are disjoint draw the same drawn as one bitmap. Where two boxes overlap
+    (kerned or antialiased neighbours) the order of the two blends matters: each glyph goes into the layer after
+    the last layer holding a glyph it overlaps, so the glyphs of a layer are disjoint and overlapping glyphs are
+    blended in their original order (typically two layers: one blit or two per text instead of one per glyph)."""
+    placed = [p for p in placed if p[0].size]  # an empty bitmap (a space) draws nothing
+    if len(placed) < 2:
+        return placed
+    boxes = [(left, bottom - b.shape[0], left + b.shape[1], bottom) for b, left, bottom in placed]
+    layer_of: list[int] = []
+    for k, (x0, y0, x1, y1) in enumerate(boxes):
+        below = [
+            layer_of[j]
+            for j, (u0, v0, u1, v1) in enumerate(boxes[:k])
+            if x0 < u1 and u0 < x1 and y0 < v1 and v0 < y1
+        ]
+        layer_of.append(max(below) + 1 if below else 0)
+    merged = []
+    for layer in range(max(layer_of) + 1):
+        members = [k for k in range(len(placed)) if layer_of[k] == layer]
+        left, top = min(boxes[k][0] for k in members), min(boxes[k][1] for k in members)
+        right, bottom = max(boxes[k][2] for k in members), max(boxes[k][3] for k in members)
+        image = np.zeros((bottom - top, right - left), dtype=np.uint8)
+        for k in members:
+            x0, y0, x1, y1 = boxes[k]
+            image[y0 - top : y1 - top, x0 - left : x1 - left] = placed[k][0]
+        merged.append((image, left, bottom))
+    return merged
+
+
 class TextCachingRendererAgg(RendererAgg):
     """:class:`~matplotlib.backends.backend_agg.RendererAgg` whose plain (non-math) text comes from the caches."""
 
@@ -359,7 +393,7 @@ class TextCachingRendererAgg(RendererAgg):
             )
             # whole pixels of the position shift the bitmap; draw_text_image's y is downwards, at the bitmap bottom
             placed.append((buffer, left + (px >> 6), int(height) - (top + (py >> 6)) + buffer.shape[0]))
-        return placed
+        return _merged(placed)
 
     def _rc(self) -> int:
         return _rc_key() if self.course_rc_key is None else self.course_rc_key

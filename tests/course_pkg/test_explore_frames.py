@@ -212,3 +212,41 @@ def test_text_cache_draws_what_agg_draws() -> None:
         np.testing.assert_array_equal(
             np.asarray(cached.canvas.buffer_rgba()), np.asarray(plain.canvas.buffer_rgba())
         )
+
+
+def test_merged_glyph_bitmaps_draw_what_the_glyphs_draw_one_by_one() -> None:
+    """Glyph bitmaps merged into layers (disjoint boxes in a layer, overlapping ones in their order) blend the same
+    pixels as one ``draw_text_image`` per glyph, on a canvas that already holds a picture, clipped at its edges."""
+    from matplotlib.backend_bases import GraphicsContextBase
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.transforms import IdentityTransform
+
+    from course_pkg.explore._textcache import _merged
+
+    rng = np.random.default_rng(3)
+    context = GraphicsContextBase()
+    context.set_foreground((0.1, 0.3, 0.7, 0.8))
+    for trial in range(40):
+        placed = []
+        x = int(rng.integers(-5, 10))
+        for _ in range(int(rng.integers(1, 12))):
+            h, w = (int(v) for v in rng.integers(0, 9, size=2))  # empty bitmaps (spaces) too
+            buffer = (rng.random((h, w)) < 0.6) * rng.integers(1, 256, size=(h, w))
+            placed.append((buffer.astype(np.uint8), x, int(rng.integers(6, 34))))
+            x += int(rng.integers(-2, 7))  # neighbours that overlap, touch or stand apart
+        merged = _merged(placed)
+        assert len(merged) <= len(placed)
+        pictures = []
+        for bitmaps in (placed, merged):
+            renderer = RendererAgg(40, 32, 72)
+            renderer.draw_path(context, _background_path(), IdentityTransform(), (0.9, 0.2, 0.1, 0.5))
+            for buffer, left, bottom in bitmaps:
+                renderer._renderer.draw_text_image(buffer, left, bottom, 0, context)
+            pictures.append(np.asarray(renderer.buffer_rgba()).copy())
+        np.testing.assert_array_equal(pictures[1], pictures[0], err_msg=f"trial {trial}")
+
+
+def _background_path():
+    from matplotlib.path import Path
+
+    return Path([(0, 0), (40, 0), (40, 17), (0, 32), (0, 0)], closed=True)
