@@ -281,6 +281,12 @@ def numpy_residual_run(
     k = int(accumulation_steps)
     X, y = regression_data(0)
     params = _init(depth, seed)
+    # the parameters as one vector θ (params: views of it), so that an update is a few operations on θ
+    shapes = [p.shape for p in params]
+    starts = np.cumsum([0] + [p.size for p in params]).tolist()
+    bounds = list(zip(starts[:-1], starts[1:], shapes, strict=True))
+    theta = np.concatenate([p.ravel() for p in params])
+    params = [theta[a:b].reshape(shape) for a, b, shape in bounds]
     rng = np.random.default_rng(seed + 1)
 
     def full_pass() -> tuple[float, tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]]:
@@ -295,13 +301,14 @@ def numpy_residual_run(
         idx = rng.integers(0, NP_N, size=(k, micro_batch))
         out, hs, acts = forward
         grads, _ = _backward(params, X[idx], y[idx], out[idx], [h[idx] for h in hs], [a[idx] for a in acts])
-        sq = sum((g**2).reshape(k, -1).sum(axis=1) for g in grads)
-        micro_norms.append(np.sqrt(sq))
-        mean_grads = [g.mean(axis=0) for g in grads]
-        norm = float(np.sqrt(sum((g**2).sum() for g in mean_grads)))
+        flat = np.concatenate([g.reshape(k, -1) for g in grads], axis=1)  # (k, number of parameters)
+        micro_norms.append(np.sqrt(np.einsum("ij,ij->i", flat, flat)))
+        mean_grad = np.add.reduce(flat, axis=0) / k
+        norm = float(np.sqrt(mean_grad @ mean_grad))
         update_norms.append(norm)
         scale = min(1.0, max_norm / (norm + 1e-6)) if clip else 1.0
-        params = [p - lr * scale * g for p, g in zip(params, mean_grads, strict=True)]
+        theta = theta - lr * scale * mean_grad
+        params = [theta[a:b].reshape(shape) for a, b, shape in bounds]
         if np.isfinite(norm):
             value, forward = full_pass()
             loss.append(value)
