@@ -165,18 +165,18 @@ N_PARTICLES_STEPS_LABEL = f"{N_NOISY_STEPS} steps"
 def _compute_sharp_flat(batch_size: int, lr: float, seed: int = 0) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     lo, hi = sharp_basin()
-    theta = np.linspace(lo, 3.5, N_PARTICLES)  # start in the sharp basin or right of it
-    frac = np.empty(N_NOISY_STEPS + 1)
-    frac[0] = np.mean((theta < lo) | (theta > hi))
-    shift_std = EXAMPLE_SHIFT / np.sqrt(batch_size)
+    thetas = np.empty((N_NOISY_STEPS + 1, N_PARTICLES))  # row t: the particles after t steps
+    thetas[0] = np.linspace(lo, 3.5, N_PARTICLES)  # start in the sharp basin or right of it
+    # the shifts ξ̄ of every step, drawn at once (the same numbers as one draw of N_PARTICLES per step)
+    shifts = EXAMPLE_SHIFT / np.sqrt(batch_size) * rng.standard_normal((N_NOISY_STEPS, N_PARTICLES))
     for t in range(N_NOISY_STEPS):
-        g = sharp_flat_grad(theta - shift_std * rng.standard_normal(N_PARTICLES))
-        theta = np.clip(theta - lr * g, -6.0, 6.0)
-        frac[t + 1] = np.mean((theta < lo) | (theta > hi))
+        g = sharp_flat_grad(thetas[t] - shifts[t])
+        np.clip(thetas[t] - lr * g, -6.0, 6.0, out=thetas[t + 1])
+    frac = np.mean((thetas < lo) | (thetas > hi), axis=1)
     return {
         "batch_size": batch_size,
         "lr": lr,
-        "final": theta,
+        "final": thetas[-1],
         "fraction_flat": frac,
         "sharp_basin": (lo, hi),
     }
