@@ -159,7 +159,6 @@ def minibatch_noise() -> Explorable:
 
 N_PARTICLES = 400
 N_NOISY_STEPS = 300
-N_PARTICLES_STEPS_LABEL = f"{N_NOISY_STEPS} steps"
 
 
 def _compute_sharp_flat(batch_size: int, lr: float, seed: int = 0) -> dict[str, Any]:
@@ -209,7 +208,7 @@ def _draw_sharp_flat(result: dict[str, Any], fig: Any) -> None:
     labels = offset_copy(right, fig=fig, x=7.0, units="points")
     for count, y in zip(COUNT_TICKS, ticks):
         ax1.text(1.0, y, str(count), transform=labels, ha="left", va="center", fontsize=10)
-    ax1.text(1.0, LOSS_TOP / 2, f"particles after {N_PARTICLES_STEPS_LABEL}", fontsize=10, rotation=90,
+    ax1.text(1.0, LOSS_TOP / 2, f"particles after {N_NOISY_STEPS} steps", fontsize=10, rotation=90,
              ha="left", va="center", transform=offset_copy(right, fig=fig, x=31.0, units="points"))  # fmt: skip
     for edge in result["sharp_basin"]:
         ax1.axvline(edge, color="0.6", ls=":", lw=1)
