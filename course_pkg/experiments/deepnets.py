@@ -7,6 +7,9 @@
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 import numpy as np
 
 __all__ = ["WIDTH", "BATCH", "INITS", "signal_through_depth"]
@@ -46,30 +49,53 @@ def signal_through_depth(
         raise ValueError(f"activation must be 'ReLU' or 'tanh', got {activation!r}")
     if depth < 1:
         raise ValueError(f"depth must be >= 1, got {depth}")
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1, user_api="blas"):
+    with _blas_controller().limit(limits=1, user_api="blas"):
         return _signal(INITS[init](width), activation, depth, width, batch, seed)
+
+
+@cache
+def _blas_controller() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()  # finding the BLAS libraries takes milliseconds: once per process
+
+
+#: The normal draws of this many layers (or of the depth, if larger) are made once per process and reused.
+_CACHED_LAYERS = 50
+
+
+@cache
+def _normal_stream(seed: int, count: int) -> np.ndarray:
+    """The first ``count`` standard normal draws of ``default_rng(seed)`` (read-only): the same numbers as drawing
+    them in chunks of any sizes, in order."""
+    draws = np.random.default_rng(seed).standard_normal(count)
+    draws.flags.writeable = False
+    return draws
 
 
 def _signal(
     s: float, activation: str, depth: int, width: int, batch: int, seed: int
 ) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    h = rng.standard_normal((batch, width))
-    zs, ws = [], []
+    # the documented draws, in order: x (batch × width), W⁽¹⁾, …, W⁽ᴺ⁾ (width × width each), ∂L/∂h⁽ᴺ⁾ (batch ×
+    # width); the prefix x, W⁽¹⁾, W⁽²⁾, … is the same for every depth, so one stream serves them all
+    bw, ww = batch * width, width * width
+    stream = _normal_stream(seed, 2 * bw + max(depth, _CACHED_LAYERS) * ww)
+    h = stream[:bw].reshape(batch, width)
+    normal_ws = stream[bw : bw + depth * ww].reshape(depth, width, width)
+    dh = stream[bw + depth * ww : 2 * bw + depth * ww].reshape(batch, width)
+    zs, hs, ws = [], [], []
     with np.errstate(over="ignore", invalid="ignore"):
-        for _ in range(depth):
-            w = s * rng.standard_normal((width, width))
+        for k in range(depth):
+            w = s * normal_ws[k]
             z = h @ w.T
             h = np.maximum(z, 0.0) if activation == "ReLU" else np.tanh(z)
             ws.append(w)
             zs.append(z)
-        dh = rng.standard_normal((batch, width))
+            hs.append(h)
         grad_std = np.empty(depth)
         for ell in range(depth - 1, -1, -1):
-            z = zs[ell]
-            dz = dh * ((z > 0) if activation == "ReLU" else 1.0 - np.tanh(z) ** 2)
+            # φ'(z) = 1 - tanh(z)² is read off the forward pass's h = tanh(z)
+            dz = dh * ((zs[ell] > 0) if activation == "ReLU" else 1.0 - hs[ell] ** 2)
             grad_std[ell] = dz.std()
             dh = dz @ ws[ell]
     return {

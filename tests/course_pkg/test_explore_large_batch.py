@@ -77,6 +77,19 @@ def test_numpy_rules_match_torch_sgd_and_course_optimizers(name: str) -> None:
         np.testing.assert_allclose(got["ratio"][0], lr * lb.TRUST, rtol=1e-10)  # first step: ηζ
 
 
+def test_frame_runs_equal_separate_runs() -> None:
+    """The frame's three runs share their first gradient: each must equal the same optimizer trained alone."""
+    lb._runs.cache_clear()
+    for scaled in (True, False):
+        runs = lb._runs(64, scaled)
+        for name in ("SGD", "LARS", "LAMB"):
+            alone = lb.run_ratios(name, 64, lb.learning_rate(name, 64, scaled))
+            assert runs[name]["lr"] == lb.learning_rate(name, 64, scaled)
+            np.testing.assert_array_equal(runs[name]["loss"], alone["loss"])
+            np.testing.assert_array_equal(runs[name]["ratio"], alone["ratio"])
+    assert len({tuple(r["loss"][1:]) for r in runs.values()}) == 3  # the runs do part after the shared step
+
+
 def test_hessian_lambda_max_matches_dense_eigendecomposition() -> None:
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 3)).double()

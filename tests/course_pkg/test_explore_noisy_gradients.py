@@ -76,6 +76,50 @@ def test_numpy_run_behaviour() -> None:
     assert np.isfinite(clipped["loss"]).all() and clipped["loss"][-1] < clipped["loss"][0]
 
 
+@pytest.mark.parametrize("clip", [False, True])
+def test_run_matches_torch_training_loop(clip: bool) -> None:
+    """numpy_residual_run (whose micro-batches reuse the full-data forward pass) against a torch loop: per
+    micro-batch autograd gradients, their mean, clipping as clip_grad_norm_, the full-data loss after each update."""
+    import course_pkg.optim as co
+
+    k, b, depth, updates, lr = 3, 4, 3, 5, 0.05
+    run = N.numpy_residual_run(k, depth, clip, micro_batch=b, updates=updates, lr=lr)
+    X, y = N.regression_data(0)
+    ts, forward = _torch_twin(N._init(depth, seed=0))
+    Xt, yt = torch.tensor(X), torch.tensor(y)
+    rng = np.random.default_rng(1)
+    losses = [0.5 * ((forward(Xt)[:, 0] - yt) ** 2).mean().item()]
+    micro, update = [], []
+    for _ in range(updates):
+        idx = rng.integers(0, X.shape[0], size=(k, b))
+        per = []
+        for j in range(k):
+            loss = 0.5 * ((forward(Xt[idx[j]])[:, 0] - yt[idx[j]]) ** 2).mean()
+            per.append(torch.autograd.grad(loss, ts))
+        micro += [torch.sqrt(sum((g**2).sum() for g in gs)).item() for gs in per]
+        for t, *gs in zip(ts, *per, strict=True):
+            t.grad = torch.stack(gs).mean(dim=0)
+        update.append(torch.sqrt(sum((t.grad**2).sum() for t in ts)).item())
+        if clip:
+            co.clip_grad_norm_(ts, 1.0)
+        with torch.no_grad():
+            for t in ts:
+                t -= lr * t.grad
+        losses.append(0.5 * ((forward(Xt)[:, 0] - yt) ** 2).mean().item())
+    np.testing.assert_allclose(run["loss"], losses, rtol=1e-10)
+    np.testing.assert_allclose(run["micro_norms"], micro, rtol=1e-10)
+    np.testing.assert_allclose(run["update_norms"], update, rtol=1e-10)
+
+
+def test_tanh_matches_numpy() -> None:
+    z = np.concatenate([np.linspace(-30, 30, 6001), [1e-12, -1e-12, 400.0, -400.0, 0.0]])
+    with np.errstate(over="raise"):  # exp(2z) overflows to inf for z = 400: that is how tanh = 1 comes out
+        with pytest.raises(FloatingPointError):
+            N._tanh_(z.copy())
+    with np.errstate(over="ignore"):
+        np.testing.assert_allclose(N._tanh_(z.copy()), np.tanh(z), rtol=1e-14, atol=5e-16)
+
+
 def test_clip_scaling_matches_course_clip_grad_norm() -> None:
     """The explorable's clipping rule is clip_grad_norm_'s: one clipped step equals the reference."""
     import course_pkg.optim as co

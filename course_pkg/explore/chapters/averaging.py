@@ -34,7 +34,6 @@ from course_pkg.experiments.averaging import (
     sample_run,
 )
 from course_pkg.explore import Choice, Explorable, LogGrid
-from course_pkg.explore.core import plain_log_ticks
 
 __all__ = ["EXPLORABLES", "noise_floor"]
 
@@ -62,36 +61,47 @@ def _compute(lr: float, decay: float) -> dict[str, Any]:
     }
 
 
+#: Ticks of the run's plane and of the log₁₀ axes of the losses (every power of ten).
+PLANE_TICKS = (-2.0, 0.0, 2.0)
+STEP_TICKS = (1, 10, 100, 1000)
+LOSS_TICKS = (1e-3, 1e-2, 1e-1, 1.0, 10.0)
+
+
 def _draw(r: dict[str, Any], fig: Any) -> None:
     ax_p, ax_l = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25], "wspace": 0.42})
     run = r["run"]
     ax_p.plot(run[:, 0], run[:, 1], ".", color=GREY, ms=2, alpha=0.35, label="iterates θₜ")
-    ax_p.plot(r["run_ema"][:, 0], r["run_ema"][:, 1], color=GREEN, lw=1.3, label="EMA")
-    ax_p.plot(r["run_polyak"][:, 0], r["run_polyak"][:, 1], color=ORANGE, lw=1.8, label="Polyak")
+    ax_p.plot(r["run_ema"][:, 0], r["run_ema"][:, 1], color=GREEN, lw=1.3)
+    ax_p.plot(r["run_polyak"][:, 0], r["run_polyak"][:, 1], color=ORANGE, lw=1.8)
     ax_p.plot([0], [0], "k*", ms=11, label="minimum θ*")
     lim = 3.2
     ax_p.set(xlim=(-lim, lim), ylim=(-lim, lim), xlabel="stiffest coordinate (λ = 1)")
+    ax_p.set(xticks=PLANE_TICKS, yticks=PLANE_TICKS)
     ax_p.set_ylabel(f"flattest coordinate (λ = {1 / KAPPA:g})")
-    ax_p.set_title("one run", fontsize=10)
+    ax_p.set_title("one run (EMA, Polyak: colours as right)", fontsize=10)
+    # the averages' colours are named by the right panel's legend
     ax_p.legend(
         loc="upper left", fontsize=10, framealpha=0.9, handlelength=1.2, borderpad=0.3, labelspacing=0.2
     )
-    ax_p.grid(alpha=0.3, lw=0.4)
 
+    # the losses as log10 values on linear axes with fixed ticks: a log-log plot without log scales to set up
     t = np.arange(1, r["last"].size + 1)
+    log_t = np.log10(t)
     lo, hi = 1e-3, 2 * r["initial"]
-    ax_l.loglog(t, np.clip(r["last"], lo, hi), color=BLUE, lw=1.8, label="last iterate")
-    ax_l.loglog(t, np.clip(r["ema"], lo, hi), color=GREEN, lw=1.8, label=f"EMA, βₑₘₐ = {r['decay']:g}")
-    ax_l.loglog(t, np.clip(r["polyak"], lo, hi), color=ORANGE, lw=1.8, label="Polyak")
-    ax_l.axhline(r["floor"], color=BLUE, ls="--", lw=0.9)
-    ax_l.axhline(r["ema_floor"], color=GREEN, ls="--", lw=0.9)
-    ax_l.loglog(
-        t, np.clip(r["asymptote"], lo, hi), color=ORANGE, ls=":", lw=1.2, label="Polyak–Ruppert limit"
-    )
-    ax_l.set(ylim=(lo, hi), xlim=(1, t[-1]), xlabel="step t")
+
+    def log_loss(v: np.ndarray) -> np.ndarray:
+        return np.log10(np.clip(v, lo, hi))
+
+    ax_l.plot(log_t, log_loss(r["last"]), color=BLUE, lw=1.8, label="last iterate")
+    ax_l.plot(log_t, log_loss(r["ema"]), color=GREEN, lw=1.8, label=f"EMA, βₑₘₐ = {r['decay']:g}")
+    ax_l.plot(log_t, log_loss(r["polyak"]), color=ORANGE, lw=1.8, label="Polyak")
+    ax_l.axhline(np.log10(r["floor"]), color=BLUE, ls="--", lw=0.9)
+    ax_l.axhline(np.log10(r["ema_floor"]), color=GREEN, ls="--", lw=0.9)
+    ax_l.plot(log_t, log_loss(r["asymptote"]), color=ORANGE, ls=":", lw=1.2, label="Polyak–Ruppert limit")
+    ax_l.set(ylim=(np.log10(lo), np.log10(hi)), xlim=(0, log_t[-1]), xlabel="step t")
+    ax_l.set_xticks(np.log10(STEP_TICKS), [f"{v:g}" for v in STEP_TICKS])
+    ax_l.set_yticks(np.log10(LOSS_TICKS), [f"{v:g}" for v in LOSS_TICKS])
     ax_l.set_ylabel("expected loss E[L]")
-    plain_log_ticks(ax_l.xaxis)
-    plain_log_ticks(ax_l.yaxis)
     ax_l.set_title(f"η = {r['lr']:g}: dashed = the floors", fontsize=10)
     ax_l.legend(
         loc="lower left", fontsize=10, framealpha=0.9, handlelength=1.4, borderpad=0.3, labelspacing=0.2

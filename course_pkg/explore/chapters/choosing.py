@@ -26,7 +26,8 @@ from course_pkg.experiments.choosing import (  # noqa: F401
     tune_landscape,
     wilson_data,
 )
-from course_pkg.explore import Choice, Explorable, plain_log_ticks
+from course_pkg.explore import Choice, Explorable
+from course_pkg.explore.core import superscript_power_label
 
 __all__ = ["optimizer_race", "EXPLORABLES"]
 
@@ -39,6 +40,8 @@ _COLORS = {
     "Adam": "#9467bd",
 }
 _MULTIPLIERS = {0.32: -1, 1.0: 0, 3.2: 1}
+#: Ticks of the optimality gap's log axis: every fourth power of ten.
+GAP_EXPONENTS = np.arange(-12, 13, 4)
 
 
 @lru_cache(maxsize=8)
@@ -54,27 +57,53 @@ def _problem_runs(problem: str) -> dict[int, dict[str, Any]]:
     return out
 
 
+@lru_cache(maxsize=8)
+def _contour_lines(problem: str) -> tuple[list[np.ndarray], np.ndarray]:
+    """The level lines of a problem's loss over its window, and their colours (computed once per problem).
+
+    The levels are L* + 25 log-spaced offsets from 10⁻² to the largest loss in the window; coloured by viridis,
+    scaled linearly from the lowest to the highest level (what ``ax.contour(..., cmap="viridis")`` draws).
+    """
+    import contourpy
+    from matplotlib import colormaps
+
+    landscape, _ = PROBLEMS[problem]
+    X, Y, Z = landscape.grid(120)
+    l_star = optimal_value(landscape)
+    levels = l_star + np.geomspace(1e-2, max(float(np.nanmax(Z) - l_star), 1.0), 25)
+    generator = contourpy.contour_generator(X, Y, Z, line_type=contourpy.LineType.Separate)
+    rgba = colormaps["viridis"]((levels - levels[0]) / (levels[-1] - levels[0]))
+    segments, colors = [], []
+    for level, color in zip(levels, rgba):
+        for line in generator.lines(level):
+            segments.append(line)
+            colors.append(color)
+    return segments, np.array(colors)
+
+
 def _compute_race(problem: str, lr_multiplier: float) -> dict[str, Any]:
     race = _problem_runs(problem)[_MULTIPLIERS[lr_multiplier]]
     landscape, start = PROBLEMS[problem]
-    X, Y, Z = landscape.grid(120)
-    return {**race, "problem": problem, "multiplier": lr_multiplier, "grid": (X, Y, Z), "start": start,
-            "minima": np.asarray(landscape.minima), "window": landscape.window,
-            "l_star": optimal_value(landscape)}  # fmt: skip
+    return {**race, "problem": problem, "multiplier": lr_multiplier, "contours": _contour_lines(problem),
+            "start": start, "minima": np.asarray(landscape.minima), "window": landscape.window}  # fmt: skip
 
 
 def _draw_race(r: dict[str, Any], fig: Any) -> None:
+    from matplotlib.collections import LineCollection
+    from matplotlib.ticker import MaxNLocator
+
     ax1, ax2 = fig.subplots(1, 2, width_ratios=[1, 1.1])
-    X, Y, Z = r["grid"]
-    levels = r["l_star"] + np.geomspace(1e-2, max(float(np.nanmax(Z) - r["l_star"]), 1.0), 25)
-    ax1.contour(X, Y, Z, levels=levels, cmap="viridis", linewidths=0.6, alpha=0.6)
+    segments, colors = r["contours"]
+    ax1.add_collection(LineCollection(segments, colors=colors, linewidths=0.6, alpha=0.6), autolim=False)
     for name, traj in r["trajectories"].items():
-        ax1.plot(traj[:, 0], traj[:, 1], "-", color=_COLORS[name], lw=1.3, label=name)
+        ax1.plot(traj[:, 0], traj[:, 1], "-", color=_COLORS[name], lw=1.3)
     ax1.plot(*r["start"], "ko", ms=5)
     ax1.plot(r["minima"][:, 0], r["minima"][:, 1], "k*", ms=10)
     x0, x1, y0, y1 = r["window"]
     ax1.set_xlim(x0, x1)
     ax1.set_ylim(y0, y1)
+    ax1.xaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10]))
+    ax1.yaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10]))
     outside = [
         name
         for name, traj in r["trajectories"].items()
@@ -86,18 +115,25 @@ def _draw_race(r: dict[str, Any], fig: Any) -> None:
     ax1.set_xlabel("θ₁")
     ax1.set_ylabel("θ₂")
     ax1.set_title(f"{r['problem']}: every η = tuned × {r['multiplier']}", y=1.0)
-    steps = None
+    # the gaps as log10 values on a linear axis with fixed ticks: a log plot without a log scale to set up
+    top = -12.0
     for name, gaps in r["gaps"].items():
-        steps = np.arange(len(gaps))
-        ax2.semilogy(
-            steps, np.maximum(gaps, 1e-12), color=_COLORS[name], label=f"{name} (η = {r['lr'][name]:.2g})"
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_gaps = np.log10(np.maximum(gaps, 1e-12))
+        finite = log_gaps[np.isfinite(log_gaps)]
+        top = max(top, float(finite.max())) if finite.size else top
+        ax2.plot(
+            np.arange(len(gaps)), log_gaps, color=_COLORS[name], label=f"{name} (η = {r['lr'][name]:.2g})"
         )
-    ax2.set_ylim(1e-12, None)
+    ax2.set_yticks(GAP_EXPONENTS, [superscript_power_label(10.0**e) for e in GAP_EXPONENTS])
+    ax2.set_ylim(
+        -12, top + 0.05 * (top + 12) if top > -12 else -11
+    )  # the data's top, plus autoscale's margin
+    ax2.xaxis.set_major_locator(MaxNLocator(4))
     ax2.set_xlabel("step t")
     ax2.set_ylabel("L(θₜ) − L*")
     ax2.set_title("optimality gap (log scale)", y=1.0)
     ax2.legend(fontsize=10, loc="lower left")
-    plain_log_ticks(ax2.yaxis, labels="superscript")
 
 
 def optimizer_race() -> Explorable:

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from course_pkg.experiments.deepnets import INITS, WIDTH, signal_through_depth
-from course_pkg.explore import Choice, Explorable, LinGrid, plain_log_ticks
+from course_pkg.explore import Choice, Explorable, LinGrid
+from course_pkg.explore.core import superscript_power_label
 
 BLUE = "#1f77b4"
 ORANGE = "#d95f02"
@@ -34,23 +35,30 @@ def _clip(v: np.ndarray) -> np.ndarray:
     return np.clip(v, *YLIM)
 
 
+#: Tick marks of the log-scaled y axes: every fifth power of ten.
+Y_TICKS = (1e-10, 1e-5, 1.0, 1e5, 1e10)
+
+
 def _draw(r: dict[str, Any], fig: Any) -> None:
+    # log10 values on linear axes with fixed ticks: the same picture as a log scale, without setting one up per frame
     ax_f, ax_b = fig.subplots(1, 2)
     layers = np.arange(1, r["depth"] + 1)
+    step = 5 if r["depth"] <= 25 else 10
     color = {"Glorot": BLUE, "He": ORANGE}.get(r["init"], RED)
     for ax, key, title in [
         (ax_f, "z_std", "forward: std of the pre-activations z⁽ᵏ⁾"),
         (ax_b, "grad_std", "backward: std of the gradients ∂L/∂z⁽ᵏ⁾"),
     ]:
         v = r[key]
-        ax.semilogy(layers, _clip(v), "-o", color=color, ms=3, lw=1.3)
-        ax.axhline(1.0, color=GREY, lw=0.8, ls="--")
-        ax.set(xlabel="layer k", ylim=YLIM, xlim=(0.5, max(r["depth"], 2) + 0.5))
+        ax.plot(layers, np.log10(_clip(v)), "-o", color=color, ms=3, lw=1.3)
+        ax.axhline(0.0, color=GREY, lw=0.8, ls="--")
+        ax.set(xlabel="layer k", ylim=np.log10(YLIM), xlim=(0.5, max(r["depth"], 2) + 0.5))
+        ax.set_xticks(np.arange(step, r["depth"] + 1, step))
+        ax.set_yticks(np.log10(Y_TICKS), [superscript_power_label(t) for t in Y_TICKS])
         ratio = v[-1] / v[0] if key == "z_std" else v[0] / v[-1]
         where = "last/first" if key == "z_std" else "first/last"
         ax.set_title(f"{title}\n{where} layer: {ratio:.2g}", fontsize=10, y=1.0)
-        ax.grid(alpha=0.3, lw=0.4)
-        plain_log_ticks(ax.yaxis)
+        ax.grid(axis="y", alpha=0.3, lw=0.4)
     ax_f.set_ylabel(f"{r['init']} init, {r['activation']}, width {WIDTH}")
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from course_pkg.explore import Choice, Explorable, Toggle
-from course_pkg.explore.core import plain_log_ticks
+from course_pkg.explore.core import superscript_power_label
 
 BLUE = "#1f77b4"
 ORANGE = "#d95f02"
@@ -103,27 +103,53 @@ def run_ratios(
         ``ratio``: array (steps, 4) of ‖θ_{k,t} - θ_{k,t-1}‖ / ‖θ_{k,t-1}‖ (``nan`` after a non-finite loss);
         ``loss``: array (steps,) of the minibatch loss L(θ_{t-1}) on 𝓑_t.
     """
-    if name not in BASE_LR:
-        raise ValueError(f"optimizer must be one of {list(BASE_LR)}, got {name!r}")
+    return _run_together({name: lr}, batch_size, steps, seed)[name]
+
+
+def _run_together(
+    lrs: dict[str, float], batch_size: int, steps: int = STEPS, seed: int = 0
+) -> dict[str, dict[str, np.ndarray]]:
+    """:func:`run_ratios` of each optimizer of ``lrs`` (name → η), on the same minibatches.
+
+    The runs start from the same weights on the same first minibatch, so their first gradient is computed once.
+    """
+    for name in lrs:
+        if name not in BASE_LR:
+            raise ValueError(f"optimizer must be one of {list(BASE_LR)}, got {name!r}")
     X, y = digits()
     n = len(y)
     if not 1 <= batch_size <= n:
         raise ValueError(f"batch_size must lie in [1, {n}], got {batch_size}")
+    rng = np.random.default_rng(seed + 1)
+    perm, pos, batches = rng.permutation(n), 0, []
+    for _ in range(steps):
+        if pos + batch_size > n:
+            perm, pos = rng.permutation(n), 0
+        batches.append(perm[pos : pos + batch_size])
+        pos += batch_size
+    first = loss_and_grads(init_weights(seed), X[batches[0]], y[batches[0]])
+    return {name: _train(name, lr, X, y, batches, seed, first) for name, lr in lrs.items()}
+
+
+def _train(
+    name: str,
+    lr: float,
+    X: np.ndarray,
+    y: np.ndarray,
+    batches: list[np.ndarray],
+    seed: int,
+    first: tuple[float, list[np.ndarray]],
+) -> dict[str, np.ndarray]:
     weights = init_weights(seed)
     buf = [np.zeros_like(w) for w in weights]
     m = [np.zeros_like(w) for w in weights]
     v = [np.zeros_like(w) for w in weights]
-    rng = np.random.default_rng(seed + 1)
-    perm, pos = rng.permutation(n), 0
+    steps = len(batches)
     ratio = np.full((steps, len(weights)), np.nan)
     loss = np.full(steps, np.nan)
     with np.errstate(all="ignore"):
-        for t in range(1, steps + 1):
-            if pos + batch_size > n:
-                perm, pos = rng.permutation(n), 0
-            idx = perm[pos : pos + batch_size]
-            pos += batch_size
-            loss[t - 1], grads = loss_and_grads(weights, X[idx], y[idx])
+        for t, idx in enumerate(batches, start=1):
+            loss[t - 1], grads = first if t == 1 else loss_and_grads(weights, X[idx], y[idx])
             if not np.isfinite(loss[t - 1]):
                 break
             for k, (w, g) in enumerate(zip(weights, grads)):
@@ -148,16 +174,19 @@ def run_ratios(
 
 
 @cache
+def _blas_controller() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()  # finding the BLAS libraries takes milliseconds: once per process
+
+
+@cache
 def _runs(batch_size: int, scaled: bool) -> dict[str, dict[str, Any]]:
     """The three runs of one frame, computed once per process (they are deterministic)."""
-    from threadpoolctl import threadpool_limits
-
-    runs = {}
-    with threadpool_limits(1, user_api="blas"):  # small matrices: threads only add contention
-        for name in BASE_LR:
-            lr = learning_rate(name, batch_size, scaled)
-            runs[name] = {"lr": lr, **run_ratios(name, batch_size, lr)}
-    return runs
+    lrs = {name: learning_rate(name, batch_size, scaled) for name in BASE_LR}
+    with _blas_controller().limit(limits=1, user_api="blas"):  # small matrices: threads only add contention
+        runs = _run_together(lrs, batch_size)
+    return {name: {"lr": lr, **runs[name]} for name, lr in lrs.items()}
 
 
 def _compute(batch_size: int, scaled: bool) -> dict[str, Any]:
@@ -168,29 +197,48 @@ def _compute(batch_size: int, scaled: bool) -> dict[str, Any]:
     }
 
 
+#: Tick marks of the log-scaled panels (every second power of ten: the relative steps differ by decades).
+RATIO_TICKS = (1e-4, 1e-2, 1.0)
+LOSS_TICKS = (1e-2, 1.0, 1e2)
+
+
+def _log_axis(axis: Any, lim: tuple[float, float], ticks: tuple[float, ...]) -> None:
+    """A log₁₀ axis drawn on a linear one (the data are plotted as log₁₀ values): fixed limits, ticks and labels,
+    and no log scale to set up again at every frame."""
+    axis.axes.set(**{f"{axis.axis_name}lim": np.log10(lim)})
+    axis.set_ticks(np.log10(ticks), [superscript_power_label(v) for v in ticks])
+
+
 def _draw(r: dict[str, Any], fig: Any) -> None:
     ax_r, ax_l = fig.subplots(1, 2)
     layers = np.arange(1, len(WIDTHS))
+    steps = np.arange(1, STEPS + 1)
     for name, run in r["runs"].items():
         with np.errstate(all="ignore"):
             med = np.nanmedian(np.where(np.isfinite(run["ratio"]), run["ratio"], np.nan), axis=0)
         med = np.clip(np.nan_to_num(med, nan=10.0, posinf=10.0), 1e-5, 10.0)
-        ax_r.semilogy(
-            layers, med, "-o", color=COLORS[name], lw=1.4, ms=4, label=f"{name}, η = {run['lr']:.3g}"
+        ax_r.plot(
+            layers,
+            np.log10(med),
+            "-o",
+            color=COLORS[name],
+            lw=1.4,
+            ms=4,
+            label=f"{name}, η = {run['lr']:.3g}",
         )
         loss = np.clip(np.nan_to_num(run["loss"], nan=LOSS_CAP, posinf=LOSS_CAP), 1e-3, LOSS_CAP)
-        ax_l.semilogy(np.arange(1, len(loss) + 1), loss, color=COLORS[name], lw=1.4, label=name)
-    ax_r.set(xlabel="weight matrix k", xticks=layers, ylim=(1e-5, 10.0))
+        ax_l.plot(steps[: len(loss)], np.log10(loss), color=COLORS[name], lw=1.4)
+    ax_r.set(xlabel="weight matrix k", xticks=layers)
+    _log_axis(ax_r.yaxis, (1e-5, 10.0), RATIO_TICKS)
     ax_r.set_title(f"‖Δθ_k‖ / ‖θ_k‖ (median of {STEPS} steps)", fontsize=10)
     ax_r.legend(fontsize=10, loc="lower left", framealpha=0.9)
-    ax_l.axhline(math.log(10), color=GREY, lw=0.8, ls="--")
-    ax_l.set(xlabel="step t", ylim=(1e-2, LOSS_CAP))
+    ax_l.axhline(math.log10(math.log(10)), color=GREY, lw=0.8, ls="--")
+    ax_l.set(xlabel="step t", xlim=(0.3, STEPS + 0.7), xticks=(1, 5, 10, 15))
+    _log_axis(ax_l.yaxis, (1e-2, LOSS_CAP), LOSS_TICKS)
     rule = "η scaled with B" if r["scaled"] else "η fixed"
     ax_l.set_title(f"minibatch loss, B = {r['batch_size']} ({rule})", fontsize=10)
-    ax_l.legend(fontsize=10, loc="upper right", framealpha=0.9)
     for ax in (ax_r, ax_l):
-        ax.grid(alpha=0.3, lw=0.4)
-        plain_log_ticks(ax.yaxis)
+        ax.grid(axis="y", alpha=0.3, lw=0.4)
 
 
 def layer_ratios() -> Explorable:

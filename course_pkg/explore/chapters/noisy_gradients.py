@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from course_pkg.experiments import noisy_gradients as N
-from course_pkg.explore import Choice, Explorable, Toggle, plain_log_ticks
+from course_pkg.explore import Choice, Explorable, Toggle
+from course_pkg.explore.core import superscript_power_label
 
 __all__ = ["accumulation_histogram", "EXPLORABLES"]
 
@@ -22,31 +24,39 @@ def _compute_accumulation(k: int, depth: int, clip: bool) -> dict[str, Any]:
         return N.numpy_residual_run(k, depth, clip, micro_batch=4, updates=60, lr=0.05, max_norm=1.0)
 
 
+#: Histogram bins of the gradient norms (log-spaced) and the ticks of the two log axes.
+BINS = np.geomspace(0.05, 1e4, 40)
+NORM_TICKS = (0.1, 1.0, 10.0, 100.0, 1e3, 1e4)
+LOSS_TICKS = (0.1, 1.0, 10.0)
+
+
+def _log_ticks(axis: Any, ticks: tuple[float, ...]) -> None:
+    """Ticks of a log₁₀ axis drawn on a linear one (the data are plotted as log₁₀ values), labelled in plain text."""
+    axis.set_ticks(np.log10(ticks), [f"{v:g}" if v < 1e4 else superscript_power_label(v) for v in ticks])
+
+
 def _draw_accumulation(r: dict[str, Any], fig: Any) -> None:
+    # both log axes are drawn as log10 values on linear axes: no log scale to set up at every frame
     ax_h, ax_l = fig.subplots(1, 2)
     micro = r["micro_norms"][np.isfinite(r["micro_norms"])]
     upd = r["update_norms"][np.isfinite(r["update_norms"])]
-    bins = np.geomspace(0.05, 1e4, 40)
+    edges = np.log10(BINS)
     for values, style in (
         (
             micro,
-            {
-                "color": "0.6",
-                "alpha": 0.8,
-                "histtype": "stepfilled",
-                "label": f"micro-batch (b = {r['micro_batch']})",
-            },
+            {"color": "0.6", "alpha": 0.8, "fill": True, "label": f"micro-batch (b = {r['micro_batch']})"},
         ),
-        (upd, {"color": "C0", "histtype": "step", "lw": 2, "label": f"accumulated (k = {r['k']})"}),
+        (upd, {"color": "C0", "lw": 2, "label": f"accumulated (k = {r['k']})"}),
     ):
         if values.size:
-            ax_h.hist(
-                np.clip(values, 0.05, 1e4), bins=bins, weights=np.full(values.size, 1 / values.size), **style
-            )
+            counts, _ = np.histogram(np.clip(values, BINS[0], BINS[-1]), bins=BINS)
+            ax_h.stairs(counts / values.size, edges, baseline=0, **style)
     if r["clip"]:
-        ax_h.axvline(r["max_norm"], color="C3", ls="--", label="clip threshold")
-    ax_h.set_xscale("log")
-    plain_log_ticks(ax_h.xaxis)  # mathtext labels and minor log ticks cost more to lay out than the rest
+        ax_h.axvline(np.log10(r["max_norm"]), color="C3", ls="--", label="clip threshold")
+    ax_h.set_xlim(edges[0] - 0.2, edges[-1] + 0.2)
+    _log_ticks(ax_h.xaxis, NORM_TICKS)
+    ax_h.set_ylim(0, None)
+    ax_h.yaxis.set_major_locator(MaxNLocator(5))
     ax_h.set_xlabel("gradient norm ‖g‖")
     ax_h.set_ylabel("fraction of gradients")
     ax_h.set_title(f"residual MLP, depth D = {r['depth']}", fontsize=10)
@@ -55,10 +65,12 @@ def _draw_accumulation(r: dict[str, Any], fig: Any) -> None:
     loss = r["loss"]
     finite = np.isfinite(loss)
     steps = np.arange(loss.size)
-    ax_l.semilogy(steps[finite], loss[finite], color="C0", lw=2)
-    ax_l.set_ylim(0.03, 30)
-    plain_log_ticks(ax_l.yaxis)
+    with np.errstate(divide="ignore"):
+        ax_l.plot(steps[finite], np.log10(loss[finite]), color="C0", lw=2)
+    ax_l.set_ylim(np.log10(0.03), np.log10(30))
+    _log_ticks(ax_l.yaxis, LOSS_TICKS)
     ax_l.set_xlim(0, loss.size - 1)
+    ax_l.set_xticks(np.arange(0, loss.size, 20))
     ax_l.set_xlabel("update")
     ax_l.set_ylabel("training loss (all data)")
     if not finite.all():

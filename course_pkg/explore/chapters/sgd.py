@@ -12,6 +12,7 @@ The least-squares problem and the sharp/flat loss are in :mod:`course_pkg.experi
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -71,13 +72,6 @@ def _compute_noise(batch_size: int, lr: float, seed: int = 0) -> dict[str, Any]:
         gd = gd - lr * (A @ gd - b)
         traj.append(theta.copy())
         gd_traj.append(gd.copy())
-    # loss surface on a grid
-    t1 = np.linspace(-3.0, 3.0, 61)
-    t2 = np.linspace(-3.0, 3.5, 61)
-    T1, T2 = np.meshgrid(t1, t2)
-    P = np.stack([T1.ravel(), T2.ravel()], axis=1)
-    c = y @ y / (2 * n)
-    Z = (0.5 * np.einsum("ki,ij,kj->k", P, A, P) - P @ b + c).reshape(T1.shape)
     return {
         "batch_size": batch_size,
         "lr": lr,
@@ -87,11 +81,35 @@ def _compute_noise(batch_size: int, lr: float, seed: int = 0) -> dict[str, Any]:
         "trajectory": np.array(traj),
         "gd_trajectory": np.array(gd_traj),
         "theta_star": theta_star,
-        "grid": (t1, t2, Z),
+        "window": WINDOW,
+        "level_lines": _level_lines(seed),
     }
 
 
+#: The window (θ₁ from, to, θ₂ from, to) of the trajectory panel.
+WINDOW = (-3.0, 3.0, -3.0, 3.5)
+
+
+@cache
+def _level_lines(seed: int) -> list[np.ndarray]:
+    """Level lines of the empirical risk over :data:`WINDOW` (12 levels at quantiles 0.01–0.9 of its values on a
+    61 × 61 grid), computed once per process."""
+    import contourpy
+
+    X, y = regression_problem(seed)
+    n = X.shape[0]
+    A, b = X.T @ X / n, X.T @ y / n
+    T1, T2 = np.meshgrid(np.linspace(*WINDOW[:2], 61), np.linspace(*WINDOW[2:], 61))
+    P = np.stack([T1.ravel(), T2.ravel()], axis=1)
+    Z = (0.5 * np.einsum("ki,ij,kj->k", P, A, P) - P @ b + y @ y / (2 * n)).reshape(T1.shape)
+    generator = contourpy.contour_generator(T1, T2, Z, line_type=contourpy.LineType.Separate)
+    return [line for level in np.quantile(Z, np.linspace(0.01, 0.9, 12)) for line in generator.lines(level)]
+
+
 def _draw_noise(result: dict[str, Any], fig: Any) -> None:
+    from matplotlib.collections import LineCollection
+    from matplotlib.ticker import MaxNLocator
+
     ax1, ax2 = fig.subplots(1, 2)
     cloud, full = result["cloud"], result["full_gradient"]
     ax1.plot(cloud[:, 0], cloud[:, 1], "o", ms=2, alpha=0.4, color="C0", label="minibatch gradients")
@@ -103,18 +121,19 @@ def _draw_noise(result: dict[str, Any], fig: Any) -> None:
     ax1.plot(*full, "k*", ms=12, label="full gradient ∇R̂(θ₀)")
     ax1.set_xlim(full[0] - 6, full[0] + 6)
     ax1.set_ylim(full[1] - 5, full[1] + 5)
+    ax1.xaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10]))
+    ax1.yaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10]))
     ax1.set_xlabel("gradient component 1")
     ax1.set_ylabel("gradient component 2")
     ax1.set_title(f"{len(cloud)} minibatch gradients at θ₀, B = {result['batch_size']}", y=1.0)
     ax1.legend(loc="upper right", fontsize=10)
-    t1, t2, Z = result["grid"]
-    ax2.contour(t1, t2, Z, levels=np.quantile(Z, np.linspace(0.01, 0.9, 12)), colors="0.75", linewidths=0.8)
+    ax2.add_collection(LineCollection(result["level_lines"], colors="0.75", linewidths=0.8), autolim=False)
     gd, tr = result["gd_trajectory"], result["trajectory"]
     ax2.plot(gd[:, 0], gd[:, 1], "-", color="k", lw=1.5, label="full-batch GD")
     ax2.plot(tr[:, 0], tr[:, 1], ".-", color="C0", lw=1, ms=3, label=f"SGD, B = {result['batch_size']}")
     ax2.plot(*result["theta_star"], "r*", ms=12, label="minimiser θ*")
-    ax2.set_xlim(t1[0], t1[-1])
-    ax2.set_ylim(t2[0], t2[-1])
+    x0, x1, y0, y1 = result["window"]
+    ax2.set(xlim=(x0, x1), ylim=(y0, y1), xticks=(-2, 0, 2), yticks=(-2, 0, 2))
     ax2.set_xlabel("θ₁")
     ax2.set_ylabel("θ₂")
     ax2.set_title(f"{N_STEPS} steps with η = {result['lr']:.3g}", y=1.0)
@@ -145,41 +164,58 @@ N_NOISY_STEPS = 300
 def _compute_sharp_flat(batch_size: int, lr: float, seed: int = 0) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     lo, hi = sharp_basin()
-    theta = np.linspace(lo, 3.5, N_PARTICLES)  # start in the sharp basin or right of it
-    frac = np.empty(N_NOISY_STEPS + 1)
-    frac[0] = np.mean((theta < lo) | (theta > hi))
-    shift_std = EXAMPLE_SHIFT / np.sqrt(batch_size)
+    thetas = np.empty((N_NOISY_STEPS + 1, N_PARTICLES))  # row t: the particles after t steps
+    thetas[0] = np.linspace(lo, 3.5, N_PARTICLES)  # start in the sharp basin or right of it
+    # the shifts ξ̄ of every step, drawn at once (the same numbers as one draw of N_PARTICLES per step)
+    shifts = EXAMPLE_SHIFT / np.sqrt(batch_size) * rng.standard_normal((N_NOISY_STEPS, N_PARTICLES))
     for t in range(N_NOISY_STEPS):
-        g = sharp_flat_grad(theta - shift_std * rng.standard_normal(N_PARTICLES))
-        theta = np.clip(theta - lr * g, -6.0, 6.0)
-        frac[t + 1] = np.mean((theta < lo) | (theta > hi))
+        g = sharp_flat_grad(thetas[t] - shifts[t])
+        np.clip(thetas[t] - lr * g, -6.0, 6.0, out=thetas[t + 1])
+    frac = np.mean((thetas < lo) | (thetas > hi), axis=1)
     return {
         "batch_size": batch_size,
         "lr": lr,
-        "final": theta,
+        "final": thetas[-1],
         "fraction_flat": frac,
         "sharp_basin": (lo, hi),
     }
 
 
+#: Top of the loss axis; the histogram is drawn in its units, N_PARTICLES particles reaching the top.
+LOSS_TOP = 3.0
+COUNT_TICKS = (0, 200, 400)
+
+
 def _draw_sharp_flat(result: dict[str, Any], fig: Any) -> None:
+    from matplotlib.lines import TICKRIGHT
+    from matplotlib.transforms import blended_transform_factory, offset_copy
+
     ax1, ax2 = fig.subplots(1, 2)
     th = np.linspace(-2, 4, 600)
     ax1.plot(th, sharp_flat_loss(th), "k", lw=1.5, label="loss L(θ)")
     ax1.set_xlabel("θ")
     ax1.set_ylabel("L(θ)")
-    ax1.set_ylim(0, 3)
-    axh = ax1.twinx()
+    ax1.set(ylim=(0, LOSS_TOP), xticks=(-2, 0, 2, 4), yticks=(0, 1, 2, 3))
+    # the histogram in the loss axis' units, with its own scale (particles) drawn on the right edge: what a twin
+    # axes shows, without making one at every frame
     counts, edges = np.histogram(result["final"], bins=np.linspace(-2, 4, 61))
-    axh.stairs(counts, edges, fill=True, color="C0", alpha=0.5)
-    axh.set_ylabel(f"particles after {N_NOISY_STEPS} steps")
-    axh.set_ylim(0, N_PARTICLES)
+    scale = LOSS_TOP / N_PARTICLES
+    ax1.stairs(counts * scale, edges, fill=True, color="C0", alpha=0.5)
+    right = blended_transform_factory(ax1.transAxes, ax1.transData)
+    ticks = [c * scale for c in COUNT_TICKS]
+    ax1.plot([1.0] * len(ticks), ticks, ls="none", marker=TICKRIGHT, ms=3.5, mew=0.8, color="k",
+             transform=right, clip_on=False)  # fmt: skip
+    labels = offset_copy(right, fig=fig, x=7.0, units="points")
+    for count, y in zip(COUNT_TICKS, ticks):
+        ax1.text(1.0, y, str(count), transform=labels, ha="left", va="center", fontsize=10)
+    ax1.text(1.0, LOSS_TOP / 2, f"particles after {N_NOISY_STEPS} steps", fontsize=10, rotation=90,
+             ha="left", va="center", transform=offset_copy(right, fig=fig, x=31.0, units="points"))  # fmt: skip
     for edge in result["sharp_basin"]:
         ax1.axvline(edge, color="0.6", ls=":", lw=1)
     ax1.set_title(f"B = {result['batch_size']}, η = {result['lr']:.3g}", y=1.0)
     ax1.legend(loc="upper left", fontsize=10)
     ax2.plot(result["fraction_flat"], color="C2")
-    ax2.set_ylim(0, 1.02)
+    ax2.set(ylim=(0, 1.02), xticks=(0, 100, 200, 300), yticks=(0, 0.5, 1))
     ax2.set_xlabel("step t")
     ax2.set_ylabel("fraction in the flat basin")
     ax2.set_title(f"final: {result['fraction_flat'][-1]:.0%} in the flat basin", y=1.0)
