@@ -96,7 +96,8 @@ def adaptive_run(
     Returns
     -------
     dict
-        ``"theta"`` (steps + 1, d) iterates and ``"eff_lr"`` (steps, d) effective learning rates.
+        ``"theta"`` (steps + 1, d) iterates and ``"eff_lr"`` (steps, d) effective learning rates. Once an iterate
+        is not finite (the run diverged), every later iterate and effective learning rate is NaN.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -109,17 +110,13 @@ def adaptive_run(
     thetas = np.empty((steps + 1, d))
     eff = np.empty((steps, d))
     thetas[0] = theta
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for t in range(1, steps + 1):
-            if not np.all(np.isfinite(theta)):  # diverged: the remaining iterates are NaN
-                thetas[t:] = np.nan
-                eff[t - 1 :] = np.nan
-                break
             g = gradients(theta, t)
             if method == "SGD":
-                e = np.full(d, lr)
+                e = lr
             elif method == "SGD-sqrt":
-                e = np.full(d, lr / np.sqrt(t))
+                e = lr / np.sqrt(t)
             elif method == "Adagrad":
                 acc += g * g
                 e = lr / (np.sqrt(acc) + 1e-10)
@@ -134,4 +131,11 @@ def adaptive_run(
             theta = theta - e * g
             thetas[t] = theta
             eff[t - 1] = e
+    # a run that diverged: from the first iterate that is not finite on, the rest is NaN (checked once, here,
+    # rather than at every step: this loop is what a frame of the explorable waits for)
+    finite = np.isfinite(thetas).all(axis=1)
+    if not finite.all():
+        first_bad = int(np.argmin(finite))
+        thetas[first_bad + 1 :] = np.nan
+        eff[first_bad:] = np.nan
     return {"theta": thetas, "eff_lr": eff}
