@@ -152,21 +152,41 @@ CLIFF_START = (-1.5, 0.0)
 CLIFF_STEPS = 100
 
 
+def _read_only(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    for a in arrays:
+        a.flags.writeable = False  # cached: shared by the frames that show it
+    return arrays
+
+
+@functools.cache
+def _cliff_path(lr: float, threshold: float | None) -> tuple[np.ndarray, ...]:
+    """Path and losses of gradient descent on the cliff (``threshold=None``: no clipping), computed once: the run
+    without clipping is the same for every τ, and toggling clipping swaps the same two runs."""
+    ls = cliff(**CLIFF)
+    path = gradient_descent(ls.gradient, np.array(CLIFF_START), lr, CLIFF_STEPS, clip=threshold)
+    return _read_only(path, ls.value(path))
+
+
+@functools.cache
+def _cliff_section() -> tuple[np.ndarray, ...]:
+    """The loss along θ₁ (θ₂ = 0): the same in every frame."""
+    xs = np.linspace(-4.0, 1.6, 400)
+    return _read_only(xs, cliff(**CLIFF).value(np.stack([xs, np.zeros_like(xs)], -1)))
+
+
 def _compute_cliff(lr: float, threshold: float, clip: bool) -> dict[str, Any]:
     ls = cliff(**CLIFF)
-    start = np.array(CLIFF_START)
-    free = gradient_descent(ls.gradient, start, lr, CLIFF_STEPS)
-    clipped = gradient_descent(ls.gradient, start, lr, CLIFF_STEPS, clip=threshold)
-    xs = np.linspace(-4.0, 1.6, 400)
+    free, loss_free = _cliff_path(lr, None)
+    clipped, loss_clipped = _cliff_path(lr, threshold)
     return {
         "lr": lr,
         "threshold": threshold,
         "clip": bool(clip),
         "free": free,
         "clipped": clipped,
-        "loss_free": ls.value(free),
-        "loss_clipped": ls.value(clipped),
-        "section": (xs, ls.value(np.stack([xs, np.zeros_like(xs)], -1))),
+        "loss_free": loss_free,
+        "loss_clipped": loss_clipped,
+        "section": _cliff_section(),
         "minimum": ls.minima[0],
         "loss_min": float(ls.value(ls.minima[0])),
     }
@@ -240,11 +260,18 @@ def cliff_clipping() -> Explorable:
 SADDLE_STEPS = 150
 
 
+@functools.cache
+def _saddle_plain(lr: float) -> tuple[np.ndarray, ...]:
+    """Plain gradient descent from the start on the stable manifold: it depends only on η, computed once each."""
+    ls = saddle()
+    path = gradient_descent(ls.gradient, np.array(ls.start), lr, SADDLE_STEPS)
+    return _read_only(path, ls.value(path))
+
+
 def _compute_saddle(noise: float, lr: float, seed: int) -> dict[str, Any]:
     ls = saddle()
-    start = np.array(ls.start)
-    plain = gradient_descent(ls.gradient, start, lr, SADDLE_STEPS)
-    noisy = gradient_descent(ls.gradient, start, lr, SADDLE_STEPS, noise=noise, seed=seed)
+    plain, loss_plain = _saddle_plain(lr)
+    noisy = gradient_descent(ls.gradient, np.array(ls.start), lr, SADDLE_STEPS, noise=noise, seed=seed)
     loss_noisy = ls.value(noisy)
     escaped = np.nonzero(loss_noisy < -0.125)[0]
     return {
@@ -252,7 +279,7 @@ def _compute_saddle(noise: float, lr: float, seed: int) -> dict[str, Any]:
         "lr": lr,
         "plain": plain,
         "noisy": noisy,
-        "loss_plain": ls.value(plain),
+        "loss_plain": loss_plain,
         "loss_noisy": loss_noisy,
         "escape_step": int(escaped[0]) if len(escaped) else None,
         "window": ls.window,
