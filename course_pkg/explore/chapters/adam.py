@@ -76,8 +76,8 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
     ax1, ax2, ax3 = fig.subplots(1, 3)
     draw_contour_segments(ax1, _contours(), "0.75", 0.7)
     ref, th = result["ref_theta"], result["theta"]
-    ax1.plot(ref[:, 0], ref[:, 1], "-", color="0.5", lw=0.8, label="defaults")
-    ax1.plot(th[:, 0], th[:, 1], "-", color="C0", lw=0.8, label="current setting")
+    ax1.plot(ref[:, 0], ref[:, 1], "-", color="0.5", lw=0.8)
+    ax1.plot(th[:, 0], th[:, 1], "-", color="C0", lw=0.8)
     ax1.plot(0, 0, "r*", ms=10)
     ax1.set_xlim(-2.5, 2.5)
     ax1.set_ylim(-1.0, 3.0)
@@ -86,12 +86,12 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
     ax1.set_xlabel("θ₁ (curvature 1)")
     ax1.set_ylabel("θ₂ (curvature 0.01)")
     corr = "with" if result["bias_correction"] else "without"
+    # the key in the title (grey: the defaults, as in the loss panel), not in a legend over the trajectories
     ax1.set_title(
-        f"β₁ = {result['beta1']:g}, β₂ = {result['beta2']:g}, warmup {result['warmup']}\n{corr} bias correction",
+        f"β₁ = {result['beta1']:g}, β₂ = {result['beta2']:g}, warmup {result['warmup']}\n"
+        f"{corr} bias correction (grey: defaults)",
         fontsize=10,
     )
-    # one legend for the grey and blue curves of the left and right panels
-    ax1.legend(fontsize=10, loc="upper right")
     t = np.arange(1, th.shape[0])
     for j, c in enumerate(["C1", "C2"]):
         ax2.loglog(t, np.abs(result["step"][:, j]) / LR, color=c, lw=1, label=f"|Δθ{'₁₂'[j]}| / η")

@@ -78,20 +78,17 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
             ax1.set_xticks([0, 1, 2])
             ax1.set_yticks([0, 1, 2, 3])
             names = ["θ₁ (dense feature)", "θ₂ (rare feature, 5%)"]
-        ax1.plot(
-            result["sgd_theta"][:, 0],
-            result["sgd_theta"][:, 1],
-            "-",
-            color="0.5",
-            lw=0.8,
-            label=result["sgd_label"],
-        )
-        ax1.plot(th[:, 0], th[:, 1], "-", color="C0", lw=0.8, label=result["method"])
+        ax1.plot(result["sgd_theta"][:, 0], result["sgd_theta"][:, 1], "-", color="0.5", lw=0.8)
+        ax1.plot(th[:, 0], th[:, 1], "-", color="C0", lw=0.8)
         ax1.plot(*ts, "r*", ms=10)
         ax1.set_xlabel(names[0])
         ax1.set_ylabel(names[1])
-        ax1.set_title(f"{result['method']}, η = {result['lr']:.3g}", fontsize=10, y=1.0)
-        ax1.legend(fontsize=10, loc="upper right")
+        # the key in the title: a legend would cover the trajectories, which may cross the whole panel
+        ax1.set_title(
+            f"blue: {result['method']}, η = {result['lr']:.3g}\ngrey: {result['sgd_label']}",
+            fontsize=10,
+            y=1.0,
+        )
         # the colours of the two coordinates are the same in the middle and right panels: one legend for both
         t = np.arange(th.shape[0])
         for j, c in enumerate(["C1", "C2"]):

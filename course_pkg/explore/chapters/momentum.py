@@ -180,8 +180,8 @@ def _draw_quadratic(result: dict[str, Any], fig: Any) -> None:
     ax1, ax2, ax3, key = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 0.07]})
     draw_contour_segments(ax1, _quadratic_contours(), "0.75", 0.7)
     gd, tr = result["gd_trajectory"], result["trajectory"]
-    ax1.plot(gd[:, 0], gd[:, 1], "-", color="0.3", lw=0.8, label="β = 0 (GD)")
-    ax1.plot(tr[:, 0], tr[:, 1], "-", color="C0", lw=0.8, label=f"β = {result['beta']:g}")
+    ax1.plot(gd[:, 0], gd[:, 1], "-", color="0.3", lw=0.8)
+    ax1.plot(tr[:, 0], tr[:, 1], "-", color="C0", lw=0.8)
     ax1.plot(0, 0, "r*", ms=10)
     ax1.set_xlim(-1.5, 1.5)
     ax1.set_ylim(-0.5, 1.5)
@@ -189,8 +189,12 @@ def _draw_quadratic(result: dict[str, Any], fig: Any) -> None:
     ax1.set_yticks([0, 1], ["0", "1"])
     ax1.set_xlabel("θ₁ (λ₁ = 1)")
     ax1.set_ylabel("θ₂ (λ₂ = 0.01)")
-    ax1.set_title(f"{QUAD_STEPS} steps, η = {result['lr']:.3g}", fontsize=10, y=1.0)
-    ax1.legend(loc="lower right", fontsize=10, framealpha=0.85)
+    # the key in the title (two lines, as the map's): no legend over the trajectories
+    ax1.set_title(
+        f"{QUAD_STEPS} steps, η = {result['lr']:.3g}\nblue: β = {result['beta']:g}; grey: β = 0 (GD)",
+        fontsize=10,
+        y=1.0,
+    )
     t = np.arange(tr.shape[0])
     for i, (lam, c) in enumerate(zip(QUAD_EIGS, ["C1", "C2"])):
         err = np.abs(tr[:, i])
