@@ -93,9 +93,11 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
         fontsize=10,
     )
     t = np.arange(1, th.shape[0])
+    ax2.set_xscale("log")  # once: loglog would set both scales again for every curve
+    ax2.set_yscale("log")
     for j, c in enumerate(["C1", "C2"]):
-        ax2.loglog(t, np.abs(result["step"][:, j]) / LR, color=c, lw=1, label=f"|Δθ{'₁₂'[j]}| / η")
-    ax2.loglog(t, result["lr"] / LR, "k--", lw=0.8, label="ηₜ / η (warmup)")
+        ax2.plot(t, np.abs(result["step"][:, j]) / LR, color=c, lw=1, label=f"|Δθ{'₁₂'[j]}| / η")
+    ax2.plot(t, result["lr"] / LR, "k--", lw=0.8, label="ηₜ / η (warmup)")
     ax2.set_ylim(1e-5, 1e2)  # room for the legend under the curves
     plain_log_ticks(ax2.xaxis, labels="decimal", numticks=6)
     plain_log_ticks(ax2.yaxis)
@@ -104,8 +106,9 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
     ax2.set_ylabel("step size in units of η")
     ax2.set_title(f"step sizes (η = {LR})", fontsize=10, y=1.0)
     ax2.legend(fontsize=10, loc="lower left")
-    ax3.semilogy(result["ref_loss"], color="0.5", lw=0.8)
-    ax3.semilogy(result["loss"], color="C0")
+    ax3.set_yscale("log")
+    ax3.plot(result["ref_loss"], color="0.5", lw=0.8)
+    ax3.plot(result["loss"], color="C0")
     ax3.set_ylim(1e-8, 10.0)
     plain_log_ticks(ax3.yaxis)
     ax3.set_yticks([1e-8, 1e-6, 1e-4, 1e-2, 1.0], ["1e-8", "1e-6", "0.0001", "0.01", "1"])

@@ -91,10 +91,11 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
         )
         # the colours of the two coordinates are the same in the middle and right panels: one legend for both
         t = np.arange(th.shape[0])
+        ax2.set_yscale("log")  # once: semilogy would set it again for every curve
         for j, c in enumerate(["C1", "C2"]):
             err = np.abs(th[:, j] - ts[j])
-            ax2.semilogy(t, np.where(np.isfinite(err), err, np.nan), color=c, label=names[j])
-            ax2.semilogy(
+            ax2.plot(t, np.where(np.isfinite(err), err, np.nan), color=c, label=names[j])
+            ax2.plot(
                 t,
                 np.abs(result["sgd_theta"][:, j] - ts[j]),
                 color=c,
@@ -112,8 +113,10 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
         ax2.legend(fontsize=10, loc="lower left")
         # log-spaced subsample of the steps: the curves are smooth on a log axis
         te = np.unique(np.geomspace(1, th.shape[0] - 1, 200).astype(int))
+        ax3.set_xscale("log")
+        ax3.set_yscale("log")
         for j, c in enumerate(["C1", "C2"]):
-            ax3.loglog(te, result["eff_lr"][te - 1, j], color=c)
+            ax3.plot(te, result["eff_lr"][te - 1, j], color=c)
         ax3.axhline(result["lr"], color="k", ls="--", lw=0.8)
         ax3.set_ylim(1e-4, 1e4)
         plain_log_ticks(ax3.xaxis, labels="decimal", numticks=6)

@@ -223,8 +223,9 @@ def _draw_cliff(r: dict[str, Any], fig: Any) -> None:
     ax_pos.legend(loc="lower right", fontsize=10)
 
     gap = lambda v: np.clip(v - r["loss_min"], 1e-4, None)  # noqa: E731
-    ax_loss.semilogy(t, gap(r[f"loss_{other}"]), color=GREY, lw=0.8)
-    ax_loss.semilogy(t, gap(r[f"loss_{main}"]), color=color, lw=1.3)
+    ax_loss.set_yscale("log")
+    ax_loss.plot(t, gap(r[f"loss_{other}"]), color=GREY, lw=0.8)
+    ax_loss.plot(t, gap(r[f"loss_{main}"]), color=color, lw=1.3)
     ax_loss.set(xlabel="step t", ylabel="L(θ_t) − L(θ*)", ylim=(1e-4, 1e2), xlim=(0, t[-1]))
     plain_log_ticks(ax_loss.yaxis)
     ax_loss.set_yticks([1e-4, 1e-2, 1, 1e2], ["1e-4", "1e-2", "1", "1e2"])

@@ -196,11 +196,12 @@ def _draw_quadratic(result: dict[str, Any], fig: Any) -> None:
         y=1.0,
     )
     t = np.arange(tr.shape[0])
+    ax2.set_yscale("log")  # once: semilogy would set it again for every curve
     for i, (lam, c) in enumerate(zip(QUAD_EIGS, ["C1", "C2"])):
         err = np.abs(tr[:, i])
-        ax2.semilogy(t, np.where(np.isfinite(err), err, np.nan), color=c, label=f"component λ = {lam:g}")
+        ax2.plot(t, np.where(np.isfinite(err), err, np.nan), color=c, label=f"component λ = {lam:g}")
         rate_i = result["component_rates"][i]
-        ax2.semilogy(t, rate_i**t, color=c, ls=":", lw=1, label="rateᵗ (dotted)" if i == 0 else None)
+        ax2.plot(t, rate_i**t, color=c, ls=":", lw=1, label="rateᵗ (dotted)" if i == 0 else None)
     ax2.set_ylim(1e-16, 1e3)  # room for the legend under the curves
     _log_error_ticks(ax2, [-15, -10, -5, 0])
     ax2.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10], integer=True))  # diverged: a short run
@@ -309,10 +310,11 @@ def _draw_rosenbrock(result: dict[str, Any], fig: Any) -> None:
     kind = "Nesterov" if result["nesterov"] else "heavy ball"
     ax1.set_title(f"{kind}, η = {result['lr']:.3g}, β = {result['beta']:g}", fontsize=10, y=1.0)
     t = np.arange(tr.shape[0])
+    ax2.set_yscale("log")  # once: semilogy would set it again for every curve
     for i, c in enumerate(["C2", "C1"]):
         err = np.abs(result["components"][:, i])
-        ax2.semilogy(t, err, color=c, label=f"eigenvector λ = {result['eigenvalues'][i]:.3g}")
-    ax2.semilogy(t, result["loss"], color="k", lw=0.8, label="loss f(x, y)")
+        ax2.plot(t, err, color=c, label=f"eigenvector λ = {result['eigenvalues'][i]:.3g}")
+    ax2.plot(t, result["loss"], color="k", lw=0.8, label="loss f(x, y)")
     ax2.set_ylim(1e-20, 1e4)  # room for the legend under the curves
     _log_error_ticks(ax2, [-20, -15, -10, -5, 0])
     ax2.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10], integer=True))  # diverged: a short run
