@@ -11,10 +11,12 @@ convergence rate they give are stated once, in :mod:`course_pkg.experiments.mome
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from matplotlib.ticker import MaxNLocator, NullLocator
+from matplotlib.ticker import MaxNLocator
 
 from course_pkg.experiments.momentum import convergence_rate, heavy_ball_quadratic, optimal_heavy_ball
 from course_pkg.explore import Choice, Explorable, Toggle, plain_log_ticks
@@ -22,6 +24,8 @@ from course_pkg.explore import Choice, Explorable, Toggle, plain_log_ticks
 __all__ = [
     "momentum_quadratic",
     "momentum_rosenbrock",
+    "contour_segments",
+    "draw_contour_segments",
     "EXPLORABLES",
 ]
 
@@ -35,25 +39,63 @@ ROSEN_STEPS = 2000
 ROSEN_HESSIAN = np.array([[802.0, -400.0], [-400.0, 200.0]])
 
 
+# --- contour lines of a fixed function, computed once (shared with the other optimisation chapters) -----------
+def contour_segments(
+    X: np.ndarray, Y: np.ndarray, Z: np.ndarray, levels: Sequence[float]
+) -> tuple[np.ndarray, ...]:
+    """The contour lines of ``Z`` on the grid ``X, Y`` at ``levels``: one (k, 2) array of vertices per line piece.
+
+    What ``ax.contour`` computes at every call (with contourpy, matplotlib's own algorithm): a figure that redraws
+    the contours of a fixed function every frame caches this (``functools.cache`` on the function's parameters)
+    and draws the lines with :func:`draw_contour_segments`, a tenth of the cost of ``ax.contour``.
+    """
+    import contourpy
+
+    gen = contourpy.contour_generator(X, Y, Z, line_type=contourpy.LineType.Separate)
+    lines = [np.asarray(line, dtype=float) for level in levels for line in gen.lines(float(level))]
+    for line in lines:
+        line.flags.writeable = False  # shared by every frame
+    return tuple(lines)
+
+
+def draw_contour_segments(ax: Any, segments: tuple[np.ndarray, ...], color: Any, linewidth: float) -> Any:
+    """Draw contour lines (from :func:`contour_segments`) on ``ax`` as one ``LineCollection``, like ``ax.contour``
+    with one colour (solid lines, no labels); the axes limits are left to the caller."""
+    from matplotlib.collections import LineCollection
+
+    lines = LineCollection(segments, colors=color, linewidths=linewidth)
+    ax.add_collection(lines, autolim=False)
+    return lines
+
+
 def _rate_map(eigenvalues: np.ndarray, lrs: np.ndarray, betas: np.ndarray, nesterov: bool) -> np.ndarray:
     L, Bt = np.meshgrid(lrs, betas)
-    return convergence_rate(L, Bt, eigenvalues, nesterov=nesterov)
+    rate = convergence_rate(L, Bt, eigenvalues, nesterov=nesterov)
+    rate.flags.writeable = False  # cached: shared by every frame
+    return rate
 
 
-def _draw_map(ax: Any, result: dict[str, Any]) -> None:
-    """The (η, β) map as an image over log10 η (cheap to draw: no colour-bar norm, no contour sets)."""
+def _draw_map(ax: Any, key: Any, result: dict[str, Any]) -> None:
+    """The (η, β) map as an image over log10 η, and its colour key drawn as an image in the axes ``key``.
+
+    The map depends only on the problem (and Nesterov), so it is the same in most frames; the key is a plain image
+    with its own ticks rather than ``fig.colorbar`` (no colour-bar machinery to rebuild at every frame).
+    """
     import matplotlib as mpl
 
     lrs, betas, rate = result["map_lrs"], result["map_betas"], result["map"]
     with np.errstate(divide="ignore", invalid="ignore"):
         speed = np.where(rate < 1, np.log10(1 - rate), np.nan)  # log10(1 − rate): larger is faster
+    lo, hi = float(np.nanmin(speed)), float(np.nanmax(speed))
     cmap = mpl.colormaps["viridis"].with_extremes(bad="0.85")
     lx = np.log10(lrs)
-    im = ax.imshow(
+    ax.imshow(
         speed,
         origin="lower",
         aspect="auto",
         cmap=cmap,
+        vmin=lo,
+        vmax=hi,
         extent=(lx[0], lx[-1], betas[0], betas[-1]),
         interpolation="nearest",
     )
@@ -71,19 +113,48 @@ def _draw_map(ax: Any, result: dict[str, Any]) -> None:
     # the key in the title, not in a legend over the map
     best = "; ☆ fastest" if "optimum" in result else ""
     ax.set_title(f"rate {result['rate']:.4g} at ○{best}\n(grey: diverges)", fontsize=10, y=1.0)
-    cbar = ax.figure.colorbar(im, ax=ax, label="log₁₀(1 − rate): larger is faster")
-    cbar.ax.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
-    cbar.ax.yaxis.set_minor_locator(NullLocator())
+    key.imshow(
+        np.linspace(lo, hi, 256)[:, None],
+        origin="lower",
+        aspect="auto",
+        cmap=cmap,
+        vmin=lo,
+        vmax=hi,
+        extent=(0.0, 1.0, lo, hi),
+        interpolation="nearest",
+    )
+    key.set_xticks([])
+    key.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
+    key.yaxis.tick_right()
+    key.yaxis.set_label_position("right")
+    key.set_ylabel("log₁₀(1 − rate): larger is faster")
 
 
 # --- the ill-conditioned quadratic ---------------------------------------------------------------------------
 
 
+QUAD_MAP_LRS = np.geomspace(0.02, 5.0, 60)
+QUAD_MAP_BETAS = np.linspace(0.0, 0.995, 60)
+
+
+@functools.cache
+def _quadratic_map() -> np.ndarray:
+    """The (η, β) rate map of the quadratic: the same for every frame, computed once."""
+    return _rate_map(QUAD_EIGS, QUAD_MAP_LRS, QUAD_MAP_BETAS, nesterov=False)
+
+
+@functools.cache
+def _quadratic_contours() -> tuple[np.ndarray, ...]:
+    x = np.linspace(-1.5, 1.5, 61)
+    y = np.linspace(-0.5, 1.5, 61)
+    X, Y = np.meshgrid(x, y)
+    Z = 0.5 * (QUAD_EIGS[0] * X**2 + QUAD_EIGS[1] * Y**2)
+    return contour_segments(X, Y, Z, np.geomspace(1e-4, 1.2, 12))
+
+
 def _compute_quadratic(lr: float, beta: float) -> dict[str, Any]:
     traj = heavy_ball_quadratic(lr, beta, QUAD_EIGS, QUAD_THETA0, QUAD_STEPS)
     gd = heavy_ball_quadratic(lr, 0.0, QUAD_EIGS, QUAD_THETA0, QUAD_STEPS)
-    lrs = np.geomspace(0.02, 5.0, 60)
-    betas = np.linspace(0.0, 0.995, 60)
     eta_opt, beta_opt, _ = optimal_heavy_ball(QUAD_EIGS.min(), QUAD_EIGS.max())
     return {
         "lr": lr,
@@ -92,46 +163,53 @@ def _compute_quadratic(lr: float, beta: float) -> dict[str, Any]:
         "gd_trajectory": gd,
         "rate": float(convergence_rate(lr, beta, QUAD_EIGS)),
         "component_rates": np.array([float(convergence_rate(lr, beta, [lam])) for lam in QUAD_EIGS]),
-        "map_lrs": lrs,
-        "map_betas": betas,
-        "map": _rate_map(QUAD_EIGS, lrs, betas, nesterov=False),
+        "map_lrs": QUAD_MAP_LRS,
+        "map_betas": QUAD_MAP_BETAS,
+        "map": _quadratic_map(),
         "optimum": (eta_opt, beta_opt),
     }
 
 
+def _log_error_ticks(ax: Any, exponents: Sequence[int]) -> None:
+    """A few fixed powers of ten on a log y axis (plain labels, no minor ticks)."""
+    plain_log_ticks(ax.yaxis)
+    ax.set_yticks([10.0**e for e in exponents], [f"1e{e}" if e else "1" for e in exponents])
+
+
 def _draw_quadratic(result: dict[str, Any], fig: Any) -> None:
-    ax1, ax2, ax3 = fig.subplots(1, 3)
-    x = np.linspace(-1.5, 1.5, 61)
-    y = np.linspace(-0.5, 1.5, 61)
-    X, Y = np.meshgrid(x, y)
-    Z = 0.5 * (QUAD_EIGS[0] * X**2 + QUAD_EIGS[1] * Y**2)
-    ax1.contour(X, Y, Z, levels=np.geomspace(1e-4, 1.2, 12), colors="0.75", linewidths=0.7)
+    ax1, ax2, ax3, key = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 0.07]})
+    draw_contour_segments(ax1, _quadratic_contours(), "0.75", 0.7)
     gd, tr = result["gd_trajectory"], result["trajectory"]
-    ax1.plot(gd[:, 0], gd[:, 1], "-", color="0.3", lw=0.8, label="β = 0 (GD)")
-    ax1.plot(tr[:, 0], tr[:, 1], "-", color="C0", lw=0.8, label=f"β = {result['beta']:g}")
+    ax1.plot(gd[:, 0], gd[:, 1], "-", color="0.3", lw=0.8)
+    ax1.plot(tr[:, 0], tr[:, 1], "-", color="C0", lw=0.8)
     ax1.plot(0, 0, "r*", ms=10)
-    ax1.set_xlim(x[0], x[-1])
-    ax1.set_ylim(y[0], y[-1])
+    ax1.set_xlim(-1.5, 1.5)
+    ax1.set_ylim(-0.5, 1.5)
     ax1.set_xticks([-1, 0, 1], ["−1", "0", "1"])
     ax1.set_yticks([0, 1], ["0", "1"])
     ax1.set_xlabel("θ₁ (λ₁ = 1)")
     ax1.set_ylabel("θ₂ (λ₂ = 0.01)")
-    ax1.set_title(f"{QUAD_STEPS} steps, η = {result['lr']:.3g}", fontsize=10, y=1.0)
-    ax1.legend(loc="lower right", fontsize=10, framealpha=0.85)
+    # the key in the title (two lines, as the map's): no legend over the trajectories
+    ax1.set_title(
+        f"{QUAD_STEPS} steps, η = {result['lr']:.3g}\nblue: β = {result['beta']:g}; grey: β = 0 (GD)",
+        fontsize=10,
+        y=1.0,
+    )
     t = np.arange(tr.shape[0])
+    ax2.set_yscale("log")  # once: semilogy would set it again for every curve
     for i, (lam, c) in enumerate(zip(QUAD_EIGS, ["C1", "C2"])):
         err = np.abs(tr[:, i])
-        ax2.semilogy(t, np.where(np.isfinite(err), err, np.nan), color=c, label=f"component λ = {lam:g}")
+        ax2.plot(t, np.where(np.isfinite(err), err, np.nan), color=c, label=f"component λ = {lam:g}")
         rate_i = result["component_rates"][i]
-        ax2.semilogy(t, rate_i**t, color=c, ls=":", lw=1, label="rateᵗ (dotted)" if i == 0 else None)
+        ax2.plot(t, rate_i**t, color=c, ls=":", lw=1, label="rateᵗ (dotted)" if i == 0 else None)
     ax2.set_ylim(1e-16, 1e3)  # room for the legend under the curves
-    plain_log_ticks(ax2.yaxis, labels="decimal", numticks=6)
-    ax2.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10], integer=True))
+    _log_error_ticks(ax2, [-15, -10, -5, 0])
+    ax2.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10], integer=True))  # diverged: a short run
     ax2.set_xlabel("step t")
     ax2.set_ylabel("|error| along eigenvector")
     ax2.set_title("error per eigencomponent", fontsize=10, y=1.0)
     ax2.legend(fontsize=10, loc="lower left")
-    _draw_map(ax3, result)
+    _draw_map(ax3, key, result)
 
 
 def momentum_quadratic() -> Explorable:
@@ -176,12 +254,30 @@ def _rosenbrock_run(lr: float, beta: float, nesterov: bool, steps: int) -> np.nd
     return out
 
 
+ROSEN_MAP_LRS = np.geomspace(1e-5, 1e-2, 60)
+ROSEN_MAP_BETAS = np.linspace(0.0, 0.995, 60)
+
+
+@functools.cache
+def _rosenbrock_map(nesterov: bool) -> np.ndarray:
+    """The local (η, β) rate map at the minimum: it depends only on Nesterov, computed once for each."""
+    eigs = np.linalg.eigvalsh(ROSEN_HESSIAN)
+    return _rate_map(eigs, ROSEN_MAP_LRS, ROSEN_MAP_BETAS, nesterov=nesterov)
+
+
+@functools.cache
+def _rosenbrock_contours() -> tuple[np.ndarray, ...]:
+    x = np.linspace(-2.0, 2.0, 90)
+    y = np.linspace(-1.0, 3.0, 90)
+    X, Y = np.meshgrid(x, y)
+    Z = (1 - X) ** 2 + 100 * (Y - X**2) ** 2
+    return contour_segments(X, Y, Z, np.geomspace(0.1, 2000, 14))
+
+
 def _compute_rosenbrock(lr: float, beta: float, nesterov: bool) -> dict[str, Any]:
     traj = _rosenbrock_run(lr, beta, nesterov, ROSEN_STEPS)
     eigs, vecs = np.linalg.eigh(ROSEN_HESSIAN)
     comps = (traj - 1.0) @ vecs  # error along the Hessian eigenvectors at the minimum
-    lrs = np.geomspace(1e-5, 1e-2, 60)
-    betas = np.linspace(0.0, 0.995, 60)
     x, y = traj[:, 0], traj[:, 1]
     return {
         "lr": lr,
@@ -192,25 +288,21 @@ def _compute_rosenbrock(lr: float, beta: float, nesterov: bool) -> dict[str, Any
         "components": comps,
         "eigenvalues": eigs,
         "rate": float(convergence_rate(lr, beta, eigs, nesterov=nesterov)),
-        "map_lrs": lrs,
-        "map_betas": betas,
-        "map": _rate_map(eigs, lrs, betas, nesterov=nesterov),
+        "map_lrs": ROSEN_MAP_LRS,
+        "map_betas": ROSEN_MAP_BETAS,
+        "map": _rosenbrock_map(bool(nesterov)),
     }
 
 
 def _draw_rosenbrock(result: dict[str, Any], fig: Any) -> None:
-    ax1, ax2, ax3 = fig.subplots(1, 3)
-    x = np.linspace(-2.0, 2.0, 90)
-    y = np.linspace(-1.0, 3.0, 90)
-    X, Y = np.meshgrid(x, y)
-    Z = (1 - X) ** 2 + 100 * (Y - X**2) ** 2
-    ax1.contour(X, Y, Z, levels=np.geomspace(0.1, 2000, 14), colors="0.75", linewidths=0.7)
+    ax1, ax2, ax3, key = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 0.07]})
+    draw_contour_segments(ax1, _rosenbrock_contours(), "0.75", 0.7)
     tr = result["trajectory"]
     ax1.plot(tr[:, 0], tr[:, 1], "-", color="C0", lw=1)
     ax1.plot(*ROSEN_THETA0, "ko", ms=5)
     ax1.plot(1, 1, "r*", ms=10)
-    ax1.set_xlim(x[0], x[-1])
-    ax1.set_ylim(y[0], y[-1])
+    ax1.set_xlim(-2.0, 2.0)
+    ax1.set_ylim(-1.0, 3.0)
     ax1.set_xticks([-2, -1, 0, 1, 2], ["−2", "−1", "0", "1", "2"])
     ax1.set_yticks([-1, 0, 1, 2, 3], ["−1", "0", "1", "2", "3"])
     ax1.set_xlabel("x")
@@ -218,18 +310,19 @@ def _draw_rosenbrock(result: dict[str, Any], fig: Any) -> None:
     kind = "Nesterov" if result["nesterov"] else "heavy ball"
     ax1.set_title(f"{kind}, η = {result['lr']:.3g}, β = {result['beta']:g}", fontsize=10, y=1.0)
     t = np.arange(tr.shape[0])
+    ax2.set_yscale("log")  # once: semilogy would set it again for every curve
     for i, c in enumerate(["C2", "C1"]):
         err = np.abs(result["components"][:, i])
-        ax2.semilogy(t, err, color=c, label=f"eigenvector λ = {result['eigenvalues'][i]:.3g}")
-    ax2.semilogy(t, result["loss"], color="k", lw=0.8, label="loss f(x, y)")
+        ax2.plot(t, err, color=c, label=f"eigenvector λ = {result['eigenvalues'][i]:.3g}")
+    ax2.plot(t, result["loss"], color="k", lw=0.8, label="loss f(x, y)")
     ax2.set_ylim(1e-20, 1e4)  # room for the legend under the curves
-    plain_log_ticks(ax2.yaxis, labels="decimal", numticks=6)
-    ax2.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10], integer=True))
+    _log_error_ticks(ax2, [-20, -15, -10, -5, 0])
+    ax2.xaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10], integer=True))  # diverged: a short run
     ax2.set_xlabel("step t")
     ax2.set_ylabel("|error| / loss")
     ax2.set_title(f"{ROSEN_STEPS} steps from (−1.2, 1)", fontsize=10, y=1.0)
     ax2.legend(fontsize=10, loc="lower left")
-    _draw_map(ax3, result)
+    _draw_map(ax3, key, result)
     ax3.set_title(f"local rate at (1, 1): {result['rate']:.4g}\nat ○ (grey: diverges)", fontsize=10, y=1.0)
 
 
