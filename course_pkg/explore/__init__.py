@@ -39,6 +39,8 @@ from course_pkg.explore.core import (
     LinGrid,
     LogGrid,
     Toggle,
+    contour_lines,
+    draw_lines,
     plain_log_ticks,
     rendering_mode,
 )
@@ -53,6 +55,8 @@ __all__ = [
     "LogGrid",
     "Toggle",
     "all_explorables",
+    "contour_lines",
+    "draw_lines",
     "explorable_modules",
     "plain_log_ticks",
     "rendering_mode",

@@ -495,3 +495,61 @@ def plain_log_ticks(axis: Any, labels: str = "exponent", numticks: int | None = 
         axis.set_major_locator(ticker.LogLocator(numticks=numticks))
     axis.set_major_formatter(formatters[labels]())
     axis.set_minor_locator(ticker.NullLocator())
+
+
+# -- level lines of a fixed function, computed once -----------------------------------------------------------------
+def contour_lines(X: np.ndarray, Y: np.ndarray, Z: np.ndarray, levels: Any, with_levels: bool = False) -> Any:
+    """The level lines of ``Z`` on the grid ``X, Y`` at ``levels``: one read-only ``(k, 2)`` vertex array per piece,
+    level after level.
+
+    What ``ax.contour`` computes at every call (contourpy, with matplotlib's algorithm and corner masking). A figure that shows the
+    level lines of a fixed function caches them (``functools.cache`` on what the function depends on) and draws them
+    with :func:`draw_lines` at every frame: a tenth of the cost of ``ax.contour``.
+
+    Parameters
+    ----------
+    X, Y, Z : numpy.ndarray
+        The grid (as from ``numpy.meshgrid``) and the function's values on it.
+    levels : sequence of float
+        The levels, in the order the lines are returned.
+    with_levels : bool
+        Also return the level of each piece (to colour the lines by level).
+
+    Returns
+    -------
+    tuple of numpy.ndarray, or (tuple of numpy.ndarray, numpy.ndarray)
+        The pieces; with ``with_levels``, also an array holding the level of each piece.
+    """
+    import contourpy
+    import matplotlib as mpl
+
+    generator = contourpy.contour_generator(
+        X,
+        Y,
+        np.ma.masked_invalid(Z),
+        name=mpl.rcParams["contour.algorithm"],
+        corner_mask=mpl.rcParams["contour.corner_mask"],
+        line_type=contourpy.LineType.SeparateCode,
+    )
+    lines, of_level = [], []
+    for level in levels:
+        for line in generator.lines(float(level))[0]:
+            line = np.asarray(line, dtype=float)
+            line.flags.writeable = False  # cached and shared by every frame
+            lines.append(line)
+            of_level.append(float(level))
+    return (tuple(lines), np.array(of_level)) if with_levels else tuple(lines)
+
+
+def draw_lines(
+    ax: Any, lines: Any, colors: Any = "0.75", linewidths: float = 0.7, alpha: float | None = None
+) -> Any:
+    """Draw ``lines`` (vertex arrays, e.g. from :func:`contour_lines`) on ``ax`` as one
+    :class:`~matplotlib.collections.LineCollection`: what ``ax.contour`` draws (solid lines, one colour or one per
+    line, no labels; where a closed line meets its start the join may differ by a pixel). The axes' limits are left
+    to the caller; returns the collection."""
+    from matplotlib.collections import LineCollection
+
+    collection = LineCollection(lines, colors=colors, linewidths=linewidths, alpha=alpha)
+    ax.add_collection(collection, autolim=False)
+    return collection

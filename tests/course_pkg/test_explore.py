@@ -588,3 +588,45 @@ def test_log_tick_labels_use_one_style_per_axis() -> None:
     trees = fig.axes[1]
     assert trees.get_xscale() == "log"
     assert {"1", "10"} <= set(shown(trees)) and not any(c in "".join(shown(trees)) for c in "⁰¹²")
+
+
+def test_contour_lines_are_what_ax_contour_draws() -> None:
+    """The cached level lines are matplotlib's own (``ax.contour``'s segments), level by level, read-only; drawn
+    with ``draw_lines`` they give the picture of ``ax.contour`` with the same colours and widths (up to the join
+    where a closed line meets its start: a line collection has no CLOSEPOLY code)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from course_pkg.explore import contour_lines, draw_lines
+
+    X, Y = np.meshgrid(np.linspace(-2, 2, 41), np.linspace(-1, 3, 37))
+    Z = (1 - X) ** 2 + 10 * (Y - X**2) ** 2  # a banana: several pieces per level near the edges
+    levels = [0.5, 2.0, 8.0, 30.0]
+    lines, of_level = contour_lines(X, Y, Z, levels, with_levels=True)
+    reference = Figure().subplots().contour(X, Y, Z, levels=levels)
+    expected = [(level, seg) for level, segs in zip(levels, reference.allsegs) for seg in segs]
+    assert len(lines) == len(expected) > len(levels)
+    for line, level, (want_level, want) in zip(lines, of_level, expected):
+        assert level == want_level
+        np.testing.assert_array_equal(line, want)
+        assert not line.flags.writeable
+    alone = contour_lines(X, Y, Z, levels)  # the same pieces without their levels
+    assert len(alone) == len(lines) and all(np.array_equal(a, b) for a, b in zip(alone, lines))
+
+    pictures = []
+    for how in ("contour", "lines"):
+        fig = Figure(figsize=(3, 3), dpi=60)
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+        ax.set(xlim=(-2, 2), ylim=(-1, 3))
+        if how == "contour":
+            ax.contour(X, Y, Z, levels=levels, colors="0.75", linewidths=0.7)
+        else:
+            draw_lines(ax, lines, "0.75", 0.7)
+        fig.canvas.draw()
+        pictures.append(np.asarray(fig.canvas.buffer_rgba()).astype(int))
+    differ = np.any(pictures[1] != pictures[0], axis=-1)
+    assert differ.sum() <= 12 and np.abs(pictures[1] - pictures[0]).max() <= 8, (
+        differ.sum(),
+        differ.nonzero(),
+    )

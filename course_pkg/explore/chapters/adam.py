@@ -21,8 +21,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from course_pkg.experiments.adam import adam_run
-from course_pkg.explore import Choice, Explorable, Toggle, plain_log_ticks
-from course_pkg.explore.chapters.momentum import contour_segments, draw_contour_segments
+from course_pkg.explore import Choice, Explorable, Toggle, contour_lines, draw_lines, plain_log_ticks
 
 __all__ = ["adam_dynamics", "EXPLORABLES"]
 
@@ -69,12 +68,12 @@ def _compute(beta1: float, beta2: float, bias_correction: bool, warmup: int) -> 
 def _contours() -> tuple[np.ndarray, ...]:
     """Contour lines of the quadratic over the trajectory panel: the same in every frame, computed once."""
     X, Y = np.meshgrid(np.linspace(-2.5, 2.5, 61), np.linspace(-1.0, 3.0, 61))
-    return contour_segments(X, Y, 0.5 * (X**2 + 0.01 * Y**2), np.geomspace(1e-4, 3, 12))
+    return contour_lines(X, Y, 0.5 * (X**2 + 0.01 * Y**2), np.geomspace(1e-4, 3, 12))
 
 
 def _draw(result: dict[str, Any], fig: Any) -> None:
     ax1, ax2, ax3 = fig.subplots(1, 3)
-    draw_contour_segments(ax1, _contours(), "0.75", 0.7)
+    draw_lines(ax1, _contours(), "0.75", 0.7)
     ref, th = result["ref_theta"], result["theta"]
     ax1.plot(ref[:, 0], ref[:, 1], "-", color="0.5", lw=0.8)
     ax1.plot(th[:, 0], th[:, 1], "-", color="C0", lw=0.8)

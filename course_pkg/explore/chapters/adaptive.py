@@ -16,8 +16,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from course_pkg.experiments.adaptive import adaptive_run, quadratic_problem, sparse_problem
-from course_pkg.explore import Choice, Explorable, plain_log_ticks
-from course_pkg.explore.chapters.momentum import contour_segments, draw_contour_segments
+from course_pkg.explore import Choice, Explorable, contour_lines, draw_lines, plain_log_ticks
 
 __all__ = ["effective_lr", "EXPLORABLES"]
 
@@ -58,7 +57,7 @@ def _compute(problem: str, method: str, lr: float) -> dict[str, Any]:
 def _quadratic_contours() -> tuple[np.ndarray, ...]:
     """Contour lines of L(θ) = ½ (θ₁² + 0.01 θ₂²) over the trajectory panel: the same in every frame."""
     X, Y = np.meshgrid(np.linspace(-1.5, 1.5, 61), np.linspace(-0.5, 1.5, 61))
-    return contour_segments(X, Y, 0.5 * (X**2 + 0.01 * Y**2), np.geomspace(1e-4, 1.2, 12))
+    return contour_lines(X, Y, 0.5 * (X**2 + 0.01 * Y**2), np.geomspace(1e-4, 1.2, 12))
 
 
 def _draw(result: dict[str, Any], fig: Any) -> None:
@@ -66,7 +65,7 @@ def _draw(result: dict[str, Any], fig: Any) -> None:
     th, ts = result["theta"], result["theta_star"]
     with np.errstate(over="ignore", invalid="ignore"):
         if result["problem"] == "quadratic":
-            draw_contour_segments(ax1, _quadratic_contours(), "0.75", 0.7)
+            draw_lines(ax1, _quadratic_contours(), "0.75", 0.7)
             ax1.set_xlim(-1.5, 1.5)
             ax1.set_ylim(-0.5, 1.5)
             ax1.set_xticks([-1, 0, 1], ["−1", "0", "1"])

@@ -26,7 +26,7 @@ from course_pkg.experiments.choosing import (  # noqa: F401
     tune_landscape,
     wilson_data,
 )
-from course_pkg.explore import Choice, Explorable
+from course_pkg.explore import Choice, Explorable, contour_lines, draw_lines
 from course_pkg.explore.core import superscript_power_label
 
 __all__ = ["optimizer_race", "EXPLORABLES"]
@@ -64,21 +64,14 @@ def _contour_lines(problem: str) -> tuple[list[np.ndarray], np.ndarray]:
     The levels are L* + 25 log-spaced offsets from 10⁻² to the largest loss in the window; coloured by viridis,
     scaled linearly from the lowest to the highest level (what ``ax.contour(..., cmap="viridis")`` draws).
     """
-    import contourpy
     from matplotlib import colormaps
 
     landscape, _ = PROBLEMS[problem]
     X, Y, Z = landscape.grid(120)
     l_star = optimal_value(landscape)
     levels = l_star + np.geomspace(1e-2, max(float(np.nanmax(Z) - l_star), 1.0), 25)
-    generator = contourpy.contour_generator(X, Y, Z, line_type=contourpy.LineType.Separate)
-    rgba = colormaps["viridis"]((levels - levels[0]) / (levels[-1] - levels[0]))
-    segments, colors = [], []
-    for level, color in zip(levels, rgba):
-        for line in generator.lines(level):
-            segments.append(line)
-            colors.append(color)
-    return segments, np.array(colors)
+    segments, of_level = contour_lines(X, Y, Z, levels, with_levels=True)
+    return list(segments), colormaps["viridis"]((of_level - levels[0]) / (levels[-1] - levels[0]))
 
 
 def _compute_race(problem: str, lr_multiplier: float) -> dict[str, Any]:
@@ -89,12 +82,11 @@ def _compute_race(problem: str, lr_multiplier: float) -> dict[str, Any]:
 
 
 def _draw_race(r: dict[str, Any], fig: Any) -> None:
-    from matplotlib.collections import LineCollection
     from matplotlib.ticker import MaxNLocator
 
     ax1, ax2 = fig.subplots(1, 2, width_ratios=[1, 1.1])
     segments, colors = r["contours"]
-    ax1.add_collection(LineCollection(segments, colors=colors, linewidths=0.6, alpha=0.6), autolim=False)
+    draw_lines(ax1, segments, colors, linewidths=0.6, alpha=0.6)
     for name, traj in r["trajectories"].items():
         ax1.plot(traj[:, 0], traj[:, 1], "-", color=_COLORS[name], lw=1.3)
     ax1.plot(*r["start"], "ko", ms=5)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from course_pkg.explore import Choice, Explorable, LogGrid, Toggle, plain_log_ticks
+from course_pkg.explore import Choice, Explorable, LogGrid, Toggle, contour_lines, draw_lines, plain_log_ticks
 from course_pkg.landscapes import cliff, gradient_descent, quadratic, saddle
 
 BLUE = "#1f77b4"
@@ -28,38 +28,18 @@ GREEN = "#1b9e77"
 QUADRATIC_STEPS = 40
 
 
-def _contour_lines(ax: Any, lines: tuple[np.ndarray, ...], color: str = GREY, lw: float = 0.7) -> None:
-    """Draw cached contour lines (one ``LineCollection``: what ``ax.contour`` draws, without recomputing it)."""
-    from matplotlib.collections import LineCollection
-
-    ax.add_collection(LineCollection(lines, colors=color, linewidths=lw), autolim=False)
-
-
-def _contour_geometry(
-    X: np.ndarray, Y: np.ndarray, Z: np.ndarray, levels: np.ndarray
-) -> tuple[np.ndarray, ...]:
-    """The contour lines of ``Z`` at ``levels`` (contourpy, as ``ax.contour``): one vertex array per piece."""
-    import contourpy
-
-    gen = contourpy.contour_generator(X, Y, Z, line_type=contourpy.LineType.Separate)
-    lines = tuple(np.asarray(line, dtype=float) for level in levels for line in gen.lines(float(level)))
-    for line in lines:
-        line.flags.writeable = False  # cached: shared by every frame
-    return lines
-
-
 @functools.cache
 def _quadratic_contours(kappa: float) -> tuple[np.ndarray, ...]:
     """Contours of the quadratic of condition number κ over its window: computed once per κ."""
     X, Y, Z = quadratic(kappa=kappa).grid(60)
-    return _contour_geometry(X, Y, Z, np.geomspace(0.02, Z.max(), 9))
+    return contour_lines(X, Y, Z, np.geomspace(0.02, Z.max(), 9))
 
 
 @functools.cache
 def _saddle_contours() -> tuple[np.ndarray, ...]:
     """Contours of the saddle landscape over its window: the same in every frame, computed once."""
     X, Y, Z = saddle().grid(70)
-    return _contour_geometry(X, Y, Z, np.linspace(-0.24, 2.0, 12))
+    return contour_lines(X, Y, Z, np.linspace(-0.24, 2.0, 12))
 
 
 # -- (a) learning rate × condition number ------------------------------------------------------------------------
@@ -86,7 +66,7 @@ def _compute_lr_condition(lr: float, kappa: float) -> dict[str, Any]:
 def _draw_lr_condition(r: dict[str, Any], fig: Any) -> None:
     ax_path, ax_loss, ax_rho = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.25, 1, 1]})
     x0, x1, y0, y1 = r["window"]
-    _contour_lines(ax_path, _quadratic_contours(r["kappa"]))
+    draw_lines(ax_path, _quadratic_contours(r["kappa"]), GREY)
     path = r["path"]
     finite = np.all(np.isfinite(path), axis=1) & np.all(np.abs(path) < 1e3, axis=1)
     ax_path.plot(path[finite, 0], path[finite, 1], "-o", color=BLUE, ms=2.5, lw=1)
@@ -290,7 +270,7 @@ def _compute_saddle(noise: float, lr: float, seed: int) -> dict[str, Any]:
 
 def _draw_saddle(r: dict[str, Any], fig: Any) -> None:
     ax_path, ax_loss = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
-    _contour_lines(ax_path, _saddle_contours())
+    draw_lines(ax_path, _saddle_contours(), GREY)
     ax_path.plot(r["plain"][:, 0], r["plain"][:, 1], "-o", color=BLUE, ms=2, lw=1, label="gradient descent")
     ax_path.plot(
         r["noisy"][:, 0],

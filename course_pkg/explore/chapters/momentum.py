@@ -19,13 +19,11 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from course_pkg.experiments.momentum import convergence_rate, heavy_ball_quadratic, optimal_heavy_ball
-from course_pkg.explore import Choice, Explorable, Toggle, plain_log_ticks
+from course_pkg.explore import Choice, Explorable, Toggle, contour_lines, draw_lines, plain_log_ticks
 
 __all__ = [
     "momentum_quadratic",
     "momentum_rosenbrock",
-    "contour_segments",
-    "draw_contour_segments",
     "EXPLORABLES",
 ]
 
@@ -37,35 +35,6 @@ ROSEN_THETA0 = (-1.2, 1.0)
 ROSEN_STEPS = 2000
 #: Hessian of Rosenbrock's function f(x, y) = (1 − x)² + 100 (y − x²)² at its minimum (1, 1).
 ROSEN_HESSIAN = np.array([[802.0, -400.0], [-400.0, 200.0]])
-
-
-# --- contour lines of a fixed function, computed once (shared with the other optimisation chapters) -----------
-def contour_segments(
-    X: np.ndarray, Y: np.ndarray, Z: np.ndarray, levels: Sequence[float]
-) -> tuple[np.ndarray, ...]:
-    """The contour lines of ``Z`` on the grid ``X, Y`` at ``levels``: one (k, 2) array of vertices per line piece.
-
-    What ``ax.contour`` computes at every call (with contourpy, matplotlib's own algorithm): a figure that redraws
-    the contours of a fixed function every frame caches this (``functools.cache`` on the function's parameters)
-    and draws the lines with :func:`draw_contour_segments`, a tenth of the cost of ``ax.contour``.
-    """
-    import contourpy
-
-    gen = contourpy.contour_generator(X, Y, Z, line_type=contourpy.LineType.Separate)
-    lines = [np.asarray(line, dtype=float) for level in levels for line in gen.lines(float(level))]
-    for line in lines:
-        line.flags.writeable = False  # shared by every frame
-    return tuple(lines)
-
-
-def draw_contour_segments(ax: Any, segments: tuple[np.ndarray, ...], color: Any, linewidth: float) -> Any:
-    """Draw contour lines (from :func:`contour_segments`) on ``ax`` as one ``LineCollection``, like ``ax.contour``
-    with one colour (solid lines, no labels); the axes limits are left to the caller."""
-    from matplotlib.collections import LineCollection
-
-    lines = LineCollection(segments, colors=color, linewidths=linewidth)
-    ax.add_collection(lines, autolim=False)
-    return lines
 
 
 def _rate_map(eigenvalues: np.ndarray, lrs: np.ndarray, betas: np.ndarray, nesterov: bool) -> np.ndarray:
@@ -149,7 +118,7 @@ def _quadratic_contours() -> tuple[np.ndarray, ...]:
     y = np.linspace(-0.5, 1.5, 61)
     X, Y = np.meshgrid(x, y)
     Z = 0.5 * (QUAD_EIGS[0] * X**2 + QUAD_EIGS[1] * Y**2)
-    return contour_segments(X, Y, Z, np.geomspace(1e-4, 1.2, 12))
+    return contour_lines(X, Y, Z, np.geomspace(1e-4, 1.2, 12))
 
 
 def _compute_quadratic(lr: float, beta: float) -> dict[str, Any]:
@@ -178,7 +147,7 @@ def _log_error_ticks(ax: Any, exponents: Sequence[int]) -> None:
 
 def _draw_quadratic(result: dict[str, Any], fig: Any) -> None:
     ax1, ax2, ax3, key = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 0.07]})
-    draw_contour_segments(ax1, _quadratic_contours(), "0.75", 0.7)
+    draw_lines(ax1, _quadratic_contours(), "0.75", 0.7)
     gd, tr = result["gd_trajectory"], result["trajectory"]
     ax1.plot(gd[:, 0], gd[:, 1], "-", color="0.3", lw=0.8)
     ax1.plot(tr[:, 0], tr[:, 1], "-", color="C0", lw=0.8)
@@ -271,7 +240,7 @@ def _rosenbrock_contours() -> tuple[np.ndarray, ...]:
     y = np.linspace(-1.0, 3.0, 90)
     X, Y = np.meshgrid(x, y)
     Z = (1 - X) ** 2 + 100 * (Y - X**2) ** 2
-    return contour_segments(X, Y, Z, np.geomspace(0.1, 2000, 14))
+    return contour_lines(X, Y, Z, np.geomspace(0.1, 2000, 14))
 
 
 def _compute_rosenbrock(lr: float, beta: float, nesterov: bool) -> dict[str, Any]:
@@ -296,7 +265,7 @@ def _compute_rosenbrock(lr: float, beta: float, nesterov: bool) -> dict[str, Any
 
 def _draw_rosenbrock(result: dict[str, Any], fig: Any) -> None:
     ax1, ax2, ax3, key = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 0.07]})
-    draw_contour_segments(ax1, _rosenbrock_contours(), "0.75", 0.7)
+    draw_lines(ax1, _rosenbrock_contours(), "0.75", 0.7)
     tr = result["trajectory"]
     ax1.plot(tr[:, 0], tr[:, 1], "-", color="C0", lw=1)
     ax1.plot(*ROSEN_THETA0, "ko", ms=5)

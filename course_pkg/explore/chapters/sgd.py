@@ -24,7 +24,7 @@ from course_pkg.experiments.sgd import (
     sharp_flat_grad,
     sharp_flat_loss,
 )
-from course_pkg.explore import Choice, Explorable
+from course_pkg.explore import Choice, Explorable, contour_lines, draw_lines
 
 __all__ = ["minibatch_noise", "sharp_flat", "EXPLORABLES"]
 
@@ -91,23 +91,19 @@ WINDOW = (-3.0, 3.0, -3.0, 3.5)
 
 
 @cache
-def _level_lines(seed: int) -> list[np.ndarray]:
+def _level_lines(seed: int) -> tuple[np.ndarray, ...]:
     """Level lines of the empirical risk over :data:`WINDOW` (12 levels at quantiles 0.01–0.9 of its values on a
     61 × 61 grid), computed once per process."""
-    import contourpy
-
     X, y = regression_problem(seed)
     n = X.shape[0]
     A, b = X.T @ X / n, X.T @ y / n
     T1, T2 = np.meshgrid(np.linspace(*WINDOW[:2], 61), np.linspace(*WINDOW[2:], 61))
     P = np.stack([T1.ravel(), T2.ravel()], axis=1)
     Z = (0.5 * np.einsum("ki,ij,kj->k", P, A, P) - P @ b + y @ y / (2 * n)).reshape(T1.shape)
-    generator = contourpy.contour_generator(T1, T2, Z, line_type=contourpy.LineType.Separate)
-    return [line for level in np.quantile(Z, np.linspace(0.01, 0.9, 12)) for line in generator.lines(level)]
+    return contour_lines(T1, T2, Z, np.quantile(Z, np.linspace(0.01, 0.9, 12)))
 
 
 def _draw_noise(result: dict[str, Any], fig: Any) -> None:
-    from matplotlib.collections import LineCollection
     from matplotlib.ticker import MaxNLocator
 
     ax1, ax2 = fig.subplots(1, 2)
@@ -127,7 +123,7 @@ def _draw_noise(result: dict[str, Any], fig: Any) -> None:
     ax1.set_ylabel("gradient component 2")
     ax1.set_title(f"{len(cloud)} minibatch gradients at θ₀, B = {result['batch_size']}", y=1.0)
     ax1.legend(loc="upper right", fontsize=10)
-    ax2.add_collection(LineCollection(result["level_lines"], colors="0.75", linewidths=0.8), autolim=False)
+    draw_lines(ax2, result["level_lines"], "0.75", 0.8)
     gd, tr = result["gd_trajectory"], result["trajectory"]
     ax2.plot(gd[:, 0], gd[:, 1], "-", color="k", lw=1.5, label="full-batch GD")
     ax2.plot(tr[:, 0], tr[:, 1], ".-", color="C0", lw=1, ms=3, label=f"SGD, B = {result['batch_size']}")
