@@ -25,6 +25,7 @@ __all__ = [
     "regression_sets",
     "bagging_members",
     "fit_adaboost",
+    "adaboost_tables",
     "bagged_classifier_votes",
     "bagging_variance",
     "bagging_boundary",
@@ -285,71 +286,129 @@ def bagging_boundary() -> Explorable:
     )
 
 
+@lru_cache(maxsize=4)
+def adaboost_tables(flip: float) -> dict[str, np.ndarray]:
+    """Every round's ensemble of the explorable at once (each stump evaluated once), cached per noise level.
+
+    Parameters
+    ----------
+    flip : float
+        Label-noise fraction (see :func:`fit_adaboost`).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``region`` (rounds × grid points, bool): the ensemble of the first t rounds predicts class 1 at the grid
+        point, in row t − 1; ``errors`` (rounds): its training error; ``own`` (rounds × training points): the
+        running sum :math:`\\sum_{s \\le t} \\alpha_s (\\pm 1)` (+1 where stump s is right about the point).
+    """
+    X, y, model = fit_adaboost(float(flip))
+    alphas = model.estimator_weights_[:, None]
+    grid_sign = np.array([np.where(h.predict(_GRID) == 1, 1.0, -1.0) for h in model.estimators_])
+    pred = np.array([h.predict(X) for h in model.estimators_])
+    train_score = np.cumsum(alphas * np.where(pred == 1, 1.0, -1.0), axis=0)
+    return {
+        "region": np.cumsum(alphas * grid_sign, axis=0) > 0,
+        "errors": np.mean((train_score > 0).astype(int) != y[None, :], axis=1),
+        "own": np.cumsum(alphas * np.where(pred == y[None, :], 1.0, -1.0), axis=0),
+    }
+
+
 def _compute_adaboost(rounds: int, flip: float) -> dict[str, Any]:
     X, y, model = fit_adaboost(float(flip))
+    tables = adaboost_tables(float(flip))
     t = min(int(rounds), len(model.estimators_))
-    alphas = model.estimator_weights_[:t]
-    score = np.zeros(len(_GRID))
-    train_score = np.zeros(len(y))
-    errors = []
-    for h, a in zip(model.estimators_[:t], alphas):
-        score += a * np.where(h.predict(_GRID) == 1, 1.0, -1.0)
-    for h, a in zip(model.estimators_, model.estimator_weights_):
-        train_score += a * np.where(h.predict(X) == 1, 1.0, -1.0)
-        errors.append(np.mean((train_score > 0).astype(int) != y))
-    own = np.zeros(len(y))
-    for h, a in zip(model.estimators_[:t], alphas):
-        own += a * np.where(h.predict(X) == y, 1.0, -1.0)
     stump = model.estimators_[t - 1]
     return {
         "rounds": t,
         "X": X,
         "y": y,
         "weights": model.sample_weights_[t - 1],
-        "region": (score > 0).reshape(_G1.shape),
+        "region": tables["region"][t - 1].reshape(_G1.shape),
         "stump": (int(stump.feature_[0]), float(stump.threshold_[0])),
-        "errors": np.array(errors),
+        "errors": tables["errors"],
         "bound": model.training_error_bound(),
-        "margins": np.sort(own / alphas.sum()),
+        "margins": np.sort(tables["own"][t - 1] / model.estimator_weights_[:t].sum()),
     }
 
 
+#: The region map is an image with one cell per point of the prediction grid (``imshow`` of the cached region,
+#: cheaper per frame than ``contourf``), the axes cut at the grid's end points as the contour map was.
+_GRID_CELL = (_G1[0, 1] - _G1[0, 0], _G2[1, 0] - _G2[0, 0])
+_GRID_EXTENT = (
+    _G1.min() - _GRID_CELL[0] / 2,
+    _G1.max() + _GRID_CELL[0] / 2,
+    _G2.min() - _GRID_CELL[1] / 2,
+    _G2.max() + _GRID_CELL[1] / 2,
+)
+_ADA_COLORS = ("#1f77b4", "#ff7f0e")  # class 0, class 1 (their regions: the same hues, light)
+
+
 def _draw_adaboost(r: dict[str, Any], fig: Any) -> None:
+    from matplotlib.colors import ListedColormap
+    from matplotlib.ticker import NullLocator
+
     ax1, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.3, 1, 1])
-    ax1.contourf(_G1, _G2, r["region"].astype(float), levels=[-0.5, 0.5, 1.5], colors=["#c6dbef", "#fdd0a2"])
-    size = 4000 * r["weights"]
-    for label, c in ((0, "#1f77b4"), (1, "#ff7f0e")):
-        m = r["y"] == label
-        ax1.scatter(r["X"][m, 0], r["X"][m, 1], s=size[m], color=c, edgecolor="k", linewidth=0.3)
+    ax1.imshow(
+        r["region"],
+        origin="lower",
+        extent=_GRID_EXTENT,
+        aspect="auto",
+        cmap=ListedColormap(["#c6dbef", "#fdd0a2"]),
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+    )
+    # one scatter for both classes, class 1 drawn over class 0 as with one scatter per class
+    order = np.argsort(r["y"], kind="stable")
+    ax1.scatter(
+        r["X"][order, 0],
+        r["X"][order, 1],
+        s=4000 * r["weights"][order],
+        c=np.array(_ADA_COLORS)[r["y"][order]],
+        edgecolor="k",
+        linewidth=0.3,
+    )
     f, thr = r["stump"]
-    (ax1.axvline if f == 0 else ax1.axhline)(thr, color="red", lw=1.2, label=f"stump of round {r['rounds']}")
-    ax1.set_xlim(_G1.min(), _G1.max())
-    ax1.set_ylim(_G2.min(), _G2.max())
+    (x0, x1), (y0, y1) = (_G1.min(), _G1.max()), (_G2.min(), _G2.max())
+    line = ([thr, thr], [y0, y1]) if f == 0 else ([x0, x1], [thr, thr])
+    ax1.plot(*line, color="red", lw=1.2, label=f"stump of round {r['rounds']}")
+    ax1.set_xlim(x0, x1)
+    ax1.set_ylim(y0, y1)
+    ax1.set_xticks([-1, 0, 1, 2], ["−1", "0", "1", "2"])
+    ax1.set_yticks([-1, 0, 1], ["−1", "0", "1"])
     ax1.set_xlabel("x₁")
     ax1.set_ylabel("x₂")
     ax1.set_title(f"after {r['rounds']} rounds\n(size ∝ weight ωᵢ)", y=1.0)
     ax1.legend(fontsize=10, loc="lower left")
 
     t = np.arange(1, len(r["errors"]) + 1)
+    top = 1.6  # above the bound at round 1 (at most 1)
     ax2.semilogy(t, r["bound"], "k--", label="bound ∏ₜ 2√(εₜ(1−εₜ))")
     ax2.semilogy(
         t, np.where(r["errors"] > 0, r["errors"], np.nan), color="#d62728", label="training error (gaps: 0)"
     )
-    ax2.axvline(r["rounds"], color="gray", lw=0.8)
+    ax2.plot([r["rounds"]] * 2, [1e-4, top], color="gray", lw=0.8)
+    ax2.set_xlim(-5, len(t) + 6)
+    ax2.set_ylim(1e-4, top)  # room for the legend under the curves
+    ax2.set_xticks([0, 50, 100], ["0", "50", "100"])
+    ax2.set_yticks([10.0**k for k in range(-4, 1)], ["10⁻⁴", "10⁻³", "10⁻²", "10⁻¹", "10⁰"])
+    ax2.yaxis.set_minor_locator(NullLocator())
     ax2.set_xlabel("round t")
     ax2.set_ylabel("training error")
     ax2.set_title("error under its bound", y=1.0)
-    ax2.set_ylim(bottom=1e-4)  # room for the legend under the curves
     ax2.legend(fontsize=10, loc="lower left")
 
     m = r["margins"]
     ax3.plot(m, np.arange(1, len(m) + 1) / len(m), color="#2ca02c")
-    ax3.axvline(0, color="gray", lw=0.8)
+    ax3.plot([0, 0], [-0.05, 1.05], color="gray", lw=0.8)
     ax3.set_xlim(-1, 1)
+    ax3.set_ylim(-0.05, 1.05)
+    ax3.set_xticks([-1, -0.5, 0, 0.5, 1], ["−1", "−0.5", "0", "0.5", "1"])
+    ax3.set_yticks([0, 0.5, 1], ["0", "0.5", "1"])
     ax3.set_xlabel("margin y·F(x)/Σα")
     ax3.set_ylabel("fraction of training points ≤ margin")
     ax3.set_title("margin distribution", y=1.0)
-    plain_log_ticks(ax2.yaxis, labels="superscript")
 
 
 def adaboost_rounds() -> Explorable:
