@@ -62,3 +62,16 @@ def test_batched_sweep_matches_decompose_polynomial():
                 np.testing.assert_allclose(
                     getattr(sweep[degree], field.name), getattr(ref, field.name), rtol=1e-8, atol=1e-10
                 )
+
+
+def test_trade_off_legend_goes_where_no_curve_runs():
+    x = np.linspace(0.0, 1.0, 9)
+    # a curve along the top edge and one down the left edge: only the lower right is free
+    top = (x, np.full_like(x, 0.95))
+    left = (np.full_like(x, 0.05), x)
+    assert bv._legend_loc([top, left]) == "lower right"
+    # a curve falling from the upper left to the lower right leaves the other two corners; the first listed wins
+    falling = (x, 1.0 - x)
+    assert bv._legend_loc([falling]) in ("upper right", "lower left")
+    # every candidate box must be inside the axes
+    assert all(0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1 for _, (x0, y0, x1, y1) in bv._LEGEND_BOXES)

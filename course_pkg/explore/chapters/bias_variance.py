@@ -45,6 +45,36 @@ def _compute(degree: int, sigma: float, n: int) -> dict[str, Any]:
 
 
 _COLORS = {"bias²": "#1f77b4", "variance": "#ff7f0e", "noise": "#7f7f7f"}
+_DEGREE_LIM = (min(DEGREES) - 0.5, max(DEGREES) + 0.5)
+#: Where the trade-off panel's legend may go, as (loc, its box in axes fractions: x0, y0, x1, y1); the box is
+#: about the size of the four-entry legend at font size 10, with its padding from the axes edges.
+_LEGEND_BOXES = (
+    ("upper left", (0.0, 0.6, 0.55, 1.0)),
+    ("upper right", (0.45, 0.6, 1.0, 1.0)),
+    ("lower left", (0.0, 0.0, 0.55, 0.4)),
+    ("lower right", (0.45, 0.0, 1.0, 0.4)),
+    ("center left", (0.0, 0.3, 0.55, 0.7)),
+    ("center right", (0.45, 0.3, 1.0, 0.7)),
+)
+
+
+def _legend_loc(curves: list[tuple[np.ndarray, np.ndarray]]) -> str:
+    """The place among :data:`_LEGEND_BOXES` that covers the fewest points of ``curves`` (in axes fractions,
+    sampled along each segment): what ``loc="best"`` looks for, at a small part of its cost per frame."""
+    t = np.linspace(0.0, 1.0, 12)[:, None]
+    points = np.concatenate(
+        [
+            np.column_stack([(x[:-1] + t * np.diff(x)).ravel(), (y[:-1] + t * np.diff(y)).ravel()])
+            for x, y in curves
+        ]
+    )
+    covered = [
+        np.count_nonzero(
+            (points[:, 0] >= x0) & (points[:, 0] <= x1) & (points[:, 1] >= y0) & (points[:, 1] <= y1)
+        )
+        for _, (x0, y0, x1, y1) in _LEGEND_BOXES
+    ]
+    return _LEGEND_BOXES[int(np.argmin(covered))][0]
 
 
 def _draw(r: dict[str, Any], fig: Any) -> None:
@@ -69,30 +99,51 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax1.set_title(f"25 fits, degree {r['degree']}, n = {r['n']}, σ = {r['sigma']}", y=1.0)
     ax1.legend(loc="lower left", fontsize=10)
 
-    bottom = 0.0
-    for (label, color), value in zip(_COLORS.items(), r["parts"]):
-        ax2.bar(0, value, bottom=bottom, color=color, label=f"{label} {value:.3f}", width=0.6)
-        bottom += value
-    ax2.plot([-0.4, 0.4], [r["measured"]] * 2, color="red", lw=2, label=f"measured {r['measured']:.3f}")
+    # the three parts stacked, in one bar call
+    parts = np.array(r["parts"])
+    bars = ax2.bar(
+        [0, 0, 0],
+        parts,
+        bottom=np.concatenate([[0.0], np.cumsum(parts)[:-1]]),
+        color=list(_COLORS.values()),
+        width=0.6,
+    )
+    (measured,) = ax2.plot([-0.4, 0.4], [r["measured"]] * 2, color="red", lw=2)
     ax2.set_xlim(-0.6, 0.6)
     ax2.set_xticks([])
-    ax2.set_ylim(0, max(1.8 * bottom, 1.8 * r["measured"], 0.1))  # room for the legend above the bar
+    ax2.set_ylim(0, max(1.8 * parts.sum(), 1.8 * r["measured"], 0.1))  # room for the legend above the bar
     ax2.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
     ax2.set_ylabel("expected squared error")
     ax2.set_title("decomposition", y=1.0)
-    ax2.legend(fontsize=10, loc="upper center")
+    labels = [f"{label} {value:.3f}" for label, value in zip(_COLORS, parts)]
+    ax2.legend([measured, *bars], [f"measured {r['measured']:.3f}", *labels], fontsize=10, loc="upper center")
 
     d = r["degrees"]
-    ax3.semilogy(d, r["bias2_curve"], "o-", color=_COLORS["bias²"], label="bias²")
-    ax3.semilogy(d, r["variance_curve"], "s-", color=_COLORS["variance"], label="variance")
-    ax3.semilogy(d, r["error_curve"], "^-", color="red", label="expected error")
-    ax3.axhline(r["sigma"] ** 2, color=_COLORS["noise"], ls=":", label="noise σ²")
-    ax3.axvline(r["degree"], color="black", lw=0.8)
+    curves = (r["bias2_curve"], r["variance_curve"], r["error_curve"])
+    ax3.semilogy(d, curves[0], "o-", color=_COLORS["bias²"], label="bias²")
+    ax3.semilogy(d, curves[1], "s-", color=_COLORS["variance"], label="variance")
+    ax3.semilogy(d, curves[2], "^-", color="red", label="expected error")
+    noise = r["sigma"] ** 2
+    ax3.plot(_DEGREE_LIM, [noise, noise], color=_COLORS["noise"], ls=":", label="noise σ²")
+    # the limits autoscaling would give (5 % margins in log space), so that the degree marker spans them
+    lo, hi = (
+        np.log10(min(noise, *(c.min() for c in curves))),
+        np.log10(max(noise, *(c.max() for c in curves))),
+    )
+    ylim = 10.0 ** np.array([lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)])
+    ax3.plot([r["degree"]] * 2, ylim, color="black", lw=0.8)
+    ax3.set_xlim(_DEGREE_LIM)
+    ax3.set_ylim(ylim)
+    ax3.set_xticks([0, 3, 5, 7, 9], ["0", "3", "5", "7", "9"])
     ax3.set_xlabel("polynomial degree (capacity)")
     ax3.set_ylabel("average over x")
     ax3.set_title("the trade-off", y=1.0)
-    ax3.legend(fontsize=10)
     plain_log_ticks(ax3.yaxis, labels="superscript")
+    x_frac = (d - _DEGREE_LIM[0]) / (_DEGREE_LIM[1] - _DEGREE_LIM[0])
+    y_lo, y_hi = np.log10(ylim)
+    frac = [(x_frac, (np.log10(c) - y_lo) / (y_hi - y_lo)) for c in curves]
+    frac.append((np.array([0.0, 1.0]), np.full(2, (np.log10(noise) - y_lo) / (y_hi - y_lo))))
+    ax3.legend(fontsize=10, loc=_legend_loc(frac))
 
 
 def capacity_noise_n() -> Explorable:
