@@ -64,14 +64,16 @@ def test_batched_sweep_matches_decompose_polynomial():
                 )
 
 
-def test_trade_off_legend_goes_where_no_curve_runs():
-    x = np.linspace(0.0, 1.0, 9)
-    # a curve along the top edge and one down the left edge: only the lower right is free
-    top = (x, np.full_like(x, 0.95))
-    left = (np.full_like(x, 0.05), x)
-    assert bv._legend_loc([top, left]) == "lower right"
-    # a curve falling from the upper left to the lower right leaves the other two corners; the first listed wins
-    falling = (x, 1.0 - x)
-    assert bv._legend_loc([falling]) in ("upper right", "lower left")
-    # every candidate box must be inside the axes
-    assert all(0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1 for _, (x0, y0, x1, y1) in bv._LEGEND_BOXES)
+def test_one_key_names_the_bars_and_the_curves_with_the_frames_values():
+    e = bv.capacity_noise_n()
+    out = e.compute(degree=9, sigma=0.6, n=15)
+    fig = e.figure(degree=9, sigma=0.6, n=15)
+    bars, curves = fig.axes[1], fig.axes[2]
+    assert curves.get_legend() is None and bars.get_legend() is not None
+    texts = [t.get_text() for t in bars.get_legend().get_texts()]
+    assert [t.split()[0] for t in texts] == ["error", "bias²", "variance", "noise"]
+    # the values, rounded to at most 5 digits, within rounding of the decomposition
+    shown = [float(t.split()[-1]) for t in texts]
+    expected = [out["measured"], *out["parts"]]
+    np.testing.assert_allclose(shown, expected, rtol=1e-3, atol=5e-4)
+    assert max(len(t.split()[-1].replace(".", "")) for t in texts) <= 5

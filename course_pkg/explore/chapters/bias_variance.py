@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.collections import LineCollection
+from matplotlib.legend_handler import HandlerTuple
 from matplotlib.ticker import MaxNLocator
 
 from course_pkg.experiments.bias_variance import DEGREES, X_TEST, decompositions_by_degree, true_function
@@ -46,35 +47,11 @@ def _compute(degree: int, sigma: float, n: int) -> dict[str, Any]:
 
 _COLORS = {"bias²": "#1f77b4", "variance": "#ff7f0e", "noise": "#7f7f7f"}
 _DEGREE_LIM = (min(DEGREES) - 0.5, max(DEGREES) + 0.5)
-#: Where the trade-off panel's legend may go, as (loc, its box in axes fractions: x0, y0, x1, y1); the box is
-#: about the size of the four-entry legend at font size 10, with its padding from the axes edges.
-_LEGEND_BOXES = (
-    ("upper left", (0.0, 0.6, 0.55, 1.0)),
-    ("upper right", (0.45, 0.6, 1.0, 1.0)),
-    ("lower left", (0.0, 0.0, 0.55, 0.4)),
-    ("lower right", (0.45, 0.0, 1.0, 0.4)),
-    ("center left", (0.0, 0.3, 0.55, 0.7)),
-    ("center right", (0.45, 0.3, 1.0, 0.7)),
-)
 
 
-def _legend_loc(curves: list[tuple[np.ndarray, np.ndarray]]) -> str:
-    """The place among :data:`_LEGEND_BOXES` that covers the fewest points of ``curves`` (in axes fractions,
-    sampled along each segment): what ``loc="best"`` looks for, at a small part of its cost per frame."""
-    t = np.linspace(0.0, 1.0, 12)[:, None]
-    points = np.concatenate(
-        [
-            np.column_stack([(x[:-1] + t * np.diff(x)).ravel(), (y[:-1] + t * np.diff(y)).ravel()])
-            for x, y in curves
-        ]
-    )
-    covered = [
-        np.count_nonzero(
-            (points[:, 0] >= x0) & (points[:, 0] <= x1) & (points[:, 1] >= y0) & (points[:, 1] <= y1)
-        )
-        for _, (x0, y0, x1, y1) in _LEGEND_BOXES
-    ]
-    return _LEGEND_BOXES[int(np.argmin(covered))][0]
+def _short(value: float) -> str:
+    """At most 5 digits: ``0.114``, ``47.57``, ``52616`` (the key stays inside its panel at every frame)."""
+    return f"{value:.3f}" if value < 10 else f"{value:.2f}" if value < 100 else f"{value:.0f}"
 
 
 def _draw(r: dict[str, Any], fig: Any) -> None:
@@ -115,16 +92,15 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax2.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
     ax2.set_ylabel("expected squared error")
     ax2.set_title("decomposition", y=1.0)
-    labels = [f"{label} {value:.3f}" for label, value in zip(_COLORS, parts)]
-    ax2.legend([measured, *bars], [f"measured {r['measured']:.3f}", *labels], fontsize=10, loc="upper center")
 
     d = r["degrees"]
     curves = (r["bias2_curve"], r["variance_curve"], r["error_curve"])
-    ax3.semilogy(d, curves[0], "o-", color=_COLORS["bias²"], label="bias²")
-    ax3.semilogy(d, curves[1], "s-", color=_COLORS["variance"], label="variance")
-    ax3.semilogy(d, curves[2], "^-", color="red", label="expected error")
+    ax3.set_yscale("log")
+    (bias2,) = ax3.plot(d, curves[0], "o-", color=_COLORS["bias²"])
+    (variance,) = ax3.plot(d, curves[1], "s-", color=_COLORS["variance"])
+    (error,) = ax3.plot(d, curves[2], "^-", color="red")
     noise = r["sigma"] ** 2
-    ax3.plot(_DEGREE_LIM, [noise, noise], color=_COLORS["noise"], ls=":", label="noise σ²")
+    (noise_line,) = ax3.plot(_DEGREE_LIM, [noise, noise], color=_COLORS["noise"], ls=":")
     # the limits autoscaling would give (5 % margins in log space), so that the degree marker spans them
     lo, hi = (
         np.log10(min(noise, *(c.min() for c in curves))),
@@ -139,11 +115,16 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax3.set_ylabel("average over x")
     ax3.set_title("the trade-off", y=1.0)
     plain_log_ticks(ax3.yaxis, labels="superscript")
-    x_frac = (d - _DEGREE_LIM[0]) / (_DEGREE_LIM[1] - _DEGREE_LIM[0])
-    y_lo, y_hi = np.log10(ylim)
-    frac = [(x_frac, (np.log10(c) - y_lo) / (y_hi - y_lo)) for c in curves]
-    frac.append((np.array([0.0, 1.0]), np.full(2, (np.log10(noise) - y_lo) / (y_hi - y_lo))))
-    ax3.legend(fontsize=10, loc=_legend_loc(frac))
+    # one key for both panels: each entry shows the bar and the curve of its quantity
+    labels = [f"{label} {_short(value)}" for label, value in zip(("bias²", "variance", "noise σ²"), parts)]
+    ax2.legend(
+        [(measured, error), *zip(bars, (bias2, variance, noise_line))],
+        [f"error {_short(r['measured'])}", *labels],
+        handler_map={tuple: HandlerTuple(ndivide=None, pad=0.5)},
+        handlelength=3.6,
+        fontsize=10,
+        loc="upper center",
+    )
 
 
 def capacity_noise_n() -> Explorable:
