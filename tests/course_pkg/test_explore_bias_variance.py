@@ -77,3 +77,16 @@ def test_one_key_names_the_bars_and_the_curves_with_the_frames_values():
     expected = [out["measured"], *out["parts"]]
     np.testing.assert_allclose(shown, expected, rtol=1e-3, atol=5e-4)
     assert max(len(t.split()[-1].replace(".", "")) for t in texts) <= 5
+
+
+def test_frames_do_not_depend_on_the_last_bits_of_the_axes_positions():
+    """Constrained layout places the axes with run-to-run noise in the last bits; the same frame must come out the
+    same (straight degree-1 fits drawn as 101 collinear points did not)."""
+    from course_pkg.explore.frames import FrameRenderer, default_positions
+
+    e = bv.capacity_noise_n()
+    positions = default_positions(e, 80)
+    bumped = [tuple(np.nextafter(np.nextafter(v, 2.0), 2.0) for v in p[:4]) + tuple(p[4:]) for p in positions]
+    a, b = FrameRenderer(e, 80, positions), FrameRenderer(e, 80, bumped)
+    for params in ({"degree": 1, "sigma": 0.1, "n": 15}, {"degree": 1, "sigma": 0.3, "n": 60}, {"degree": 5}):
+        np.testing.assert_array_equal(a.rgb(params), b.rgb(params))
