@@ -72,3 +72,27 @@ def test_adaboost_tables_match_the_models_staged_predictions():
         np.testing.assert_allclose(tables["own"][t - 1], direct, rtol=1e-12, atol=1e-12)
     frame = ens._compute_adaboost(rounds=7, flip=0.1)
     np.testing.assert_array_equal(frame["region"].ravel(), staged_grid[6] == 1)
+
+
+def test_majority_boundary_is_the_half_vote_contour_with_straight_runs_merged():
+    from matplotlib.figure import Figure
+
+    for n_trees, flip in ((1, 0.1), (10, 0.0), (100, 0.1)):
+        vote = ens.bagged_classifier_votes(flip)["grid_votes"][:n_trees].mean(axis=0).reshape(ens._G1.shape)
+        # reference: matplotlib's own contour of the vote map at 0.5
+        ref = Figure().subplots().contour(ens._G1, ens._G2, vote, levels=[0.5])
+        raw = ref.allsegs[0]
+        merged = ens._majority_boundary(n_trees, flip)
+        assert len(merged) == len(raw)
+        assert sum(len(line) for line in merged) < sum(len(line) for line in raw)  # runs were merged
+        raw_points = np.concatenate(raw)
+        # the kept points are points of the contour ...
+        for q in np.concatenate(merged):
+            assert np.min(np.hypot(*(raw_points - q).T)) < 1e-9
+        # ... and every point of the contour lies on the merged polylines
+        a = np.concatenate([line[:-1] for line in merged])
+        b = np.concatenate([line[1:] for line in merged])
+        a, b = a[np.any(a != b, axis=1)], b[np.any(a != b, axis=1)]
+        for q in raw_points:
+            t = np.clip(np.einsum("ij,ij->i", q - a, b - a) / np.einsum("ij,ij->i", b - a, b - a), 0, 1)
+            assert np.min(np.hypot(*(a + t[:, None] * (b - a) - q).T)) < 1e-9

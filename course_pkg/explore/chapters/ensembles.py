@@ -190,6 +190,15 @@ def fit_adaboost(flip: float) -> tuple[np.ndarray, np.ndarray, AdaBoost]:
 
 _G1, _G2 = np.meshgrid(np.linspace(-1.6, 2.6, 90), np.linspace(-1.3, 1.8, 70))
 _GRID = np.column_stack([_G1.ravel(), _G2.ravel()])
+#: Maps over the grid are images with one cell per grid point (``imshow``, cheaper per frame than ``contourf``),
+#: the axes cut at the grid's end points as the contour maps were.
+_GRID_CELL = (_G1[0, 1] - _G1[0, 0], _G2[1, 0] - _G2[0, 0])
+_GRID_EXTENT = (
+    _G1.min() - _GRID_CELL[0] / 2,
+    _G1.max() + _GRID_CELL[0] / 2,
+    _G2.min() - _GRID_CELL[1] / 2,
+    _G2.max() + _GRID_CELL[1] / 2,
+)
 
 
 #: Ensemble sizes offered by the bagged-classifier explorable.
@@ -245,20 +254,81 @@ def _compute_boundary(n_trees: int, flip: float) -> dict[str, Any]:
     }
 
 
+#: Vote shares are drawn in 10 bands (the levels of a ``contourf`` with 11 levels), as an image of the grid.
+_VOTE_LEVELS = np.linspace(0, 1, 11)
+
+
+def _straight_runs_merged(line: np.ndarray) -> np.ndarray:
+    """``line`` without its interior points that lie on the straight segment through their neighbours (a contour
+    on a grid has long straight runs; Agg draws a run of collinear points with joins so ill-conditioned that the
+    last-bit noise of constrained layout changes pixels from run to run)."""
+    if len(line) < 3:
+        return line
+    d1, d2 = line[1:-1] - line[:-2], line[2:] - line[1:-1]
+    cross = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
+    scale = np.hypot(*d1.T) * np.hypot(*d2.T)
+    onward = np.einsum("ij,ij->i", d1, d2) > 0  # (a point where the line turns back is kept)
+    keep = np.concatenate([[True], (np.abs(cross) > 1e-9 * scale) | ~onward, [True]])
+    return line[keep]
+
+
+@lru_cache(maxsize=16)
+def _majority_boundary(n_trees: int, flip: float) -> list[np.ndarray]:
+    """The majority-vote boundary (vote share 0.5) of the first ``n_trees`` bagged trees, as polylines (cached)."""
+    import contourpy
+
+    vote = bagged_classifier_votes(flip)["grid_votes"][:n_trees].mean(axis=0).reshape(_G1.shape)
+    lines = contourpy.contour_generator(_G1, _G2, vote).lines(0.5)
+    return [_straight_runs_merged(line) for line in lines]
+
+
 def _draw_boundary(r: dict[str, Any], fig: Any) -> None:
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import BoundaryNorm
+    from matplotlib.ticker import MaxNLocator
+
     ax1, ax2 = fig.subplots(1, 2, width_ratios=[1.3, 1])
-    im = ax1.contourf(_G1, _G2, r["vote"], levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.7)
-    ax1.contour(_G1, _G2, r["vote"], levels=[0.5], colors="k", linewidths=1.2)
-    for label, c in ((0, "#1f77b4"), (1, "#d62728")):
-        m = r["y"] == label
-        ax1.scatter(r["X"][m, 0], r["X"][m, 1], s=10, color=c, edgecolor="k", linewidth=0.3)
-    fig.colorbar(im, ax=ax1, label="share of votes for class 1")
+    # the vote shares in 10 bands, one cell per grid point (the trees' regions are axis-aligned boxes anyway)
+    im = ax1.imshow(
+        r["vote"],
+        origin="lower",
+        extent=_GRID_EXTENT,
+        aspect="auto",
+        cmap="RdBu_r",
+        norm=BoundaryNorm(_VOTE_LEVELS, 256),
+        alpha=0.7,
+        interpolation="nearest",
+    )
+    ax1.add_collection(
+        LineCollection(_majority_boundary(r["n_trees"], r["flip"]), colors="k", linewidths=1.2)
+    )
+    order = np.argsort(r["y"], kind="stable")  # class 1 over class 0, as with one scatter per class
+    ax1.scatter(
+        r["X"][order, 0],
+        r["X"][order, 1],
+        s=10,
+        c=np.array(["#1f77b4", "#d62728"])[r["y"][order]],
+        edgecolor="k",
+        linewidth=0.3,
+    )
+    ax1.set_xlim(_G1.min(), _G1.max())
+    ax1.set_ylim(_G2.min(), _G2.max())
+    ax1.set_xticks([-1, 0, 1, 2], ["−1", "0", "1", "2"])
+    ax1.set_yticks([-1, 0, 1], ["−1", "0", "1"])
+    cbar = fig.colorbar(im, ax=ax1, label="share of votes for class 1")
+    cbar.set_ticks([0, 0.5, 1], labels=["0", "0.5", "1"])
     ax1.set_xlabel("x₁")
     ax1.set_ylabel("x₂")
     trees = "1 full tree" if r["n_trees"] == 1 else f"{r['n_trees']} bagged full trees"
     ax1.set_title(f"M = {trees} (label noise {r['flip']:.0%})", y=1.0)
-    ax2.semilogx(r["sizes"], r["test_err"], color="#2ca02c")
-    ax2.axvline(r["n_trees"], color="red", lw=0.8)
+    ax2.set_xscale("log")
+    ax2.plot(r["sizes"], r["test_err"], color="#2ca02c")
+    lo, hi = r["test_err"].min(), r["test_err"].max()
+    ylim = (lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))  # what autoscaling gives, fixed for the marker
+    ax2.plot([r["n_trees"]] * 2, ylim, color="red", lw=0.8)
+    ax2.set_xlim(10**-0.1, 10**2.1)
+    ax2.set_ylim(ylim)
+    ax2.yaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10]))
     ax2.set_xlabel("number of bagged trees M")
     ax2.set_ylabel("test error (clean points)")
     ax2.set_title("test error of the vote", y=1.0)
@@ -332,15 +402,6 @@ def _compute_adaboost(rounds: int, flip: float) -> dict[str, Any]:
     }
 
 
-#: The region map is an image with one cell per point of the prediction grid (``imshow`` of the cached region,
-#: cheaper per frame than ``contourf``), the axes cut at the grid's end points as the contour map was.
-_GRID_CELL = (_G1[0, 1] - _G1[0, 0], _G2[1, 0] - _G2[0, 0])
-_GRID_EXTENT = (
-    _G1.min() - _GRID_CELL[0] / 2,
-    _G1.max() + _GRID_CELL[0] / 2,
-    _G2.min() - _GRID_CELL[1] / 2,
-    _G2.max() + _GRID_CELL[1] / 2,
-)
 _ADA_COLORS = ("#1f77b4", "#ff7f0e")  # class 0, class 1 (their regions: the same hues, light)
 
 
