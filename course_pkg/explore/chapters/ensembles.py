@@ -125,18 +125,29 @@ def _draw_bagging(r: dict[str, Any], fig: Any) -> None:
     if (layout := fig.get_layout_engine()) is not None:
         layout.set(wspace=0.06)  # a gap between the panels in every frame, so that they can be cut apart
     colors = ["#1f77b4", "#ff7f0e", "#2ca02c"]
-    for (x, y), fit, c in zip(r["data"], r["fits"], colors):
-        ax1.scatter(x[:, 0], y, s=6, color=c, alpha=0.35)
+    # the three training sets as one scatter (in set order, as three scatters drawn under the lines would be)
+    ax1.scatter(
+        np.concatenate([x[:, 0] for x, _ in r["data"]]),
+        np.concatenate([y for _, y in r["data"]]),
+        s=6,
+        c=np.repeat(colors, [len(y) for _, y in r["data"]]),
+        alpha=0.35,
+    )
+    for fit, c in zip(r["fits"], colors):
         ax1.plot(r["x"], fit, color=c, lw=1.6)
     ax1.plot(r["x"], np.sin(2 * np.pi * r["x"]), color="black", lw=1.5, ls="--", label="true f(x)")
     ax1.set_ylim(-2.2, 2.2)
+    ax1.set_xticks([0, 0.5, 1], ["0", "0.5", "1"])
+    ax1.set_yticks([-2, -1, 0, 1, 2], ["−2", "−1", "0", "1", "2"])
     ax1.set_xlabel("x")
     ax1.set_ylabel("y")
     trees = "1 tree" if r["n_trees"] == 1 else f"{r['n_trees']} trees"
     ax1.set_title(f"M = {trees} (depth {r['depth']}) on 3 training sets", y=1.0)
     ax1.legend(loc="lower left", fontsize=10)
-    ax2.loglog(r["sizes"], r["measured"], "o-", label="measured variance")
-    ax2.loglog(r["sizes"], r["formula"], "k--", label=f"ρσ² + (1−ρ)σ²/M, ρ = {r['rho']:.2f}")
+    ax2.set_xscale("log")  # once (loglog sets both scales, and makes new locators, at every call)
+    ax2.set_yscale("log")
+    ax2.plot(r["sizes"], r["measured"], "o-", label="measured variance")
+    ax2.plot(r["sizes"], r["formula"], "k--", label=f"ρσ² + (1−ρ)σ²/M, ρ = {r['rho']:.2f}")
     ax2.axhline(r["rho"] * r["sigma2"], color="gray", ls=":", label="floor ρσ²")
     ax2.axvline(r["n_trees"], color="red", lw=0.8)
     ax2.set_xlabel("number of bagged trees M")
