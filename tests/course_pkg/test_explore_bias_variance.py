@@ -62,3 +62,31 @@ def test_batched_sweep_matches_decompose_polynomial():
                 np.testing.assert_allclose(
                     getattr(sweep[degree], field.name), getattr(ref, field.name), rtol=1e-8, atol=1e-10
                 )
+
+
+def test_one_key_names_the_bars_and_the_curves_with_the_frames_values():
+    e = bv.capacity_noise_n()
+    out = e.compute(degree=9, sigma=0.6, n=15)
+    fig = e.figure(degree=9, sigma=0.6, n=15)
+    bars, curves = fig.axes[1], fig.axes[2]
+    assert curves.get_legend() is None and bars.get_legend() is not None
+    texts = [t.get_text() for t in bars.get_legend().get_texts()]
+    assert [t.split()[0] for t in texts] == ["error", "bias²", "variance", "noise"]
+    # the values, rounded to at most 5 digits, within rounding of the decomposition
+    shown = [float(t.split()[-1]) for t in texts]
+    expected = [out["measured"], *out["parts"]]
+    np.testing.assert_allclose(shown, expected, rtol=1e-3, atol=5e-4)
+    assert max(len(t.split()[-1].replace(".", "")) for t in texts) <= 5
+
+
+def test_frames_do_not_depend_on_the_last_bits_of_the_axes_positions():
+    """Constrained layout places the axes with run-to-run noise in the last bits; the same frame must come out the
+    same (straight degree-1 fits drawn as 101 collinear points did not)."""
+    from course_pkg.explore.frames import FrameRenderer, default_positions
+
+    e = bv.capacity_noise_n()
+    positions = default_positions(e, 80)
+    bumped = [tuple(np.nextafter(np.nextafter(v, 2.0), 2.0) for v in p[:4]) + tuple(p[4:]) for p in positions]
+    a, b = FrameRenderer(e, 80, positions), FrameRenderer(e, 80, bumped)
+    for params in ({"degree": 1, "sigma": 0.1, "n": 15}, {"degree": 1, "sigma": 0.3, "n": 60}, {"degree": 5}):
+        np.testing.assert_array_equal(a.rgb(params), b.rgb(params))

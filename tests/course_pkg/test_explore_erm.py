@@ -43,3 +43,22 @@ def test_draw_smoke():
     assert len(axes) == 3
     assert all(ax.get_xlabel() and ax.get_ylabel() for ax in axes)
     assert erm.EXPLORABLES == [erm.degree_sample_size]
+
+
+def test_error_panels_label_every_power_of_ten_in_view_as_a_log_locator_would():
+    from matplotlib.ticker import LogLocator
+
+    e = erm.degree_sample_size()
+    for params in ({"degree": 12, "n": 10}, {"degree": 3, "n": 160}):
+        fig = e.figure(**params)
+        for ax in fig.axes[1:]:
+            lo, hi = ax.get_ylim()
+            expected = [
+                v for v in LogLocator(base=10, subs=(1.0,), numticks=20).tick_values(lo, hi) if lo <= v <= hi
+            ]
+            np.testing.assert_allclose(ax.get_yticks(), expected)
+            assert [t.get_text() for t in ax.get_yticklabels()] == [
+                "10" + str(int(round(np.log10(v)))).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+                for v in expected
+            ]
+            assert len(ax.yaxis.get_minorticklocs()) == 0

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.collections import LineCollection
+from matplotlib.legend_handler import HandlerTuple
 from matplotlib.ticker import MaxNLocator
 
 from course_pkg.experiments.bias_variance import DEGREES, X_TEST, decompositions_by_degree, true_function
@@ -45,6 +46,12 @@ def _compute(degree: int, sigma: float, n: int) -> dict[str, Any]:
 
 
 _COLORS = {"bias²": "#1f77b4", "variance": "#ff7f0e", "noise": "#7f7f7f"}
+_DEGREE_LIM = (min(DEGREES) - 0.5, max(DEGREES) + 0.5)
+
+
+def _short(value: float) -> str:
+    """At most 5 digits: ``0.114``, ``47.57``, ``52616`` (the key stays inside its panel at every frame)."""
+    return f"{value:.3f}" if value < 10 else f"{value:.2f}" if value < 100 else f"{value:.0f}"
 
 
 def _draw(r: dict[str, Any], fig: Any) -> None:
@@ -53,10 +60,14 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
         # gaps wide enough for the widest tick labels and legend of any frame, so that panels can be cut apart
         layout.set(wspace=0.08)
     # one collection for the 25 fits (each drawn on its own, so overlaps still darken as with 25 lines)
-    segments = np.stack([np.broadcast_to(r["x"], r["fits"].shape), r["fits"]], axis=-1)
+    # straight fits (degree ≤ 1) as their two end points: Agg draws a run of collinear points with joins so
+    # ill-conditioned that the last-bit noise of constrained layout changes ~100 pixels from run to run
+    ends = [0, -1] if r["degree"] <= 1 else slice(None)
+    x, fits, mean_fit = r["x"][ends], r["fits"][:, ends], r["mean_fit"][ends]
+    segments = np.stack([np.broadcast_to(x, fits.shape), fits], axis=-1)
     ax1.add_collection(LineCollection(segments, colors="#ff7f0e", alpha=0.25, linewidths=0.8))
     ax1.plot(r["x"], r["f"], color="black", lw=2, label="true f(x)")
-    ax1.plot(r["x"], r["mean_fit"], color="#1f77b4", lw=2, ls="--", label="mean fit f̄(x)")
+    ax1.plot(x, mean_fit, color="#1f77b4", lw=2, ls="--", label="mean fit f̄(x)")
     ax1.scatter(
         r["x_example"], r["y_example"], s=10, color="black", alpha=0.5, zorder=3, label="one training set"
     )
@@ -69,30 +80,55 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax1.set_title(f"25 fits, degree {r['degree']}, n = {r['n']}, σ = {r['sigma']}", y=1.0)
     ax1.legend(loc="lower left", fontsize=10)
 
-    bottom = 0.0
-    for (label, color), value in zip(_COLORS.items(), r["parts"]):
-        ax2.bar(0, value, bottom=bottom, color=color, label=f"{label} {value:.3f}", width=0.6)
-        bottom += value
-    ax2.plot([-0.4, 0.4], [r["measured"]] * 2, color="red", lw=2, label=f"measured {r['measured']:.3f}")
+    # the three parts stacked, in one bar call
+    parts = np.array(r["parts"])
+    bars = ax2.bar(
+        [0, 0, 0],
+        parts,
+        bottom=np.concatenate([[0.0], np.cumsum(parts)[:-1]]),
+        color=list(_COLORS.values()),
+        width=0.6,
+    )
+    (measured,) = ax2.plot([-0.4, 0.4], [r["measured"]] * 2, color="red", lw=2)
     ax2.set_xlim(-0.6, 0.6)
     ax2.set_xticks([])
-    ax2.set_ylim(0, max(1.8 * bottom, 1.8 * r["measured"], 0.1))  # room for the legend above the bar
+    ax2.set_ylim(0, max(1.8 * parts.sum(), 1.8 * r["measured"], 0.1))  # room for the legend above the bar
     ax2.yaxis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10]))
     ax2.set_ylabel("expected squared error")
     ax2.set_title("decomposition", y=1.0)
-    ax2.legend(fontsize=10, loc="upper center")
 
     d = r["degrees"]
-    ax3.semilogy(d, r["bias2_curve"], "o-", color=_COLORS["bias²"], label="bias²")
-    ax3.semilogy(d, r["variance_curve"], "s-", color=_COLORS["variance"], label="variance")
-    ax3.semilogy(d, r["error_curve"], "^-", color="red", label="expected error")
-    ax3.axhline(r["sigma"] ** 2, color=_COLORS["noise"], ls=":", label="noise σ²")
-    ax3.axvline(r["degree"], color="black", lw=0.8)
+    curves = (r["bias2_curve"], r["variance_curve"], r["error_curve"])
+    ax3.set_yscale("log")
+    (bias2,) = ax3.plot(d, curves[0], "o-", color=_COLORS["bias²"])
+    (variance,) = ax3.plot(d, curves[1], "s-", color=_COLORS["variance"])
+    (error,) = ax3.plot(d, curves[2], "^-", color="red")
+    noise = r["sigma"] ** 2
+    (noise_line,) = ax3.plot(_DEGREE_LIM, [noise, noise], color=_COLORS["noise"], ls=":")
+    # the limits autoscaling would give (5 % margins in log space), so that the degree marker spans them
+    lo, hi = (
+        np.log10(min(noise, *(c.min() for c in curves))),
+        np.log10(max(noise, *(c.max() for c in curves))),
+    )
+    ylim = 10.0 ** np.array([lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)])
+    ax3.plot([r["degree"]] * 2, ylim, color="black", lw=0.8)
+    ax3.set_xlim(_DEGREE_LIM)
+    ax3.set_ylim(ylim)
+    ax3.set_xticks([0, 3, 5, 7, 9], ["0", "3", "5", "7", "9"])
     ax3.set_xlabel("polynomial degree (capacity)")
     ax3.set_ylabel("average over x")
     ax3.set_title("the trade-off", y=1.0)
-    ax3.legend(fontsize=10)
     plain_log_ticks(ax3.yaxis, labels="superscript")
+    # one key for both panels: each entry shows the bar and the curve of its quantity
+    labels = [f"{label} {_short(value)}" for label, value in zip(("bias²", "variance", "noise σ²"), parts)]
+    ax2.legend(
+        [(measured, error), *zip(bars, (bias2, variance, noise_line))],
+        [f"error {_short(r['measured'])}", *labels],
+        handler_map={tuple: HandlerTuple(ndivide=None, pad=0.5)},
+        handlelength=3.6,
+        fontsize=10,
+        loc="upper center",
+    )
 
 
 def capacity_noise_n() -> Explorable:

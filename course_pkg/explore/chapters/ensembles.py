@@ -25,6 +25,7 @@ __all__ = [
     "regression_sets",
     "bagging_members",
     "fit_adaboost",
+    "adaboost_tables",
     "bagged_classifier_votes",
     "bagging_variance",
     "bagging_boundary",
@@ -124,18 +125,29 @@ def _draw_bagging(r: dict[str, Any], fig: Any) -> None:
     if (layout := fig.get_layout_engine()) is not None:
         layout.set(wspace=0.06)  # a gap between the panels in every frame, so that they can be cut apart
     colors = ["#1f77b4", "#ff7f0e", "#2ca02c"]
-    for (x, y), fit, c in zip(r["data"], r["fits"], colors):
-        ax1.scatter(x[:, 0], y, s=6, color=c, alpha=0.35)
+    # the three training sets as one scatter (in set order, as three scatters drawn under the lines would be)
+    ax1.scatter(
+        np.concatenate([x[:, 0] for x, _ in r["data"]]),
+        np.concatenate([y for _, y in r["data"]]),
+        s=6,
+        c=np.repeat(colors, [len(y) for _, y in r["data"]]),
+        alpha=0.35,
+    )
+    for fit, c in zip(r["fits"], colors):
         ax1.plot(r["x"], fit, color=c, lw=1.6)
     ax1.plot(r["x"], np.sin(2 * np.pi * r["x"]), color="black", lw=1.5, ls="--", label="true f(x)")
     ax1.set_ylim(-2.2, 2.2)
+    ax1.set_xticks([0, 0.5, 1], ["0", "0.5", "1"])
+    ax1.set_yticks([-2, -1, 0, 1, 2], ["−2", "−1", "0", "1", "2"])
     ax1.set_xlabel("x")
     ax1.set_ylabel("y")
     trees = "1 tree" if r["n_trees"] == 1 else f"{r['n_trees']} trees"
     ax1.set_title(f"M = {trees} (depth {r['depth']}) on 3 training sets", y=1.0)
     ax1.legend(loc="lower left", fontsize=10)
-    ax2.loglog(r["sizes"], r["measured"], "o-", label="measured variance")
-    ax2.loglog(r["sizes"], r["formula"], "k--", label=f"ρσ² + (1−ρ)σ²/M, ρ = {r['rho']:.2f}")
+    ax2.set_xscale("log")  # once (loglog sets both scales, and makes new locators, at every call)
+    ax2.set_yscale("log")
+    ax2.plot(r["sizes"], r["measured"], "o-", label="measured variance")
+    ax2.plot(r["sizes"], r["formula"], "k--", label=f"ρσ² + (1−ρ)σ²/M, ρ = {r['rho']:.2f}")
     ax2.axhline(r["rho"] * r["sigma2"], color="gray", ls=":", label="floor ρσ²")
     ax2.axvline(r["n_trees"], color="red", lw=0.8)
     ax2.set_xlabel("number of bagged trees M")
@@ -189,6 +201,15 @@ def fit_adaboost(flip: float) -> tuple[np.ndarray, np.ndarray, AdaBoost]:
 
 _G1, _G2 = np.meshgrid(np.linspace(-1.6, 2.6, 90), np.linspace(-1.3, 1.8, 70))
 _GRID = np.column_stack([_G1.ravel(), _G2.ravel()])
+#: Maps over the grid are images with one cell per grid point (``imshow``, cheaper per frame than ``contourf``),
+#: the axes cut at the grid's end points as the contour maps were.
+_GRID_CELL = (_G1[0, 1] - _G1[0, 0], _G2[1, 0] - _G2[0, 0])
+_GRID_EXTENT = (
+    _G1.min() - _GRID_CELL[0] / 2,
+    _G1.max() + _GRID_CELL[0] / 2,
+    _G2.min() - _GRID_CELL[1] / 2,
+    _G2.max() + _GRID_CELL[1] / 2,
+)
 
 
 #: Ensemble sizes offered by the bagged-classifier explorable.
@@ -244,20 +265,81 @@ def _compute_boundary(n_trees: int, flip: float) -> dict[str, Any]:
     }
 
 
+#: Vote shares are drawn in 10 bands (the levels of a ``contourf`` with 11 levels), as an image of the grid.
+_VOTE_LEVELS = np.linspace(0, 1, 11)
+
+
+def _straight_runs_merged(line: np.ndarray) -> np.ndarray:
+    """``line`` without its interior points that lie on the straight segment through their neighbours (a contour
+    on a grid has long straight runs; Agg draws a run of collinear points with joins so ill-conditioned that the
+    last-bit noise of constrained layout changes pixels from run to run)."""
+    if len(line) < 3:
+        return line
+    d1, d2 = line[1:-1] - line[:-2], line[2:] - line[1:-1]
+    cross = d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]
+    scale = np.hypot(*d1.T) * np.hypot(*d2.T)
+    onward = np.einsum("ij,ij->i", d1, d2) > 0  # (a point where the line turns back is kept)
+    keep = np.concatenate([[True], (np.abs(cross) > 1e-9 * scale) | ~onward, [True]])
+    return line[keep]
+
+
+@lru_cache(maxsize=16)
+def _majority_boundary(n_trees: int, flip: float) -> list[np.ndarray]:
+    """The majority-vote boundary (vote share 0.5) of the first ``n_trees`` bagged trees, as polylines (cached)."""
+    import contourpy
+
+    vote = bagged_classifier_votes(flip)["grid_votes"][:n_trees].mean(axis=0).reshape(_G1.shape)
+    lines = contourpy.contour_generator(_G1, _G2, vote).lines(0.5)
+    return [_straight_runs_merged(line) for line in lines]
+
+
 def _draw_boundary(r: dict[str, Any], fig: Any) -> None:
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import BoundaryNorm
+    from matplotlib.ticker import MaxNLocator
+
     ax1, ax2 = fig.subplots(1, 2, width_ratios=[1.3, 1])
-    im = ax1.contourf(_G1, _G2, r["vote"], levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.7)
-    ax1.contour(_G1, _G2, r["vote"], levels=[0.5], colors="k", linewidths=1.2)
-    for label, c in ((0, "#1f77b4"), (1, "#d62728")):
-        m = r["y"] == label
-        ax1.scatter(r["X"][m, 0], r["X"][m, 1], s=10, color=c, edgecolor="k", linewidth=0.3)
-    fig.colorbar(im, ax=ax1, label="share of votes for class 1")
+    # the vote shares in 10 bands, one cell per grid point (the trees' regions are axis-aligned boxes anyway)
+    im = ax1.imshow(
+        r["vote"],
+        origin="lower",
+        extent=_GRID_EXTENT,
+        aspect="auto",
+        cmap="RdBu_r",
+        norm=BoundaryNorm(_VOTE_LEVELS, 256),
+        alpha=0.7,
+        interpolation="nearest",
+    )
+    ax1.add_collection(
+        LineCollection(_majority_boundary(r["n_trees"], r["flip"]), colors="k", linewidths=1.2)
+    )
+    order = np.argsort(r["y"], kind="stable")  # class 1 over class 0, as with one scatter per class
+    ax1.scatter(
+        r["X"][order, 0],
+        r["X"][order, 1],
+        s=10,
+        c=np.array(["#1f77b4", "#d62728"])[r["y"][order]],
+        edgecolor="k",
+        linewidth=0.3,
+    )
+    ax1.set_xlim(_G1.min(), _G1.max())
+    ax1.set_ylim(_G2.min(), _G2.max())
+    ax1.set_xticks([-1, 0, 1, 2], ["−1", "0", "1", "2"])
+    ax1.set_yticks([-1, 0, 1], ["−1", "0", "1"])
+    cbar = fig.colorbar(im, ax=ax1, label="share of votes for class 1")
+    cbar.set_ticks([0, 0.5, 1], labels=["0", "0.5", "1"])
     ax1.set_xlabel("x₁")
     ax1.set_ylabel("x₂")
     trees = "1 full tree" if r["n_trees"] == 1 else f"{r['n_trees']} bagged full trees"
     ax1.set_title(f"M = {trees} (label noise {r['flip']:.0%})", y=1.0)
-    ax2.semilogx(r["sizes"], r["test_err"], color="#2ca02c")
-    ax2.axvline(r["n_trees"], color="red", lw=0.8)
+    ax2.set_xscale("log")
+    ax2.plot(r["sizes"], r["test_err"], color="#2ca02c")
+    lo, hi = r["test_err"].min(), r["test_err"].max()
+    ylim = (lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))  # what autoscaling gives, fixed for the marker
+    ax2.plot([r["n_trees"]] * 2, ylim, color="red", lw=0.8)
+    ax2.set_xlim(10**-0.1, 10**2.1)
+    ax2.set_ylim(ylim)
+    ax2.yaxis.set_major_locator(MaxNLocator(5, steps=[1, 2, 5, 10]))
     ax2.set_xlabel("number of bagged trees M")
     ax2.set_ylabel("test error (clean points)")
     ax2.set_title("test error of the vote", y=1.0)
@@ -285,71 +367,120 @@ def bagging_boundary() -> Explorable:
     )
 
 
+@lru_cache(maxsize=4)
+def adaboost_tables(flip: float) -> dict[str, np.ndarray]:
+    """Every round's ensemble of the explorable at once (each stump evaluated once), cached per noise level.
+
+    Parameters
+    ----------
+    flip : float
+        Label-noise fraction (see :func:`fit_adaboost`).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``region`` (rounds × grid points, bool): the ensemble of the first t rounds predicts class 1 at the grid
+        point, in row t − 1; ``errors`` (rounds): its training error; ``own`` (rounds × training points): the
+        running sum :math:`\\sum_{s \\le t} \\alpha_s (\\pm 1)` (+1 where stump s is right about the point).
+    """
+    X, y, model = fit_adaboost(float(flip))
+    alphas = model.estimator_weights_[:, None]
+    grid_sign = np.array([np.where(h.predict(_GRID) == 1, 1.0, -1.0) for h in model.estimators_])
+    pred = np.array([h.predict(X) for h in model.estimators_])
+    train_score = np.cumsum(alphas * np.where(pred == 1, 1.0, -1.0), axis=0)
+    return {
+        "region": np.cumsum(alphas * grid_sign, axis=0) > 0,
+        "errors": np.mean((train_score > 0).astype(int) != y[None, :], axis=1),
+        "own": np.cumsum(alphas * np.where(pred == y[None, :], 1.0, -1.0), axis=0),
+    }
+
+
 def _compute_adaboost(rounds: int, flip: float) -> dict[str, Any]:
     X, y, model = fit_adaboost(float(flip))
+    tables = adaboost_tables(float(flip))
     t = min(int(rounds), len(model.estimators_))
-    alphas = model.estimator_weights_[:t]
-    score = np.zeros(len(_GRID))
-    train_score = np.zeros(len(y))
-    errors = []
-    for h, a in zip(model.estimators_[:t], alphas):
-        score += a * np.where(h.predict(_GRID) == 1, 1.0, -1.0)
-    for h, a in zip(model.estimators_, model.estimator_weights_):
-        train_score += a * np.where(h.predict(X) == 1, 1.0, -1.0)
-        errors.append(np.mean((train_score > 0).astype(int) != y))
-    own = np.zeros(len(y))
-    for h, a in zip(model.estimators_[:t], alphas):
-        own += a * np.where(h.predict(X) == y, 1.0, -1.0)
     stump = model.estimators_[t - 1]
     return {
         "rounds": t,
         "X": X,
         "y": y,
         "weights": model.sample_weights_[t - 1],
-        "region": (score > 0).reshape(_G1.shape),
+        "region": tables["region"][t - 1].reshape(_G1.shape),
         "stump": (int(stump.feature_[0]), float(stump.threshold_[0])),
-        "errors": np.array(errors),
+        "errors": tables["errors"],
         "bound": model.training_error_bound(),
-        "margins": np.sort(own / alphas.sum()),
+        "margins": np.sort(tables["own"][t - 1] / model.estimator_weights_[:t].sum()),
     }
 
 
+_ADA_COLORS = ("#1f77b4", "#ff7f0e")  # class 0, class 1 (their regions: the same hues, light)
+
+
 def _draw_adaboost(r: dict[str, Any], fig: Any) -> None:
+    from matplotlib.colors import ListedColormap
+    from matplotlib.ticker import NullLocator
+
     ax1, ax2, ax3 = fig.subplots(1, 3, width_ratios=[1.3, 1, 1])
-    ax1.contourf(_G1, _G2, r["region"].astype(float), levels=[-0.5, 0.5, 1.5], colors=["#c6dbef", "#fdd0a2"])
-    size = 4000 * r["weights"]
-    for label, c in ((0, "#1f77b4"), (1, "#ff7f0e")):
-        m = r["y"] == label
-        ax1.scatter(r["X"][m, 0], r["X"][m, 1], s=size[m], color=c, edgecolor="k", linewidth=0.3)
+    ax1.imshow(
+        r["region"],
+        origin="lower",
+        extent=_GRID_EXTENT,
+        aspect="auto",
+        cmap=ListedColormap(["#c6dbef", "#fdd0a2"]),
+        vmin=0,
+        vmax=1,
+        interpolation="nearest",
+    )
+    # one scatter for both classes, class 1 drawn over class 0 as with one scatter per class
+    order = np.argsort(r["y"], kind="stable")
+    ax1.scatter(
+        r["X"][order, 0],
+        r["X"][order, 1],
+        s=4000 * r["weights"][order],
+        c=np.array(_ADA_COLORS)[r["y"][order]],
+        edgecolor="k",
+        linewidth=0.3,
+    )
     f, thr = r["stump"]
-    (ax1.axvline if f == 0 else ax1.axhline)(thr, color="red", lw=1.2, label=f"stump of round {r['rounds']}")
-    ax1.set_xlim(_G1.min(), _G1.max())
-    ax1.set_ylim(_G2.min(), _G2.max())
+    (x0, x1), (y0, y1) = (_G1.min(), _G1.max()), (_G2.min(), _G2.max())
+    line = ([thr, thr], [y0, y1]) if f == 0 else ([x0, x1], [thr, thr])
+    ax1.plot(*line, color="red", lw=1.2, label=f"stump of round {r['rounds']}")
+    ax1.set_xlim(x0, x1)
+    ax1.set_ylim(y0, y1)
+    ax1.set_xticks([-1, 0, 1, 2], ["−1", "0", "1", "2"])
+    ax1.set_yticks([-1, 0, 1], ["−1", "0", "1"])
     ax1.set_xlabel("x₁")
     ax1.set_ylabel("x₂")
     ax1.set_title(f"after {r['rounds']} rounds\n(size ∝ weight ωᵢ)", y=1.0)
     ax1.legend(fontsize=10, loc="lower left")
 
     t = np.arange(1, len(r["errors"]) + 1)
+    top = 1.6  # above the bound at round 1 (at most 1)
     ax2.semilogy(t, r["bound"], "k--", label="bound ∏ₜ 2√(εₜ(1−εₜ))")
     ax2.semilogy(
         t, np.where(r["errors"] > 0, r["errors"], np.nan), color="#d62728", label="training error (gaps: 0)"
     )
-    ax2.axvline(r["rounds"], color="gray", lw=0.8)
+    ax2.plot([r["rounds"]] * 2, [1e-4, top], color="gray", lw=0.8)
+    ax2.set_xlim(-5, len(t) + 6)
+    ax2.set_ylim(1e-4, top)  # room for the legend under the curves
+    ax2.set_xticks([0, 50, 100], ["0", "50", "100"])
+    ax2.set_yticks([10.0**k for k in range(-4, 1)], ["10⁻⁴", "10⁻³", "10⁻²", "10⁻¹", "10⁰"])
+    ax2.yaxis.set_minor_locator(NullLocator())
     ax2.set_xlabel("round t")
     ax2.set_ylabel("training error")
     ax2.set_title("error under its bound", y=1.0)
-    ax2.set_ylim(bottom=1e-4)  # room for the legend under the curves
     ax2.legend(fontsize=10, loc="lower left")
 
     m = r["margins"]
     ax3.plot(m, np.arange(1, len(m) + 1) / len(m), color="#2ca02c")
-    ax3.axvline(0, color="gray", lw=0.8)
+    ax3.plot([0, 0], [-0.05, 1.05], color="gray", lw=0.8)
     ax3.set_xlim(-1, 1)
+    ax3.set_ylim(-0.05, 1.05)
+    ax3.set_xticks([-1, -0.5, 0, 0.5, 1], ["−1", "−0.5", "0", "0.5", "1"])
+    ax3.set_yticks([0, 0.5, 1], ["0", "0.5", "1"])
     ax3.set_xlabel("margin y·F(x)/Σα")
     ax3.set_ylabel("fraction of training points ≤ margin")
     ax3.set_title("margin distribution", y=1.0)
-    plain_log_ticks(ax2.yaxis, labels="superscript")
 
 
 def adaboost_rounds() -> Explorable:

@@ -7,13 +7,15 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from course_pkg.data import default_regression_function, make_regression_1d
-from course_pkg.explore import Choice, Explorable, plain_log_ticks
+from course_pkg.explore import Choice, Explorable
+from course_pkg.explore.core import superscript_power_label
 from course_pkg.learning.erm import fit_polynomial, polynomial_risk_curves, predict_polynomial
 
 __all__ = ["DEGREES", "NOISE", "SIZES", "EXPLORABLES", "degree_sample_size", "training_pool"]
@@ -26,6 +28,10 @@ SIZES = (10, 20, 40, 80, 160)
 NOISE = 0.3
 _N_TEST = 2000
 _X_PLOT = np.linspace(-1.0, 1.0, 200)
+#: The x ranges of the error panels: autoscaling's 5 % margins, fixed (the markers of the current degree and
+#: size span the panels' full heights).
+_DEGREE_LIM = (-0.6, 12.6)
+_SIZE_LIM = (10 / 16**0.05, 160 * 16**0.05)
 
 
 @lru_cache(maxsize=1)
@@ -74,6 +80,16 @@ def _compute(degree: int, n: int) -> dict[str, Any]:
     }
 
 
+def _decade_ticks(axis: Any, lo: float, hi: float) -> None:
+    """A label ``10ᵏ`` at every power of ten in [lo, hi] and no minor ticks: the ticks of
+    :func:`~course_pkg.explore.plain_log_ticks`, fixed, with no locator to run at every draw."""
+    from matplotlib.ticker import NullLocator
+
+    powers = [10.0**k for k in range(math.ceil(math.log10(lo) - 1e-9), math.floor(math.log10(hi) + 1e-9) + 1)]
+    axis.set_ticks(powers, [superscript_power_label(v) for v in powers])
+    axis.set_minor_locator(NullLocator())
+
+
 def _draw(r: dict[str, Any], fig: Any) -> None:
     from matplotlib import ticker
 
@@ -81,36 +97,46 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax1.scatter(r["x"], r["y"], s=14, color="black", alpha=0.7, label=f"training set (n = {r['n']})")
     ax1.plot(r["x_plot"], r["f_plot"], color="gray", lw=2, ls="--", label="true f(x)")
     ax1.plot(r["x_plot"], r["fit_plot"], color="C3", lw=2, label=f"ERM fit, degree {r['degree']}")
+    ax1.set_xlim(-1.1, 1.1)
     ax1.set_ylim(-2.5, 2.5)
+    ax1.set_xticks([-1, 0, 1], ["−1", "0", "1"])
+    ax1.set_yticks([-2, 0, 2], ["−2", "0", "2"])
     ax1.set_xlabel("x")
     ax1.set_ylabel("y")
     ax1.set_title("data and fitted polynomial", y=1.0)
     ax1.legend(loc="lower right", fontsize=10)
 
-    floor = 0.5 * r["noise_var"]
-    ax2.semilogy(r["degrees"], np.maximum(r["train"], 1e-4), "o-", color="C0", label="training error R̂")
-    ax2.semilogy(r["degrees"], r["test"], "s-", color="C3", label="test error ≈ R")
-    ax2.axhline(r["noise_var"], color="gray", ls=":", label="noise σ²")
-    ax2.axvline(r["degree"], color="black", lw=0.8)
-    ax2.set_ylim(min(floor, np.maximum(r["train"], 1e-4).min()) * 0.8, 10)
+    train = np.maximum(r["train"], 1e-4)
+    ylim = (min(0.5 * r["noise_var"], train.min()) * 0.8, 10)
+    ax2.set_yscale("log")  # once (semilogy sets the scale, and makes new locators, at every call)
+    ax2.plot(r["degrees"], train, "o-", color="C0", label="training error R̂")
+    ax2.plot(r["degrees"], r["test"], "s-", color="C3", label="test error ≈ R")
+    ax2.plot(_DEGREE_LIM, [r["noise_var"]] * 2, color="gray", ls=":", label="noise σ²")
+    ax2.plot([r["degree"]] * 2, ylim, color="black", lw=0.8)
+    ax2.set_xlim(_DEGREE_LIM)
+    ax2.set_ylim(ylim)
+    ax2.set_xticks([0, 3, 6, 9, 12], ["0", "3", "6", "9", "12"])
+    _decade_ticks(ax2.yaxis, *ylim)
     ax2.set_xlabel("polynomial degree (capacity)")
     ax2.set_ylabel("mean squared error")
     ax2.set_title(f"errors vs capacity (n = {r['n']})", y=1.0)
-    plain_log_ticks(ax2.yaxis, labels="superscript")
     ax2.legend(fontsize=10, loc="upper center")
 
-    ax3.loglog(r["sizes"], np.maximum(r["train_by_n"], 1e-4), "o-", color="C0", label="training error R̂")
-    ax3.loglog(r["sizes"], r["test_by_n"], "s-", color="C3", label="test error ≈ R")
-    ax3.axhline(r["noise_var"], color="gray", ls=":", label="noise σ²")
-    ax3.axvline(r["n"], color="black", lw=0.8)
-    ax3.set_ylim(ax2.get_ylim())
+    ax3.set_xscale("log")
+    ax3.set_yscale("log")
+    ax3.plot(r["sizes"], np.maximum(r["train_by_n"], 1e-4), "o-", color="C0")
+    ax3.plot(r["sizes"], r["test_by_n"], "s-", color="C3")
+    ax3.plot(_SIZE_LIM, [r["noise_var"]] * 2, color="gray", ls=":")
+    ax3.plot([r["n"]] * 2, ylim, color="black", lw=0.8)
+    ax3.set_xlim(_SIZE_LIM)
+    ax3.set_ylim(ylim)
     ax3.set_xlabel("training-set size n")
     ax3.set_ylabel("mean squared error")
     ax3.set_title(f"learning curve (degree {r['degree']})", y=1.0)
     ax3.set_xticks(r["sizes"], labels=[str(v) for v in r["sizes"]])
     ax3.xaxis.set_minor_locator(ticker.NullLocator())
-    plain_log_ticks(ax3.yaxis, labels="superscript")
-    ax3.legend(fontsize=10, loc="upper right")
+    _decade_ticks(ax3.yaxis, *ylim)
+    # no legend of its own: the curves are those of the errors-vs-capacity panel, in the same styles
 
 
 def degree_sample_size() -> Explorable:

@@ -11,6 +11,8 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_rgba
 from matplotlib.ticker import MaxNLocator
 from scipy.special import expit
 
@@ -196,7 +198,10 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     X, y = r["X"], r["y"]
     ax2.scatter(X[y > 0, 0], X[y > 0, 1], s=8, color="C0", alpha=0.6, label="y = +1")
     ax2.scatter(X[y < 0, 0], X[y < 0, 1], s=8, color="C3", alpha=0.6, marker="x", label="y = −1")
-    xs = np.linspace(-4.5, 4.5, 50)
+    # each boundary is a straight line: its two end points (a line of many collinear points is drawn by Agg with
+    # joins so ill-conditioned that moving the axes by an ulp, as constrained layout does from run to run, changes
+    # dozens of pixels; two points draw the same line, always the same way)
+    xs = np.array([-4.5, 4.5])
     for name, theta in r["thetas"].items():
         strong = name == sel
         ax2.plot(
@@ -209,7 +214,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
         )
     ax2.set_xlim(-4.5, 4.5)
     ax2.set_ylim(-4.5, 4.5)
-    ticks, labels = [-4, -2, 0, 2, 4], ["−4", "−2", "0", "2", "4"]
+    ticks, labels = [-4, 0, 4], ["−4", "0", "4"]
     ax2.set_xticks(ticks, labels)
     ax2.set_yticks(ticks, labels)
     ax2.set_xlabel("x₁")
@@ -221,11 +226,16 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     pos = np.arange(len(names))
     train = [100 * r["errors"][n][0] for n in names]
     test = [100 * r["errors"][n][1] for n in names]
-    edge = ["black" if n == sel else "none" for n in names]
-    ax3.bar(
-        pos - 0.2, train, 0.4, color=[_COLORS[n] for n in names], alpha=0.5, edgecolor=edge, label="train"
-    )
-    ax3.bar(pos + 0.2, test, 0.4, color=[_COLORS[n] for n in names], edgecolor=edge, label="test")
+    # the 8 bars as one collection (train: light, left; test: dark, right; the chosen surrogate's outlined)
+    heights = np.array([train, test]).T.ravel()
+    left = np.ravel(np.column_stack([pos - 0.4, pos]))
+    corners = np.stack([left, left, left + 0.4, left + 0.4], axis=-1)
+    verts = np.stack([corners, np.stack([0 * heights, heights, heights, 0 * heights], axis=-1)], axis=-1)
+    alpha = np.tile([0.5, 1.0], len(names))
+    face = [to_rgba(_COLORS[n], a) for n, a in zip(np.repeat(names, 2), alpha)]
+    edge = [(0.0, 0.0, 0.0, a if n == sel else 0.0) for n, a in zip(np.repeat(names, 2), alpha)]
+    ax3.add_collection(PolyCollection(verts, facecolors=face, edgecolors=edge, linewidths=1.0))
+    ax3.set_xlim(-0.6, len(names) - 0.4)
     for p, v in zip(pos, test):
         ax3.text(p + 0.2, v + 0.3, f"{v:.1f}", ha="center", fontsize=10)
     short = {"squared_hinge": "sq.\nhinge", "exponential": "exp."}
