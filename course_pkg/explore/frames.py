@@ -37,6 +37,13 @@ def render_figure(
     return fig
 
 
+#: Decimals the measured axes positions are rounded to (a billionth of the figure: a millionth of a pixel).
+#: Constrained layout's solver returns the same layout with other last bits from one process to the next
+#: (measured: three different layouts of the same figure in seven processes); a line drawn through many points, or
+#: an edge on a pixel boundary, then rasterises differently. Rounded, the frames are the same in every process.
+POSITION_DECIMALS = 9
+
+
 def axes_positions(fig: Any) -> list[tuple[float, ...]]:
     """Positions of a figure's axes after drawing it (run the layout first), for :meth:`Explorable.render`.
 
@@ -50,11 +57,17 @@ def axes_positions(fig: Any) -> list[tuple[float, ...]]:
     list of tuple
         ``(left, bottom, width, height, title_y)`` of every axes, in creation order: the position in figure
         coordinates and where matplotlib placed the axes titles (axes coordinates, 1.0 unless decorations on
-        top of the axes pushed them up).
+        top of the axes pushed them up), rounded to :data:`POSITION_DECIMALS` decimals.
     """
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     canvas.draw()
-    return [(*ax.get_position().bounds, float(ax.title.get_position()[1])) for ax in fig.axes]
+    return [
+        tuple(
+            round(float(v), POSITION_DECIMALS)
+            for v in (*ax.get_position().bounds, ax.title.get_position()[1])
+        )
+        for ax in fig.axes
+    ]
 
 
 def default_positions(explorable: Any, dpi: float) -> list[tuple[float, ...]]:

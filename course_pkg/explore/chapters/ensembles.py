@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from course_pkg.data import two_moons
-from course_pkg.explore import Choice, Explorable, plain_log_ticks
+from course_pkg.explore import Choice, Explorable, contour_lines, plain_log_ticks
 from course_pkg.learning.ensembles import AdaBoost, bootstrap_indices
 from course_pkg.learning.trees import DecisionTree
 
@@ -286,11 +286,8 @@ def _straight_runs_merged(line: np.ndarray) -> np.ndarray:
 @lru_cache(maxsize=16)
 def _majority_boundary(n_trees: int, flip: float) -> list[np.ndarray]:
     """The majority-vote boundary (vote share 0.5) of the first ``n_trees`` bagged trees, as polylines (cached)."""
-    import contourpy
-
     vote = bagged_classifier_votes(flip)["grid_votes"][:n_trees].mean(axis=0).reshape(_G1.shape)
-    lines = contourpy.contour_generator(_G1, _G2, vote).lines(0.5)
-    return [_straight_runs_merged(line) for line in lines]
+    return [_straight_runs_merged(line) for line in contour_lines(_G1, _G2, vote, [0.5])]
 
 
 def _draw_boundary(r: dict[str, Any], fig: Any) -> None:
