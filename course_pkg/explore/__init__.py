@@ -41,6 +41,7 @@ from course_pkg.explore.core import (
     Toggle,
     contour_lines,
     draw_lines,
+    log10_ticks,
     plain_log_ticks,
     rendering_mode,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "contour_lines",
     "draw_lines",
     "explorable_modules",
+    "log10_ticks",
     "plain_log_ticks",
     "rendering_mode",
 ]

@@ -497,6 +497,36 @@ def plain_log_ticks(axis: Any, labels: str = "exponent", numticks: int | None = 
     axis.set_minor_locator(ticker.NullLocator())
 
 
+def log10_ticks(axis: Any, ticks: Any, labels: str = "superscript") -> None:
+    """Fixed ticks on an axis that shows log₁₀ of the data on a linear scale: a log plot without a log scale to set
+    up at every frame (plot ``np.log10(values)`` and set the limits in log₁₀ units, after the ticks: ``set_ticks``
+    widens the view to every tick).
+
+    Parameters
+    ----------
+    axis : matplotlib.axis.Axis
+        ``ax.xaxis`` or ``ax.yaxis``.
+    ticks : sequence of float
+        The tick values (not their logarithms), positive.
+    labels : {"superscript", "decimal"}
+        ``10⁻²`` (:func:`superscript_power_label`, powers of ten only), or plain numbers while they are short
+        (``0.01``, ``1``, ``1000``) and ``10⁴``, ``10⁵`` … from ten thousand on.
+
+    Raises
+    ------
+    ValueError
+        If ``labels`` is not one of the two styles.
+    """
+    if labels not in ("superscript", "decimal"):
+        raise ValueError(f"labels must be 'superscript' or 'decimal', got {labels!r}")
+    ticks = np.asarray(ticks, dtype=float)
+    text = [
+        superscript_power_label(v) if labels == "superscript" or v >= 1e4 else _decimal_label(v)
+        for v in ticks
+    ]
+    axis.set_ticks(np.log10(ticks), text)
+
+
 # -- level lines of a fixed function, computed once -----------------------------------------------------------------
 def contour_lines(X: np.ndarray, Y: np.ndarray, Z: np.ndarray, levels: Any, with_levels: bool = False) -> Any:
     """The level lines of ``Z`` on the grid ``X, Y`` at ``levels``: one read-only ``(k, 2)`` vertex array per piece,

@@ -630,3 +630,19 @@ def test_contour_lines_are_what_ax_contour_draws() -> None:
         differ.sum(),
         differ.nonzero(),
     )
+
+
+def test_log10_ticks_put_the_values_at_their_logarithms() -> None:
+    from matplotlib.figure import Figure
+
+    from course_pkg.explore import log10_ticks
+
+    ax = Figure().subplots()
+    log10_ticks(ax.yaxis, (1e-3, 1.0, 1e5))
+    np.testing.assert_allclose(ax.get_yticks(), [-3.0, 0.0, 5.0], atol=1e-12)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["10⁻³", "10⁰", "10⁵"]
+    log10_ticks(ax.xaxis, (0.1, 1.0, 1000.0, 1e4), labels="decimal")
+    np.testing.assert_allclose(ax.get_xticks(), [-1.0, 0.0, 3.0, 4.0], atol=1e-12)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.1", "1", "1000", "10⁴"]
+    with pytest.raises(ValueError, match="labels must be"):
+        log10_ticks(ax.xaxis, (1.0,), labels="exponent")

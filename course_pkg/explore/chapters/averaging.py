@@ -33,7 +33,7 @@ from course_pkg.experiments.averaging import (
     polyak_asymptote,
     sample_run,
 )
-from course_pkg.explore import Choice, Explorable, LogGrid
+from course_pkg.explore import Choice, Explorable, LogGrid, log10_ticks
 
 __all__ = ["EXPLORABLES", "noise_floor"]
 
@@ -99,8 +99,8 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
     ax_l.axhline(np.log10(r["ema_floor"]), color=GREEN, ls="--", lw=0.9)
     ax_l.plot(log_t, log_loss(r["asymptote"]), color=ORANGE, ls=":", lw=1.2, label="Polyak–Ruppert limit")
     ax_l.set(ylim=(np.log10(lo), np.log10(hi)), xlim=(0, log_t[-1]), xlabel="step t")
-    ax_l.set_xticks(np.log10(STEP_TICKS), [f"{v:g}" for v in STEP_TICKS])
-    ax_l.set_yticks(np.log10(LOSS_TICKS), [f"{v:g}" for v in LOSS_TICKS])
+    log10_ticks(ax_l.xaxis, STEP_TICKS, labels="decimal")
+    log10_ticks(ax_l.yaxis, LOSS_TICKS, labels="decimal")
     ax_l.set_ylabel("expected loss E[L]")
     ax_l.set_title(f"η = {r['lr']:g}: dashed = the floors", fontsize=10)
     ax_l.legend(

@@ -26,8 +26,7 @@ from course_pkg.experiments.choosing import (  # noqa: F401
     tune_landscape,
     wilson_data,
 )
-from course_pkg.explore import Choice, Explorable, contour_lines, draw_lines
-from course_pkg.explore.core import superscript_power_label
+from course_pkg.explore import Choice, Explorable, contour_lines, draw_lines, log10_ticks
 
 __all__ = ["optimizer_race", "EXPLORABLES"]
 
@@ -117,7 +116,7 @@ def _draw_race(r: dict[str, Any], fig: Any) -> None:
         ax2.plot(
             np.arange(len(gaps)), log_gaps, color=_COLORS[name], label=f"{name} (η = {r['lr'][name]:.2g})"
         )
-    ax2.set_yticks(GAP_EXPONENTS, [superscript_power_label(10.0**e) for e in GAP_EXPONENTS])
+    log10_ticks(ax2.yaxis, 10.0**GAP_EXPONENTS)
     ax2.set_ylim(
         -12, top + 0.05 * (top + 12) if top > -12 else -11
     )  # the data's top, plus autoscale's margin

@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 
 from course_pkg.experiments.deepnets import INITS, WIDTH, signal_through_depth
-from course_pkg.explore import Choice, Explorable, LinGrid
-from course_pkg.explore.core import superscript_power_label
+from course_pkg.explore import Choice, Explorable, LinGrid, log10_ticks
 
 BLUE = "#1f77b4"
 ORANGE = "#d95f02"
@@ -54,7 +53,7 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
         ax.axhline(0.0, color=GREY, lw=0.8, ls="--")
         ax.set(xlabel="layer k", ylim=np.log10(YLIM), xlim=(0.5, max(r["depth"], 2) + 0.5))
         ax.set_xticks(np.arange(step, r["depth"] + 1, step))
-        ax.set_yticks(np.log10(Y_TICKS), [superscript_power_label(t) for t in Y_TICKS])
+        log10_ticks(ax.yaxis, Y_TICKS)
         ratio = v[-1] / v[0] if key == "z_std" else v[0] / v[-1]
         where = "last/first" if key == "z_std" else "first/last"
         ax.set_title(f"{title}\n{where} layer: {ratio:.2g}", fontsize=10, y=1.0)

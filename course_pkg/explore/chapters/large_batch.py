@@ -17,8 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from course_pkg.explore import Choice, Explorable, Toggle
-from course_pkg.explore.core import superscript_power_label
+from course_pkg.explore import Choice, Explorable, Toggle, log10_ticks
 
 BLUE = "#1f77b4"
 ORANGE = "#d95f02"
@@ -202,13 +201,6 @@ RATIO_TICKS = (1e-4, 1e-2, 1.0)
 LOSS_TICKS = (1e-2, 1.0, 1e2)
 
 
-def _log_axis(axis: Any, lim: tuple[float, float], ticks: tuple[float, ...]) -> None:
-    """A log₁₀ axis drawn on a linear one (the data are plotted as log₁₀ values): fixed limits, ticks and labels,
-    and no log scale to set up again at every frame."""
-    axis.axes.set(**{f"{axis.axis_name}lim": np.log10(lim)})
-    axis.set_ticks(np.log10(ticks), [superscript_power_label(v) for v in ticks])
-
-
 def _draw(r: dict[str, Any], fig: Any) -> None:
     ax_r, ax_l = fig.subplots(1, 2)
     layers = np.arange(1, len(WIDTHS))
@@ -229,12 +221,14 @@ def _draw(r: dict[str, Any], fig: Any) -> None:
         loss = np.clip(np.nan_to_num(run["loss"], nan=LOSS_CAP, posinf=LOSS_CAP), 1e-3, LOSS_CAP)
         ax_l.plot(steps[: len(loss)], np.log10(loss), color=COLORS[name], lw=1.4)
     ax_r.set(xlabel="weight matrix k", xticks=layers)
-    _log_axis(ax_r.yaxis, (1e-5, 10.0), RATIO_TICKS)
+    ax_r.set_ylim(np.log10((1e-5, 10.0)))
+    log10_ticks(ax_r.yaxis, RATIO_TICKS)
     ax_r.set_title(f"‖Δθ_k‖ / ‖θ_k‖ (median of {STEPS} steps)", fontsize=10)
     ax_r.legend(fontsize=10, loc="lower left", framealpha=0.9)
     ax_l.axhline(math.log10(math.log(10)), color=GREY, lw=0.8, ls="--")
     ax_l.set(xlabel="step t", xlim=(0.3, STEPS + 0.7), xticks=(1, 5, 10, 15))
-    _log_axis(ax_l.yaxis, (1e-2, LOSS_CAP), LOSS_TICKS)
+    ax_l.set_ylim(np.log10((1e-2, LOSS_CAP)))
+    log10_ticks(ax_l.yaxis, LOSS_TICKS)
     rule = "η scaled with B" if r["scaled"] else "η fixed"
     ax_l.set_title(f"minibatch loss, B = {r['batch_size']} ({rule})", fontsize=10)
     for ax in (ax_r, ax_l):

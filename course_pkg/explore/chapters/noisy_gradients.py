@@ -13,8 +13,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from course_pkg.experiments import noisy_gradients as N
-from course_pkg.explore import Choice, Explorable, Toggle
-from course_pkg.explore.core import superscript_power_label
+from course_pkg.explore import Choice, Explorable, Toggle, log10_ticks
 
 __all__ = ["accumulation_histogram", "EXPLORABLES"]
 
@@ -28,11 +27,6 @@ def _compute_accumulation(k: int, depth: int, clip: bool) -> dict[str, Any]:
 BINS = np.geomspace(0.05, 1e4, 40)
 NORM_TICKS = (0.1, 1.0, 10.0, 100.0, 1e3, 1e4)
 LOSS_TICKS = (0.1, 1.0, 10.0)
-
-
-def _log_ticks(axis: Any, ticks: tuple[float, ...]) -> None:
-    """Ticks of a log₁₀ axis drawn on a linear one (the data are plotted as log₁₀ values), labelled in plain text."""
-    axis.set_ticks(np.log10(ticks), [f"{v:g}" if v < 1e4 else superscript_power_label(v) for v in ticks])
 
 
 def _draw_accumulation(r: dict[str, Any], fig: Any) -> None:
@@ -54,7 +48,7 @@ def _draw_accumulation(r: dict[str, Any], fig: Any) -> None:
     if r["clip"]:
         ax_h.axvline(np.log10(r["max_norm"]), color="C3", ls="--", label="clip threshold")
     ax_h.set_xlim(edges[0] - 0.2, edges[-1] + 0.2)
-    _log_ticks(ax_h.xaxis, NORM_TICKS)
+    log10_ticks(ax_h.xaxis, NORM_TICKS, labels="decimal")
     ax_h.set_ylim(0, None)
     ax_h.yaxis.set_major_locator(MaxNLocator(5))
     ax_h.set_xlabel("gradient norm ‖g‖")
@@ -68,7 +62,7 @@ def _draw_accumulation(r: dict[str, Any], fig: Any) -> None:
     with np.errstate(divide="ignore"):
         ax_l.plot(steps[finite], np.log10(loss[finite]), color="C0", lw=2)
     ax_l.set_ylim(np.log10(0.03), np.log10(30))
-    _log_ticks(ax_l.yaxis, LOSS_TICKS)
+    log10_ticks(ax_l.yaxis, LOSS_TICKS, labels="decimal")
     ax_l.set_xlim(0, loss.size - 1)
     ax_l.set_xticks(np.arange(0, loss.size, 20))
     ax_l.set_xlabel("update")
