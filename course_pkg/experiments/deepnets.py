@@ -8,9 +8,10 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
 import numpy as np
+
+from course_pkg.experiments import one_blas_thread
 
 __all__ = ["WIDTH", "BATCH", "INITS", "signal_through_depth"]
 
@@ -49,15 +50,8 @@ def signal_through_depth(
         raise ValueError(f"activation must be 'ReLU' or 'tanh', got {activation!r}")
     if depth < 1:
         raise ValueError(f"depth must be >= 1, got {depth}")
-    with _blas_controller().limit(limits=1, user_api="blas"):
+    with one_blas_thread():
         return _signal(INITS[init](width), activation, depth, width, batch, seed)
-
-
-@cache
-def _blas_controller() -> Any:
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()  # finding the BLAS libraries takes milliseconds: once per process
 
 
 #: The normal draws of this many layers (or of the depth, if larger) are made once per process and reused.

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from course_pkg.experiments import one_blas_thread
 from course_pkg.explore import Choice, Explorable, Toggle, log10_ticks
 
 BLUE = "#1f77b4"
@@ -173,17 +174,10 @@ def _train(
 
 
 @cache
-def _blas_controller() -> Any:
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()  # finding the BLAS libraries takes milliseconds: once per process
-
-
-@cache
 def _runs(batch_size: int, scaled: bool) -> dict[str, dict[str, Any]]:
     """The three runs of one frame, computed once per process (they are deterministic)."""
     lrs = {name: learning_rate(name, batch_size, scaled) for name in BASE_LR}
-    with _blas_controller().limit(limits=1, user_api="blas"):  # small matrices: threads only add contention
+    with one_blas_thread():  # small matrices: threads only add contention
         runs = _run_together(lrs, batch_size)
     return {name: {"lr": lr, **runs[name]} for name, lr in lrs.items()}
 
